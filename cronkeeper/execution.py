@@ -1,0 +1,219 @@
+"""The worker's steps: claim runs, execute one, record its outcome, rescue lost ones.
+
+Each step takes a connection (or pool) and ``now``; the worker service only
+drives them. Retries are new rows (``trigger = 'retry'``, ``attempt + 1``,
+``retry_of`` the failed run) so every row is processed exactly once and the
+history shows each attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from cronkeeper.clock import Clock, SystemClock
+from cronkeeper.errors import RunCancelled
+from cronkeeper.handlers import HandlerResult, Registry
+from cronkeeper.models import JobRun, RunStatus
+from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo.runs import ClaimedRun, NewRun
+
+log = logging.getLogger("cronkeeper.worker")
+
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+class RunTimedOut(Exception):
+    """The run exceeded its job's timeout."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: RunStatus
+    metrics: dict[str, Any]
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    run: JobRun | None  # None: the run was no longer ours (lease lost)
+    retry_run_id: int | None = None
+
+
+def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float:
+    """Exponential backoff with jitter: ``retry_delay * 2**(attempt-1)`` plus up to 25 %."""
+    base = min(MAX_BACKOFF_SECONDS, retry_delay * 2 ** max(0, attempt - 1))
+    return base + rng.uniform(0, base / 4)
+
+
+def _retry_row(run: JobRun, now: dt.datetime, retry_delay: int, rng: random.Random) -> NewRun:
+    return NewRun(
+        scheduled_job_id=run.scheduled_job_id,
+        customer_id=run.customer_id,
+        brand_id=run.brand_id,
+        job_type=str(run.job_type),
+        trigger="retry",
+        scheduled_for=run.scheduled_for,
+        run_after=now + dt.timedelta(seconds=backoff_seconds(retry_delay, run.attempt, rng)),
+        attempt=run.attempt + 1,
+        retry_of=run.id,
+    )
+
+
+def _maybe_retry(
+    conn: psycopg.Connection, run: JobRun, max_retries: int, retry_delay: int, now: dt.datetime, rng: random.Random
+) -> int | None:
+    if run.status is not RunStatus.FAILED or run.attempt > max_retries:
+        return None
+    rows = runs_repo.insert_runs(conn, [_retry_row(run, now, retry_delay, rng)])
+    return rows[0]["id"] if rows else None
+
+
+def finish(
+    conn: psycopg.Connection,
+    claimed: ClaimedRun,
+    worker_id: str,
+    outcome: Outcome,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> FinishResult:
+    """Record the outcome and, for a failure with retries left, enqueue the retry; one transaction."""
+    rng = rng or random.Random()
+    with conn.transaction():
+        run = runs_repo.finish_run(
+            conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message
+        )
+        if run is None:
+            return FinishResult(None)
+        retry_id = _maybe_retry(conn, run, claimed.max_retries, claimed.retry_delay, now, rng)
+    return FinishResult(run, retry_id)
+
+
+@dataclass(frozen=True)
+class RescueResult:
+    failed: int = 0
+    retried: int = 0
+
+
+def rescue_expired(
+    conn: psycopg.Connection, now: dt.datetime, *, limit: int = 100, rng: random.Random | None = None
+) -> RescueResult:
+    """Take back runs whose lease expired (their worker died): fail them, retry if allowed."""
+    rng = rng or random.Random()
+    failed = retried = 0
+    with conn.transaction():
+        for row in runs_repo.lock_expired_runs(conn, now, limit):
+            message = (
+                f"lease expired at {row['lease_expires_at'].isoformat(timespec='seconds')}: "
+                f"worker {row['worker_id']} stopped heartbeating"
+            )
+            run = runs_repo.fail_expired(conn, row["id"], now, message)
+            if run is None:
+                continue
+            failed += 1
+            log.warning(
+                "lease_expired",
+                extra={"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": row["worker_id"]},
+            )
+            if _maybe_retry(conn, run, row["max_retries"], row["retry_delay"], now, rng):
+                retried += 1
+    return RescueResult(failed, retried)
+
+
+class Context:
+    """What a handler sees of its run. Thread-safe enough for one handler."""
+
+    def __init__(
+        self,
+        claimed: ClaimedRun,
+        pool: ConnectionPool,
+        worker_id: str,
+        clock: Clock | None = None,
+        shutdown: threading.Event | None = None,
+        dsn: str | None = None,
+    ) -> None:
+        self.claimed = claimed
+        self.run = claimed.run
+        self.job_metadata = claimed.job_metadata
+        self.pool = pool
+        self.worker_id = worker_id
+        self.clock = clock or SystemClock()
+        self.shutdown = shutdown or threading.Event()
+        self.dsn = dsn
+        self.cancel_seen = threading.Event()
+        self.deadline = time.monotonic() + claimed.timeout_seconds
+        self._last_check = 0.0
+        self._metrics: dict[str, Any] = {}
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self._metrics)
+
+    def connection(self):
+        """A pooled connection (context manager) for the handler's own queries."""
+        return self.pool.connection()
+
+    def checkpoint(self, *, force: bool = False) -> None:
+        """Raise ``RunCancelled`` if the run was cancelled, ``RunTimedOut`` past the timeout."""
+        if time.monotonic() > self.deadline:
+            raise RunTimedOut(f"timed out after {self.claimed.timeout_seconds} s")
+        if self.cancel_seen.is_set():
+            raise RunCancelled("cancelled by request")
+        now = time.monotonic()
+        if force or now - self._last_check >= 0.5:
+            self._last_check = now
+            with self.pool.connection() as conn:
+                if runs_repo.should_stop(conn, self.run.id, self.worker_id):
+                    self.cancel_seen.set()
+                    raise RunCancelled("cancelled by request")
+
+    def progress(self, **metrics: Any) -> None:
+        """Merge ``metrics`` into the run's metrics now, so watchers see it move."""
+        self._metrics.update(metrics)
+        with self.pool.connection() as conn:
+            runs_repo.update_metrics(conn, self.run.id, self.worker_id, metrics, self.clock.now())
+
+
+def _normalize(result: Any, ctx: Context) -> Outcome:
+    if isinstance(result, HandlerResult):
+        return Outcome(RunStatus(result.status), {**ctx.metrics, **result.metrics}, result.error_message)
+    if isinstance(result, dict):
+        return Outcome(RunStatus.COMPLETED, {**ctx.metrics, **result})
+    return Outcome(RunStatus.COMPLETED, ctx.metrics)
+
+
+def execute(ctx: Context, registry: Registry) -> Outcome:
+    """Run the handler for the run's job type within its timeout; never raises."""
+    run = ctx.run
+    handler = registry.get(run.job_type)
+    started = time.monotonic()
+    if handler is None:
+        return Outcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
+    try:
+        if inspect.iscoroutinefunction(handler):
+            result = asyncio.run(asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds))
+        else:
+            result = handler(ctx)
+            if time.monotonic() > ctx.deadline:
+                raise RunTimedOut(f"timed out after {ctx.claimed.timeout_seconds} s")
+        outcome = _normalize(result, ctx)
+    except RunCancelled as exc:
+        outcome = Outcome(RunStatus.CANCELLED, ctx.metrics, str(exc) or "cancelled by request")
+    except (TimeoutError, RunTimedOut):
+        outcome = Outcome(RunStatus.FAILED, ctx.metrics, f"timed out after {ctx.claimed.timeout_seconds} s")
+    except Exception as exc:  # the handler's failure is the run's, never the worker's
+        log.info("handler_failed", extra={"run_id": run.id, "error": repr(exc)})
+        outcome = Outcome(RunStatus.FAILED, ctx.metrics, f"{type(exc).__name__}: {exc}")
+    metrics = dict(outcome.metrics)
+    metrics.setdefault("duration_ms", round((time.monotonic() - started) * 1000, 1))
+    return Outcome(outcome.status, metrics, outcome.error_message)

@@ -1,0 +1,179 @@
+"""Rows become frozen dataclasses at the border, with enums mirroring the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, NewType
+from uuid import UUID
+
+JobId = NewType("JobId", UUID)
+RunId = NewType("RunId", int)
+CustomerId = NewType("CustomerId", UUID)
+BrandId = NewType("BrandId", UUID)
+
+
+class JobType(StrEnum):
+    DATA_COLLECTION = "data_collection"
+    SCORING = "scoring"
+    DATA_COLLECTION_AND_SCORING = "data_collection_and_scoring"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (RunStatus.PENDING, RunStatus.PROCESSING)
+
+
+class Trigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    RETRY = "retry"
+
+
+class OverlapPolicy(StrEnum):
+    FORBID = "forbid"
+    ALLOW = "allow"
+    REPLACE = "replace"
+
+
+class MisfirePolicy(StrEnum):
+    RUN_ONCE = "run_once"
+    SKIP = "skip"
+    RUN_ALL = "run_all"
+
+
+def _from_row(cls, row: dict[str, Any]):
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in row.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: CustomerId
+    name: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    from_row = classmethod(_from_row)
+
+
+@dataclass(frozen=True)
+class Brand:
+    id: BrandId
+    customer_id: CustomerId
+    name: str
+    aliases: list[str]
+    competitors: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    from_row = classmethod(_from_row)
+
+
+@dataclass(frozen=True)
+class BrandQuery:
+    id: int
+    brand_id: BrandId
+    text: str
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    from_row = classmethod(_from_row)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    id: JobId
+    customer_id: CustomerId
+    brand_id: BrandId
+    job_type: JobType
+    schedule_kind: str
+    timezone: str
+    is_active: bool
+    metadata: dict[str, Any]
+    max_retries: int
+    retry_delay: int
+    timeout_seconds: int
+    overlap_policy: OverlapPolicy
+    misfire_policy: MisfirePolicy
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    name: str | None = None
+    cron_expression: str | None = None
+    interval_seconds: int | None = None
+    jitter_seconds: int = 0
+    run_at: dt.datetime | None = None
+    next_run_at: dt.datetime | None = None
+    last_run_at: dt.datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ScheduledJob:
+        job = _from_row(cls, row)
+        object.__setattr__(job, "job_type", JobType(job.job_type))
+        object.__setattr__(job, "overlap_policy", OverlapPolicy(job.overlap_policy))
+        object.__setattr__(job, "misfire_policy", MisfirePolicy(job.misfire_policy))
+        return job
+
+    @property
+    def schedule(self):
+        from cronkeeper.schedule import Schedule
+
+        return Schedule.from_fields(
+            schedule_kind=self.schedule_kind,
+            cron_expression=self.cron_expression,
+            timezone=self.timezone,
+            interval_seconds=self.interval_seconds,
+            jitter_seconds=self.jitter_seconds,
+            run_at=self.run_at,
+        )
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: RunId
+    scheduled_job_id: JobId
+    customer_id: CustomerId
+    brand_id: BrandId
+    job_type: JobType
+    trigger: Trigger
+    status: RunStatus
+    scheduled_for: dt.datetime
+    run_after: dt.datetime
+    attempt: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    skip_reason: str | None = None
+    retry_of: RunId | None = None
+    worker_id: str | None = None
+    lease_expires_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None
+    cancel_requested: bool = False
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error_message: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> JobRun:
+        run = _from_row(cls, row)
+        object.__setattr__(run, "job_type", JobType(run.job_type))
+        object.__setattr__(run, "trigger", Trigger(run.trigger))
+        object.__setattr__(run, "status", RunStatus(run.status))
+        return run
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,111 @@
+"""Every query on ``scheduled_jobs``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from cronkeeper.models import ScheduledJob
+from cronkeeper.repo._translate import translated
+from cronkeeper.repo.queries import load
+
+Q = load("scheduled_jobs")
+
+JOB_COLUMNS = (
+    "customer_id", "brand_id", "name", "job_type", "schedule_kind", "cron_expression",
+    "timezone", "interval_seconds", "jitter_seconds", "run_at", "is_active", "metadata",
+    "max_retries", "retry_delay", "timeout_seconds", "overlap_policy", "misfire_policy",
+    "next_run_at",
+)  # fmt: skip
+
+
+def _params(values: dict[str, Any]) -> dict[str, Any]:
+    params = {k: values.get(k) for k in JOB_COLUMNS}
+    params["metadata"] = Jsonb(values.get("metadata") or {})
+    params["jitter_seconds"] = values.get("jitter_seconds") or 0
+    return params
+
+
+def insert_job(conn: psycopg.Connection, values: dict[str, Any]) -> ScheduledJob:
+    with translated():
+        row = conn.execute(Q["insert_job"], _params(values)).fetchone()
+    return ScheduledJob.from_row(row)
+
+
+def update_job(conn: psycopg.Connection, job_id: UUID, values: dict[str, Any]) -> ScheduledJob | None:
+    with translated():
+        row = conn.execute(Q["update_job"], {**_params(values), "id": job_id}).fetchone()
+    return ScheduledJob.from_row(row) if row else None
+
+
+def get_job(
+    conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None = None, for_update: bool = False
+) -> ScheduledJob | None:
+    query = Q["get_job_for_update"] if for_update else Q["get_job"]
+    row = conn.execute(query, {"id": job_id, "customer_id": customer_id}).fetchone()
+    return ScheduledJob.from_row(row) if row else None
+
+
+def delete_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None = None) -> bool:
+    return conn.execute(Q["delete_job"], {"id": job_id, "customer_id": customer_id}).fetchone() is not None
+
+
+def list_jobs(
+    conn: psycopg.Connection,
+    *,
+    customer_id: UUID | None = None,
+    brand_id: UUID | None = None,
+    is_active: bool | None = None,
+    job_type: str | None = None,
+    search: str | None = None,
+    after: tuple[dt.datetime, UUID] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Jobs newest first with brand and customer names; keyset after (created_at, id)."""
+    params = {
+        "customer_id": customer_id, "brand_id": brand_id, "is_active": is_active,
+        "job_type": job_type, "search": search or None, "limit": limit,
+        "after_created": after[0] if after else None, "after_id": after[1] if after else None,
+    }  # fmt: skip
+    return conn.execute(Q["list_jobs"], params).fetchall()
+
+
+def lock_due_jobs(conn: psycopg.Connection, now: dt.datetime, limit: int) -> list[ScheduledJob]:
+    """Active jobs due at ``now``, locked; others' locked rows are skipped."""
+    rows = conn.execute(Q["lock_due_jobs"], {"now": now, "limit": limit}).fetchall()
+    return [ScheduledJob.from_row(r) for r in rows]
+
+
+def advance_jobs(
+    conn: psycopg.Connection,
+    ids: Sequence[UUID],
+    next_run_at: Sequence[dt.datetime | None],
+    last_run_at: Sequence[dt.datetime | None],
+) -> None:
+    if ids:
+        conn.execute(
+            Q["advance_jobs"],
+            {"ids": list(ids), "next_run_at": list(next_run_at), "last_run_at": list(last_run_at)},
+        )
+
+
+def earliest_next_run(conn: psycopg.Connection) -> dt.datetime | None:
+    return conn.execute(Q["earliest_next_run"]).fetchone()["next_run_at"]
+
+
+def count_due(conn: psycopg.Connection, now: dt.datetime) -> dict[str, Any]:
+    return conn.execute(Q["count_due"], {"now": now}).fetchone()
+
+
+def set_active(
+    conn: psycopg.Connection, job_id: UUID, is_active: bool, next_run_at: dt.datetime | None
+) -> ScheduledJob | None:
+    row = conn.execute(
+        Q["set_active"], {"id": job_id, "is_active": is_active, "next_run_at": next_run_at}
+    ).fetchone()
+    return ScheduledJob.from_row(row) if row else None

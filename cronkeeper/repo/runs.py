@@ -1,0 +1,203 @@
+"""Every query on ``job_runs``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from cronkeeper.models import JobRun
+from cronkeeper.repo.queries import load
+
+Q = load("job_runs")
+
+_INSERT_COLUMNS = (
+    "scheduled_job_id", "customer_id", "brand_id", "job_type", "trigger", "status",
+    "skip_reason", "scheduled_for", "run_after", "attempt", "retry_of", "finished_at",
+    "error_message",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run to insert (the scheduler's, a manual trigger's or a retry's)."""
+
+    scheduled_job_id: UUID
+    customer_id: UUID
+    brand_id: UUID
+    job_type: str
+    trigger: str
+    scheduled_for: dt.datetime
+    run_after: dt.datetime
+    status: str = "pending"
+    skip_reason: str | None = None
+    attempt: int = 1
+    retry_of: int | None = None
+    finished_at: dt.datetime | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    """A run this worker now holds, with what it needs from its job."""
+
+    run: JobRun
+    timeout_seconds: int
+    max_retries: int
+    retry_delay: int
+    job_metadata: dict[str, Any]
+
+
+def insert_runs(conn: psycopg.Connection, runs: Sequence[NewRun]) -> list[dict[str, Any]]:
+    """Insert in one statement; a scheduled slot that exists already is left alone.
+
+    Returns ``{id, scheduled_job_id, status}`` for each row actually inserted.
+    """
+    if not runs:
+        return []
+    params = {col: [getattr(r, col) for r in runs] for col in _INSERT_COLUMNS}
+    return conn.execute(Q["insert_runs"], params).fetchall()
+
+
+def active_job_ids(conn: psycopg.Connection, job_ids: Sequence[UUID]) -> set[UUID]:
+    """Those of ``job_ids`` that have a pending or processing run."""
+    rows = conn.execute(Q["active_job_ids"], {"job_ids": list(job_ids)}).fetchall()
+    return {r["scheduled_job_id"] for r in rows}
+
+
+def cancel_active_for_jobs(
+    conn: psycopg.Connection, job_ids: Sequence[UUID], now: dt.datetime, reason: str
+) -> int:
+    """Cancel pending runs and ask processing ones to stop (``replace`` overlap)."""
+    params = {"job_ids": list(job_ids), "now": now, "reason": reason}
+    n = len(conn.execute(Q["cancel_pending_for_jobs"], params).fetchall())
+    n += len(conn.execute(Q["request_cancel_processing_for_jobs"], params).fetchall())
+    return n
+
+
+def claim_runs(
+    conn: psycopg.Connection, worker_id: str, now: dt.datetime, limit: int, lease_seconds: float
+) -> list[ClaimedRun]:
+    """Take up to ``limit`` due pending runs, skipping rows others hold."""
+    params = {
+        "worker_id": worker_id, "now": now, "limit": limit,
+        "lease_until": now + dt.timedelta(seconds=lease_seconds),
+    }  # fmt: skip
+    rows = conn.execute(Q["claim_runs"], params).fetchall()
+    return [
+        ClaimedRun(
+            run=JobRun.from_row(r),
+            timeout_seconds=r["timeout_seconds"],
+            max_retries=r["max_retries"],
+            retry_delay=r["retry_delay"],
+            job_metadata=r["job_metadata"],
+        )
+        for r in rows
+    ]
+
+
+def renew_leases(
+    conn: psycopg.Connection, worker_id: str, ids: Sequence[int], now: dt.datetime, lease_seconds: float
+) -> dict[int, bool]:
+    """Extend the leases this worker holds; returns id -> cancel_requested."""
+    if not ids:
+        return {}
+    params = {
+        "worker_id": worker_id, "ids": list(ids), "now": now,
+        "lease_until": now + dt.timedelta(seconds=lease_seconds),
+    }  # fmt: skip
+    return {r["id"]: r["cancel_requested"] for r in conn.execute(Q["renew_leases"], params)}
+
+
+def should_stop(conn: psycopg.Connection, run_id: int, worker_id: str) -> bool:
+    """True when the run was cancelled or is no longer this worker's."""
+    row = conn.execute(Q["is_cancel_requested"], {"id": run_id, "worker_id": worker_id}).fetchone()
+    return row is None or row["stop"]
+
+
+def update_metrics(
+    conn: psycopg.Connection, run_id: int, worker_id: str, metrics: dict[str, Any], now: dt.datetime
+) -> bool:
+    params = {"id": run_id, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
+    return conn.execute(Q["update_metrics"], params).fetchone() is not None
+
+
+def finish_run(
+    conn: psycopg.Connection,
+    run_id: int,
+    worker_id: str,
+    status: str,
+    now: dt.datetime,
+    metrics: dict[str, Any],
+    error_message: str | None,
+) -> JobRun | None:
+    """Record the outcome; None if the run is no longer this worker's."""
+    params = {
+        "id": run_id, "worker_id": worker_id, "status": status, "now": now,
+        "metrics": Jsonb(metrics), "error_message": error_message,
+    }  # fmt: skip
+    row = conn.execute(Q["finish_run"], params).fetchone()
+    return JobRun.from_row(row) if row else None
+
+
+def release_run(conn: psycopg.Connection, run_id: int, worker_id: str, now: dt.datetime) -> bool:
+    """Give a run back to the queue untouched (graceful shutdown)."""
+    params = {"id": run_id, "worker_id": worker_id, "now": now}
+    return conn.execute(Q["release_run"], params).fetchone() is not None
+
+
+def lock_expired_runs(conn: psycopg.Connection, now: dt.datetime, limit: int) -> list[dict[str, Any]]:
+    return conn.execute(Q["lock_expired_runs"], {"now": now, "limit": limit}).fetchall()
+
+
+def fail_expired(conn: psycopg.Connection, run_id: int, now: dt.datetime, message: str) -> JobRun | None:
+    params = {"id": run_id, "now": now, "error_message": message}
+    row = conn.execute(Q["fail_expired"], params).fetchone()
+    return JobRun.from_row(row) if row else None
+
+
+def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> JobRun | None:
+    row = conn.execute(Q["get_run"], {"id": run_id, "customer_id": customer_id}).fetchone()
+    return JobRun.from_row(row) if row else None
+
+
+def list_runs(
+    conn: psycopg.Connection,
+    *,
+    customer_id: UUID | None = None,
+    brand_id: UUID | None = None,
+    job_id: UUID | None = None,
+    status: str | None = None,
+    job_type: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Runs newest first (keyset on id), with the brand's name."""
+    params = {
+        "customer_id": customer_id, "brand_id": brand_id, "job_id": job_id, "status": status,
+        "job_type": job_type, "before_id": before_id, "limit": limit,
+    }  # fmt: skip
+    return conn.execute(Q["list_runs"], params).fetchall()
+
+
+def cancel_run(conn: psycopg.Connection, run_id: int, now: dt.datetime) -> JobRun | None:
+    """Cancel a pending run at once, or flag a processing one to stop at its next checkpoint."""
+    row = conn.execute(Q["cancel_run"], {"id": run_id, "now": now}).fetchone()
+    return JobRun.from_row(row) if row else None
+
+
+def queue_depth(conn: psycopg.Connection) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in conn.execute(Q["count_by_status"])}
+
+
+def oldest_pending(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | None:
+    return conn.execute(Q["oldest_pending"], {"now": now}).fetchone()["oldest"]
+
+
+def earliest_pending(conn: psycopg.Connection) -> dt.datetime | None:
+    return conn.execute(Q["earliest_future_pending"]).fetchone()["run_after"]

@@ -1,0 +1,127 @@
+-- name: insert_runs
+INSERT INTO job_runs (
+    scheduled_job_id, customer_id, brand_id, job_type, trigger, status, skip_reason,
+    scheduled_for, run_after, attempt, retry_of, finished_at, error_message
+)
+SELECT * FROM unnest(
+    %(scheduled_job_id)s::uuid[], %(customer_id)s::uuid[], %(brand_id)s::uuid[],
+    %(job_type)s::text[], %(trigger)s::text[], %(status)s::text[], %(skip_reason)s::text[],
+    %(scheduled_for)s::timestamptz[], %(run_after)s::timestamptz[], %(attempt)s::int[],
+    %(retry_of)s::bigint[], %(finished_at)s::timestamptz[], %(error_message)s::text[]
+)
+ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING
+RETURNING id, scheduled_job_id, status
+
+-- name: active_job_ids
+SELECT DISTINCT scheduled_job_id FROM job_runs
+WHERE scheduled_job_id = ANY(%(job_ids)s::uuid[]) AND status IN ('pending', 'processing')
+
+-- name: cancel_pending_for_jobs
+UPDATE job_runs SET status = 'cancelled', finished_at = %(now)s, updated_at = %(now)s,
+    error_message = %(reason)s
+WHERE scheduled_job_id = ANY(%(job_ids)s::uuid[]) AND status = 'pending'
+RETURNING id
+
+-- name: request_cancel_processing_for_jobs
+UPDATE job_runs SET cancel_requested = true, updated_at = %(now)s,
+    error_message = %(reason)s
+WHERE scheduled_job_id = ANY(%(job_ids)s::uuid[]) AND status = 'processing'
+RETURNING id
+
+-- name: claim_runs
+WITH picked AS (
+    SELECT id FROM job_runs
+    WHERE status = 'pending' AND run_after <= %(now)s
+    ORDER BY run_after, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE job_runs r
+    SET status = 'processing', worker_id = %(worker_id)s, started_at = %(now)s,
+        heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s, updated_at = %(now)s
+    FROM picked WHERE r.id = picked.id
+    RETURNING r.*
+)
+SELECT c.*, j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata AS job_metadata
+FROM claimed c JOIN scheduled_jobs j ON j.id = c.scheduled_job_id
+ORDER BY c.run_after, c.id
+
+-- name: renew_leases
+UPDATE job_runs SET heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s
+WHERE id = ANY(%(ids)s::bigint[]) AND worker_id = %(worker_id)s AND status = 'processing'
+RETURNING id, cancel_requested
+
+-- name: is_cancel_requested
+SELECT cancel_requested OR status <> 'processing' OR worker_id IS DISTINCT FROM %(worker_id)s
+    AS stop
+FROM job_runs WHERE id = %(id)s
+
+-- name: update_metrics
+UPDATE job_runs SET metrics = metrics || %(metrics)s, updated_at = %(now)s
+WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
+RETURNING id
+
+-- name: finish_run
+UPDATE job_runs
+SET status = %(status)s, finished_at = %(now)s, updated_at = %(now)s,
+    metrics = metrics || %(metrics)s, error_message = %(error_message)s,
+    lease_expires_at = NULL
+WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
+RETURNING *
+
+-- name: release_run
+UPDATE job_runs
+SET status = 'pending', worker_id = NULL, started_at = NULL, heartbeat_at = NULL,
+    lease_expires_at = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
+RETURNING id
+
+-- name: lock_expired_runs
+SELECT r.*, j.max_retries, j.retry_delay
+FROM job_runs r JOIN scheduled_jobs j ON j.id = r.scheduled_job_id
+WHERE r.status = 'processing' AND r.lease_expires_at < %(now)s
+ORDER BY r.lease_expires_at
+LIMIT %(limit)s
+FOR UPDATE OF r SKIP LOCKED
+
+-- name: fail_expired
+UPDATE job_runs
+SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
+    finished_at = %(now)s, updated_at = %(now)s,
+    lease_expires_at = NULL, error_message = %(error_message)s
+WHERE id = %(id)s AND status = 'processing'
+RETURNING *
+
+-- name: get_run
+SELECT r.* FROM job_runs r
+WHERE r.id = %(id)s AND (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
+
+-- name: list_runs
+SELECT r.*, b.name AS brand_name FROM job_runs r JOIN brands b ON b.id = r.brand_id
+WHERE (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
+  AND (%(brand_id)s::uuid IS NULL OR r.brand_id = %(brand_id)s)
+  AND (%(job_id)s::uuid IS NULL OR r.scheduled_job_id = %(job_id)s)
+  AND (%(status)s::text IS NULL OR r.status = %(status)s)
+  AND (%(job_type)s::text IS NULL OR r.job_type = %(job_type)s)
+  AND (%(before_id)s::bigint IS NULL OR r.id < %(before_id)s)
+ORDER BY r.id DESC
+LIMIT %(limit)s
+
+-- name: cancel_run
+UPDATE job_runs
+SET status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
+    finished_at = CASE WHEN status = 'pending' THEN %(now)s ELSE finished_at END,
+    cancel_requested = true, updated_at = %(now)s,
+    error_message = COALESCE(error_message, 'cancelled by request')
+WHERE id = %(id)s AND status IN ('pending', 'processing')
+RETURNING *
+
+-- name: count_by_status
+SELECT status, count(*) AS n FROM job_runs
+WHERE status IN ('pending', 'processing') GROUP BY status
+
+-- name: oldest_pending
+SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_after <= %(now)s
+
+-- name: earliest_future_pending
+SELECT min(run_after) AS run_after FROM job_runs WHERE status = 'pending'

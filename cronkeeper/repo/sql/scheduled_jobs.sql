@@ -1,0 +1,81 @@
+-- name: insert_job
+INSERT INTO scheduled_jobs (
+    customer_id, brand_id, name, job_type, schedule_kind, cron_expression, timezone,
+    interval_seconds, jitter_seconds, run_at, is_active, metadata, max_retries, retry_delay,
+    timeout_seconds, overlap_policy, misfire_policy, next_run_at
+) VALUES (
+    %(customer_id)s, %(brand_id)s, %(name)s, %(job_type)s, %(schedule_kind)s,
+    %(cron_expression)s, %(timezone)s, %(interval_seconds)s, %(jitter_seconds)s, %(run_at)s,
+    %(is_active)s, %(metadata)s, %(max_retries)s, %(retry_delay)s, %(timeout_seconds)s,
+    %(overlap_policy)s, %(misfire_policy)s, %(next_run_at)s
+)
+RETURNING *
+
+-- name: get_job
+SELECT * FROM scheduled_jobs
+WHERE id = %(id)s AND (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
+
+-- name: get_job_for_update
+SELECT * FROM scheduled_jobs
+WHERE id = %(id)s AND (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
+FOR UPDATE
+
+-- name: update_job
+UPDATE scheduled_jobs SET
+    name = %(name)s, job_type = %(job_type)s, schedule_kind = %(schedule_kind)s,
+    cron_expression = %(cron_expression)s, timezone = %(timezone)s,
+    interval_seconds = %(interval_seconds)s, jitter_seconds = %(jitter_seconds)s,
+    run_at = %(run_at)s, is_active = %(is_active)s, metadata = %(metadata)s,
+    max_retries = %(max_retries)s, retry_delay = %(retry_delay)s,
+    timeout_seconds = %(timeout_seconds)s, overlap_policy = %(overlap_policy)s,
+    misfire_policy = %(misfire_policy)s, next_run_at = %(next_run_at)s, updated_at = now()
+WHERE id = %(id)s
+RETURNING *
+
+-- name: delete_job
+DELETE FROM scheduled_jobs
+WHERE id = %(id)s AND (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
+RETURNING id
+
+-- name: list_jobs
+SELECT j.*, b.name AS brand_name, c.name AS customer_name
+FROM scheduled_jobs j
+JOIN brands b ON b.id = j.brand_id
+JOIN customers c ON c.id = j.customer_id
+WHERE (%(customer_id)s::uuid IS NULL OR j.customer_id = %(customer_id)s)
+  AND (%(brand_id)s::uuid IS NULL OR j.brand_id = %(brand_id)s)
+  AND (%(is_active)s::boolean IS NULL OR j.is_active = %(is_active)s)
+  AND (%(job_type)s::text IS NULL OR j.job_type = %(job_type)s)
+  AND (%(search)s::text IS NULL OR b.name ILIKE '%%' || %(search)s || '%%')
+  AND (%(after_created)s::timestamptz IS NULL
+       OR (j.created_at, j.id) < (%(after_created)s, %(after_id)s::uuid))
+ORDER BY j.created_at DESC, j.id DESC
+LIMIT %(limit)s
+
+-- name: lock_due_jobs
+SELECT * FROM scheduled_jobs
+WHERE is_active AND next_run_at <= %(now)s
+ORDER BY next_run_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+
+-- name: advance_jobs
+UPDATE scheduled_jobs j
+SET next_run_at = u.next_run_at,
+    last_run_at = COALESCE(u.last_run_at, j.last_run_at)
+FROM unnest(%(ids)s::uuid[], %(next_run_at)s::timestamptz[], %(last_run_at)s::timestamptz[])
+    AS u(id, next_run_at, last_run_at)
+WHERE j.id = u.id
+
+-- name: earliest_next_run
+SELECT min(next_run_at) AS next_run_at FROM scheduled_jobs WHERE is_active
+
+-- name: count_due
+SELECT count(*) AS due, min(next_run_at) AS oldest
+FROM scheduled_jobs WHERE is_active AND next_run_at <= %(now)s
+
+-- name: set_active
+UPDATE scheduled_jobs SET is_active = %(is_active)s, next_run_at = %(next_run_at)s,
+    updated_at = now()
+WHERE id = %(id)s
+RETURNING *

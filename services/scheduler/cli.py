@@ -1,0 +1,31 @@
+"""``cronkeeper scheduler [--once]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from cronkeeper.cli import prepared_dsn, stop_event
+from cronkeeper.logs import setup_logging
+from cronkeeper.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scheduler", help="turn due jobs into runs (polls; Ctrl-C stops)")
+    p.add_argument("--once", action="store_true", help="one tick, print its counts, exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from services.scheduler.service import Scheduler
+
+    setup_logging("scheduler", settings.log_level, settings.log_format)
+    scheduler = Scheduler(prepared_dsn(settings), settings)
+    if args.once:
+        result = scheduler.run_once()
+        scheduler.close()
+        print(json.dumps(asdict(result)))
+        return 0
+    scheduler.serve(stop_event())
+    return 0

@@ -1,0 +1,122 @@
+"""The scheduler process: tick, heartbeat, sleep until the next slot or a change.
+
+It sleeps until the next poll or the earliest ``next_run_at``, whichever is
+sooner, and wakes at once when a job is created or changed (``LISTEN
+cronkeeper_jobs``), so a run is created within a second of its time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from cronkeeper.clock import Clock, SystemClock
+from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import processes
+from cronkeeper.scheduling import TickResult, tick
+from cronkeeper.settings import Settings
+
+log = logging.getLogger("cronkeeper.scheduler")
+
+
+@dataclass
+class Scheduler:
+    dsn: str
+    settings: Settings
+    clock: Clock = SystemClock()
+    process_id: str = ""
+    rng: random.Random | None = None
+
+    def __post_init__(self) -> None:
+        self.process_id = self.process_id or processes.new_process_id("scheduler")
+        self.rng = self.rng or random.Random()
+        self._conn: psycopg.Connection | None = None
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            from cronkeeper.db import connect
+
+            self._conn = connect(self.dsn, autocommit=True)
+            self._conn.execute("LISTEN cronkeeper_jobs")
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            try:
+                processes.mark_stopped(self._conn, self.process_id, self.clock.now())
+            except psycopg.Error:
+                pass
+            self._conn.close()
+
+    def run_once(self) -> TickResult:
+        """One tick at the clock's now, plus a heartbeat."""
+        conn = self._connection()
+        now = self.clock.now()
+        result = tick(
+            conn,
+            now,
+            batch_size=self.settings.scheduler_batch_size,
+            grace_seconds=self.settings.misfire_grace_seconds,
+            max_catchup=self.settings.max_catchup_runs,
+            rng=self.rng,
+        )
+        processes.heartbeat(
+            conn, self.process_id, "scheduler", self.clock.now(),
+            {"last_tick": now.isoformat(), "poll_seconds": self.settings.scheduler_poll_seconds},
+        )  # fmt: skip
+        if result.jobs:
+            log.info(
+                "runs_scheduled",
+                extra={
+                    "jobs": result.jobs, "created": result.runs_created,
+                    "skipped": result.runs_skipped, "replaced": result.replaced,
+                },
+            )  # fmt: skip
+        return result
+
+    def seconds_until_next(self) -> float:
+        conn = self._connection()
+        poll = self.settings.scheduler_poll_seconds
+        earliest = jobs_repo.earliest_next_run(conn)
+        if earliest is None:
+            return poll
+        return max(0.0, min(poll, (earliest - self.clock.now()).total_seconds()))
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        """Sleep up to ``seconds``; wake early on a job change or on stop."""
+        deadline = time.monotonic() + seconds
+        conn = self._connection()
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                return
+
+    def serve(self, stop: threading.Event) -> None:
+        """Tick until ``stop`` is set; survive the database going away."""
+        backoff = 0.5
+        log.info("scheduler_started", extra={"process_id": self.process_id})
+        while not stop.is_set():
+            try:
+                self.run_once()
+                backoff = 0.5
+                self.wait(self.seconds_until_next(), stop)
+            except psycopg.OperationalError as exc:
+                log.warning("reconnecting", extra={"error": str(exc).strip(), "retry_in": backoff})
+                if self._conn is not None:
+                    self._conn.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self.close()
+        log.info("scheduler_stopped", extra={"process_id": self.process_id})
+
+
+def lag_seconds(now: dt.datetime, oldest_due: dt.datetime | None) -> float:
+    return max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0

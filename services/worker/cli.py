@@ -1,0 +1,36 @@
+"""``cronkeeper worker [--once] [--concurrency N]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from cronkeeper.cli import prepared_dsn, stop_event
+from cronkeeper.errors import ValidationError
+from cronkeeper.logs import setup_logging
+from cronkeeper.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="claim and execute pending runs (Ctrl-C stops gracefully)")
+    p.add_argument("--once", action="store_true", help="drain what is due now, then exit")
+    p.add_argument("--concurrency", type=int, default=None, help="runs executed at once")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from services.worker.service import Worker
+
+    if args.concurrency is not None and args.concurrency < 1:
+        raise ValidationError("--concurrency must be at least 1", field="concurrency")
+    setup_logging("worker", settings.log_level, settings.log_format)
+    worker = Worker(prepared_dsn(settings), settings, concurrency=args.concurrency)
+    try:
+        if args.once:
+            print(json.dumps(asdict(worker.run_once())))
+        else:
+            worker.serve(stop_event())
+    finally:
+        worker.close()
+    return 0

@@ -1,0 +1,96 @@
+"""Real Postgres for every test: ``TEST_DATABASE_URL`` when set, else an embedded server.
+
+Migrations are applied once to a template database; each test that asks for
+``dsn`` gets its own copy (``CREATE DATABASE ... TEMPLATE``), so tests that
+commit and race across connections stay isolated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from cronkeeper.db import connect
+from cronkeeper.migrate import migrate
+
+_counter = itertools.count()
+RUN_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+def with_db(dsn: str, dbname: str) -> str:
+    return make_conninfo(dsn, dbname=dbname)
+
+
+@pytest.fixture(scope="session")
+def server_dsn():
+    """A DSN of a server where tests may create databases."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from cronkeeper.db import start_embedded, stop_embedded
+
+    data_dir = Path(tempfile.mkdtemp(prefix="cronkeeper-test-"))
+    try:
+        yield start_embedded(data_dir)
+    finally:
+        stop_embedded(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(server_dsn):
+    name = f"ck_tpl_{RUN_TAG}"
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    migrate(with_db(server_dsn, name))
+    yield name
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_db(server_dsn):
+    """An empty database (no migrations); returns its DSN."""
+    name = f"ck_e_{RUN_TAG}_{next(_counter)}"
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield with_db(server_dsn, name)
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def dsn(server_dsn, template_db):
+    """A migrated database of this test's own."""
+    name = f"ck_t_{RUN_TAG}_{next(_counter)}"
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield with_db(server_dsn, name)
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def conn(dsn):
+    c = connect(dsn, autocommit=True)
+    yield c
+    c.close()
+
+
+T0 = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)  # a Monday
+
+
+@pytest.fixture
+def t0():
+    return T0
