@@ -145,6 +145,25 @@ def finish_run(
     return JobRun.from_row(row) if row else None
 
 
+def finish_runs(
+    conn: psycopg.Connection,
+    worker_id: str,
+    outcomes: Sequence[tuple[int, str, dt.datetime, dict[str, Any], str | None]],
+) -> set[int]:
+    """Record many outcomes in one statement; returns the ids that were still ours."""
+    if not outcomes:
+        return set()
+    params = {
+        "worker_id": worker_id,
+        "ids": [o[0] for o in outcomes],
+        "statuses": [o[1] for o in outcomes],
+        "finished_at": [o[2] for o in outcomes],
+        "metrics": [Jsonb(o[3]) for o in outcomes],
+        "errors": [o[4] for o in outcomes],
+    }
+    return {r["id"] for r in conn.execute(Q["finish_runs"], params)}
+
+
 def release_run(conn: psycopg.Connection, run_id: int, worker_id: str, now: dt.datetime) -> bool:
     """Give a run back to the queue untouched (graceful shutdown)."""
     params = {"id": run_id, "worker_id": worker_id, "now": now}
@@ -201,3 +220,17 @@ def oldest_pending(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | 
 
 def earliest_pending(conn: psycopg.Connection) -> dt.datetime | None:
     return conn.execute(Q["earliest_future_pending"]).fetchone()["run_after"]
+
+
+def count_by_status_and_type(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """``{status, job_type, n}`` over every run (for /metrics)."""
+    return conn.execute(Q["count_by_status_and_type"]).fetchall()
+
+
+def duration_buckets(conn: psycopg.Connection, bounds: Sequence[float]) -> list[dict[str, Any]]:
+    """Finished runs' durations counted per job type and bucket: ``{job_type, bucket, n, total}``.
+
+    Bucket ``k`` holds durations below ``bounds[k]`` (and at least ``bounds[k-1]``);
+    bucket ``len(bounds)`` the ones past every bound.
+    """
+    return conn.execute(Q["duration_buckets"], {"bounds": list(bounds)}).fetchall()

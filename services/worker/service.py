@@ -1,17 +1,20 @@
 """The worker process: claim pending runs, execute them, keep their leases alive.
 
-Runs are claimed with ``FOR UPDATE SKIP LOCKED`` every poll interval and at
-once when ``NOTIFY cronkeeper_runs`` says a run is new. Each claimed run
-executes in its own thread (at most ``concurrency`` at once); a heartbeat
-thread renews the leases of runs in hand and notices cancellations. On stop,
-claiming ends, runs in hand get ``shutdown_grace_seconds`` to finish, and
-those still running are released back to the queue.
+Runs are claimed in batches with ``FOR UPDATE SKIP LOCKED`` every poll
+interval and at once when ``NOTIFY cronkeeper_runs`` says a run is new. A
+fixed set of executor threads (``concurrency``) takes claimed runs from a
+local queue. Outcomes that need no retry are written back in batches (one
+``UPDATE ... FROM unnest`` per flush); failures are recorded one by one with
+their retry in the same transaction. A heartbeat thread renews the leases of
+runs in hand and notices cancellations. On stop, claiming ends, runs in hand
+get ``shutdown_grace_seconds`` to finish, and those still running are released
+back to the queue.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import queue
 import random
 import threading
 import time
@@ -21,9 +24,10 @@ import psycopg
 
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import connect, make_pool
-from cronkeeper.execution import Context, execute, finish, rescue_expired
+from cronkeeper.execution import Context, Outcome, execute, finish, rescue_expired
 from cronkeeper.handlers import Registry
 from cronkeeper.handlers import registry as default_registry
+from cronkeeper.models import RunStatus
 from cronkeeper.repo import processes
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
@@ -31,15 +35,22 @@ from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.worker")
 
+FLUSH_SIZE = 500  # outcomes written per statement at most
+
 
 @dataclass(frozen=True)
 class DrainResult:
     claimed: int = 0
     completed: int = 0
+    partial: int = 0
     failed: int = 0
     cancelled: int = 0
     lost: int = 0
     rescued: int = 0
+
+    def __sub__(self, other: DrainResult) -> DrainResult:
+        names = DrainResult.__dataclass_fields__
+        return DrainResult(**{k: getattr(self, k) - getattr(other, k) for k in names})
 
 
 class Worker:
@@ -51,6 +62,7 @@ class Worker:
         registry: Registry | None = None,
         clock: Clock | None = None,
         concurrency: int | None = None,
+        prefetch: int = 0,
         worker_id: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -59,29 +71,34 @@ class Worker:
         self.registry = registry or default_registry
         self.clock = clock or SystemClock()
         self.concurrency = concurrency or settings.worker_concurrency
+        self.prefetch = prefetch  # runs claimed beyond free executors (throughput tuning)
         self.worker_id = worker_id or processes.new_process_id("worker")
         self.rng = rng or random.Random()
         self.pool = make_pool(dsn, min_size=1, max_size=self.concurrency + 3, reconnect_timeout=3600)
         self.shutdown = threading.Event()
         self.wake = threading.Event()
         self._lock = threading.Lock()
-        self._in_hand: dict[int, Context] = {}
-        self._threads: dict[int, threading.Thread] = {}
-        self._counts = {"claimed": 0, "completed": 0, "failed": 0, "cancelled": 0, "lost": 0, "rescued": 0}
+        self._idle = threading.Condition(self._lock)
+        self._queue: queue.SimpleQueue[ClaimedRun | None] = queue.SimpleQueue()
+        self._outstanding: dict[int, ClaimedRun] = {}  # claimed, not yet written back
+        self._contexts: dict[int, Context] = {}  # executing now
+        self._done: list[tuple[ClaimedRun, Outcome]] = []
+        self._executors: list[threading.Thread] = []
+        self._counts = dict.fromkeys(DrainResult.__dataclass_fields__, 0)
 
     # -- steps -----------------------------------------------------------
     def claim(self, limit: int) -> list[ClaimedRun]:
         if limit <= 0:
             return []
         with self.pool.connection() as conn:
-            claimed = runs_repo.claim_runs(
-                conn, self.worker_id, self.clock.now(), limit, self.settings.lease_seconds
-            )
-        for c in claimed:
-            log.info(
-                "run_claimed",
-                extra={"run_id": c.run.id, "job_id": str(c.run.scheduled_job_id), "worker_id": self.worker_id},
-            )
+            claimed = runs_repo.claim_runs(conn, self.worker_id, self.clock.now(), limit, self.settings.lease_seconds)
+        with self._lock:
+            for c in claimed:
+                self._outstanding[c.run.id] = c
+            self._counts["claimed"] += len(claimed)
+        if log.isEnabledFor(logging.INFO):
+            for c in claimed:
+                log.info("run_claimed", extra=self._ids(c))
         return claimed
 
     def rescue(self) -> int:
@@ -90,45 +107,79 @@ class Worker:
         self._bump("rescued", result.failed)
         return result.failed
 
-    def process(self, claimed: ClaimedRun) -> None:
-        """Execute one claimed run and record its outcome (in the calling thread)."""
-        run = claimed.run
+    def _ids(self, c: ClaimedRun) -> dict:
+        return {"run_id": c.run.id, "job_id": str(c.run.scheduled_job_id), "worker_id": self.worker_id}
+
+    def _execute(self, claimed: ClaimedRun) -> None:
         ctx = Context(claimed, self.pool, self.worker_id, self.clock, self.shutdown, self.dsn)
         with self._lock:
-            self._in_hand[run.id] = ctx
-        ids = {"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": self.worker_id}
+            self._contexts[claimed.run.id] = ctx
+        outcome = execute(ctx, self.registry)
+        with self._lock:
+            self._contexts.pop(claimed.run.id, None)
+        if outcome.status is RunStatus.FAILED:
+            self._finish_one(claimed, outcome)  # with its retry, at once
+        else:
+            with self._lock:
+                self._done.append((claimed, outcome))
+        self.wake.set()
+
+    def _finish_one(self, claimed: ClaimedRun, outcome: Outcome) -> None:
+        ids = self._ids(claimed)
         try:
-            log.info("run_started", extra={**ids, "attempt": run.attempt, "trigger": str(run.trigger)})
-            outcome = execute(ctx, self.registry)
             with self.pool.connection() as conn:
                 result = finish(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
-            if result.run is None:
-                self._bump("lost")
-                log.warning("run_lost", extra={**ids, "status": str(outcome.status)})
-                return
-            self._bump(str(outcome.status) if str(outcome.status) in self._counts else "completed")
-            level = logging.INFO if outcome.error_message is None else logging.WARNING
-            log.log(
-                level,
-                f"run_{outcome.status}",
-                extra={**ids, "error": outcome.error_message, "retry_run_id": result.retry_run_id},
-            )
-        except Exception:
+        except psycopg.Error:
             log.exception("run_finish_failed", extra=ids)
+            return  # the lease will expire and the run be rescued
         finally:
+            self._forget([claimed.run.id])
+        if result.run is None:
+            self._bump("lost")
+            log.warning("run_lost", extra={**ids, "status": str(outcome.status)})
+            return
+        self._bump(str(outcome.status))
+        event = "run_retried" if result.retry_run_id else f"run_{outcome.status}"
+        log.warning(event, extra={**ids, "error": outcome.error_message, "retry_run_id": result.retry_run_id})
+
+    def flush(self) -> int:
+        """Write back the batched outcomes; returns how many were written."""
+        with self._lock:
+            done, self._done = self._done[:FLUSH_SIZE], self._done[FLUSH_SIZE:]
+        if not done:
+            return 0
+        now = self.clock.now()
+        rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
+        try:
+            with self.pool.connection() as conn:
+                ours = runs_repo.finish_runs(conn, self.worker_id, rows)
+        except psycopg.Error:
             with self._lock:
-                self._in_hand.pop(run.id, None)
-                self._threads.pop(run.id, None)
-            self.wake.set()
+                self._done[:0] = done  # try again on the next flush
+            raise
+        self._forget([c.run.id for c, _ in done])
+        for claimed, outcome in done:
+            if claimed.run.id in ours:
+                self._bump(str(outcome.status))
+                if log.isEnabledFor(logging.INFO):
+                    log.info(f"run_{outcome.status}", extra={**self._ids(claimed), "error": outcome.error_message})
+            else:
+                self._bump("lost")
+                log.warning("run_lost", extra={**self._ids(claimed), "status": str(outcome.status)})
+        return len(done)
+
+    def _forget(self, ids: list[int]) -> None:
+        with self._lock:
+            for i in ids:
+                self._outstanding.pop(i, None)
+            self._idle.notify_all()
 
     def heartbeat(self) -> None:
         """Renew the leases of runs in hand; flag the ones cancelled meanwhile."""
         with self._lock:
-            ids = list(self._in_hand)
+            ids = list(self._outstanding)
         with self.pool.connection() as conn:
-            flags = runs_repo.renew_leases(
-                conn, self.worker_id, ids, self.clock.now(), self.settings.lease_seconds
-            )
+            flags = runs_repo.renew_leases(conn, self.worker_id, ids, self.clock.now(), self.settings.lease_seconds)
             processes.heartbeat(
                 conn, self.worker_id, "worker", self.clock.now(),
                 {"in_hand": len(ids), "concurrency": self.concurrency,
@@ -136,8 +187,8 @@ class Worker:
             )  # fmt: skip
         with self._lock:
             for run_id, cancel in flags.items():
-                if cancel and run_id in self._in_hand:
-                    self._in_hand[run_id].cancel_seen.set()
+                if cancel and run_id in self._contexts:
+                    self._contexts[run_id].cancel_seen.set()
 
     def _bump(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -149,41 +200,56 @@ class Worker:
 
     def in_hand(self) -> list[int]:
         with self._lock:
-            return list(self._in_hand)
+            return list(self._outstanding)
+
+    # -- executors -------------------------------------------------------
+    def _ensure_executors(self) -> None:
+        while len(self._executors) < self.concurrency:
+            t = threading.Thread(target=self._executor_loop, name=f"executor-{len(self._executors)}", daemon=True)
+            self._executors.append(t)
+            t.start()
+
+    def _executor_loop(self) -> None:
+        while True:
+            claimed = self._queue.get()
+            if claimed is None:
+                return
+            try:
+                self._execute(claimed)
+            except Exception:  # never lose an executor
+                log.exception("executor_error", extra=self._ids(claimed))
+
+    def _dispatch(self, batch: list[ClaimedRun]) -> None:
+        self._ensure_executors()
+        for claimed in batch:
+            self._queue.put(claimed)
+
+    def _free(self) -> int:
+        with self._lock:
+            return self.concurrency + self.prefetch - len(self._outstanding)
+
+    def _wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every claimed run is executed and written back."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.flush()
+            with self._lock:
+                if not self._outstanding:
+                    return True
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(timeout=0.01 if left is None else min(left, 0.01))
 
     # -- drivers ---------------------------------------------------------
-    def _start(self, claimed: ClaimedRun) -> None:
-        self._bump("claimed")
-        t = threading.Thread(target=self.process, args=(claimed,), name=f"run-{claimed.run.id}", daemon=True)
-        with self._lock:
-            self._threads[claimed.run.id] = t
-        t.start()
-
     def run_once(self) -> DrainResult:
         """Drain: rescue expired leases, then claim and run until nothing is due; then return."""
         before = self.counts()
         self.rescue()
-        while True:
-            batch = self.claim(self.concurrency)
-            if not batch:
-                break
-            for claimed in batch:
-                self._start(claimed)
-            self._join_all()
-        after = self.counts()
-        return DrainResult(*(a - b for a, b in zip(_tuple(after), _tuple(before), strict=True)))
-
-    def _join_all(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                threads = list(self._threads.values())
-            if not threads:
-                return True
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return False
-            threads[0].join(timeout=left)
+        while batch := self.claim(self._free()):
+            self._dispatch(batch)
+            self._wait_idle()
+        return self.counts() - before
 
     def _listen(self, stop: threading.Event) -> None:
         conn = None
@@ -224,30 +290,28 @@ class Worker:
         helpers_stop = threading.Event()
         threading.Thread(target=self._listen, args=(helpers_stop,), daemon=True).start()
         threading.Thread(target=self._beat, args=(helpers_stop,), daemon=True).start()
-        stop_watch = threading.Thread(target=lambda: (stop.wait(), self.wake.set()), daemon=True)
-        stop_watch.start()
+        threading.Thread(target=lambda: (stop.wait(), self.wake.set()), daemon=True).start()
         log.info("worker_started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency})
-        last_rescue = 0.0
-        backoff = 0.5
+        last_rescue, backoff = 0.0, 0.5
         try:
             self.heartbeat()
         except psycopg.Error:
             pass
         while not stop.is_set():
             try:
+                self.wake.clear()
+                self.flush()
                 if time.monotonic() - last_rescue > min(self.settings.lease_seconds / 2, 10):
                     self.rescue()
                     last_rescue = time.monotonic()
-                free = self.concurrency - len(self.in_hand())
+                free = self._free()
                 batch = self.claim(free)
-                for claimed in batch:
-                    self._start(claimed)
+                self._dispatch(batch)
                 backoff = 0.5
                 if batch and len(batch) == free:
-                    self.wake.wait(self.settings.worker_poll_seconds)  # full: wait for a free slot
-                elif not batch:
-                    self.wake.wait(self._sleep_seconds())
-                self.wake.clear()
+                    continue  # more may be waiting
+                busy = bool(self.in_hand())
+                self.wake.wait(self.settings.worker_poll_seconds if busy else self._sleep_seconds())
             except psycopg.Error as exc:
                 log.warning("reconnecting", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
                 stop.wait(backoff)
@@ -259,11 +323,23 @@ class Worker:
         self.shutdown.set()
         grace = self.settings.shutdown_grace_seconds
         log.info("worker_stopping", extra={"worker_id": self.worker_id, "in_hand": len(self.in_hand()), "grace": grace})
-        if not self._join_all(timeout=grace):
-            with self.pool.connection() as conn:
-                for run_id in self.in_hand():
-                    if runs_repo.release_run(conn, run_id, self.worker_id, self.clock.now()):
-                        log.warning("run_released", extra={"run_id": run_id, "worker_id": self.worker_id})
+        # runs claimed but not started yet go back at once
+        while True:
+            try:
+                claimed = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if claimed is not None:
+                self._release([claimed.run.id])
+        finished = False
+        try:
+            finished = self._wait_idle(timeout=grace)
+        except psycopg.Error:
+            pass
+        if not finished:
+            self._release(self.in_hand())
+        for _ in self._executors:
+            self._queue.put(None)
         try:
             with self.pool.connection() as conn:
                 processes.mark_stopped(conn, self.worker_id, self.clock.now())
@@ -271,13 +347,17 @@ class Worker:
             pass
         log.info("worker_stopped", extra={"worker_id": self.worker_id})
 
+    def _release(self, ids: list[int]) -> None:
+        try:
+            with self.pool.connection() as conn:
+                for run_id in ids:
+                    if runs_repo.release_run(conn, run_id, self.worker_id, self.clock.now()):
+                        log.warning("run_released", extra={"run_id": run_id, "worker_id": self.worker_id})
+        except psycopg.Error:
+            log.warning("release_failed", extra={"worker_id": self.worker_id, "runs": ids})
+        self._forget(ids)
+
     def close(self) -> None:
+        for _ in self._executors:
+            self._queue.put(None)
         self.pool.close()
-
-
-def _tuple(r: DrainResult) -> tuple[int, ...]:
-    return (r.claimed, r.completed, r.failed, r.cancelled, r.lost, r.rescued)
-
-
-def utc(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, dt.UTC)

@@ -125,3 +125,25 @@ SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_a
 
 -- name: earliest_future_pending
 SELECT min(run_after) AS run_after FROM job_runs WHERE status = 'pending'
+
+-- name: count_by_status_and_type
+SELECT status, job_type, count(*) AS n FROM job_runs GROUP BY status, job_type
+
+-- name: duration_buckets
+-- bucket k holds durations in [bounds[k-1], bounds[k]) (0-based bounds); the last, those past all
+SELECT job_type, width_bucket(d, %(bounds)s::float8[]) AS bucket, count(*) AS n, sum(d) AS total
+FROM (
+    SELECT job_type, extract(epoch FROM finished_at - started_at)::float8 AS d
+    FROM job_runs WHERE started_at IS NOT NULL AND finished_at IS NOT NULL
+) AS finished
+GROUP BY job_type, bucket
+
+-- name: finish_runs
+UPDATE job_runs r
+SET status = u.status, finished_at = u.finished_at, updated_at = u.finished_at,
+    metrics = r.metrics || u.metrics, error_message = u.error_message, lease_expires_at = NULL
+FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(finished_at)s::timestamptz[],
+            %(metrics)s::jsonb[], %(errors)s::text[])
+    AS u(id, status, finished_at, metrics, error_message)
+WHERE r.id = u.id AND r.status = 'processing' AND r.worker_id = %(worker_id)s
+RETURNING r.id
