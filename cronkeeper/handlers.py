@@ -54,9 +54,9 @@ Handler = Callable[[Any], Any]
 class Registry:
     """job type -> handler."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_entry_points: bool = False) -> None:
         self._handlers: dict[str, Handler] = {}
-        self._loaded = False
+        self._loaded = not use_entry_points
 
     def register(self, job_type: str | JobType, handler: Handler, *, replace: bool = True) -> None:
         key = str(job_type)
@@ -100,4 +100,5 @@ class Registry:
         return other
 
 
-registry = Registry()
+# The process-wide registry: installed packages' entry points fill it on first use.
+registry = Registry(use_entry_points=True)

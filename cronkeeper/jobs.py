@@ -5,7 +5,6 @@ connection and runs in one transaction of its own."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -25,16 +24,6 @@ EDITABLE = (
     "overlap_policy", "misfire_policy", *SCHEDULE_FIELDS,
 )  # fmt: skip
 
-# Metadata validation is pluggable so the work issue's collectors can check their keys.
-MetadataValidator = Callable[[str, dict[str, Any]], dict[str, Any]]
-_metadata_validator: MetadataValidator | None = None
-
-
-def set_metadata_validator(fn: MetadataValidator | None) -> None:
-    global _metadata_validator
-    _metadata_validator = fn
-
-
 def _enum(cls, value: Any, field: str):
     try:
         return cls(value)
@@ -52,7 +41,7 @@ def _int(value: Any, field: str, minimum: int, maximum: int | None = None) -> in
     return value
 
 
-def validate_fields(values: dict[str, Any]) -> dict[str, Any]:
+def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = None) -> dict[str, Any]:
     """Check and normalise a complete set of job fields; returns them with the schedule's."""
     out = dict(values)
     out["job_type"] = str(_enum(JobType, values.get("job_type"), "job_type"))
@@ -67,9 +56,10 @@ def validate_fields(values: dict[str, Any]) -> dict[str, Any]:
     metadata = values.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise ValidationError("metadata must be an object", field="metadata")
-    if _metadata_validator is not None:
-        metadata = _metadata_validator(out["job_type"], metadata)
-    out["metadata"] = metadata
+    from cronkeeper.collectors import validate_job_metadata
+    from cronkeeper.work import known_collectors
+
+    out["metadata"] = validate_job_metadata(out["job_type"], metadata, known_collectors(conn))
     name = values.get("name")
     if name is not None and not isinstance(name, str):
         raise ValidationError("name must be a string", field="name")
@@ -80,7 +70,7 @@ def validate_fields(values: dict[str, Any]) -> dict[str, Any]:
 
 def create_job(conn: psycopg.Connection, values: dict[str, Any], now: dt.datetime) -> ScheduledJob:
     """Validate and insert a job with its first ``next_run_at``."""
-    fields = validate_fields(values)
+    fields = validate_fields(values, conn)
     schedule = Schedule.from_fields(**{k: fields.get(k) for k in ("schedule_kind", *SCHEDULE_FIELDS)})
     if schedule.run_at is not None and schedule.run_at <= now:
         raise InvalidSchedule("run_at must be in the future", field="run_at")
@@ -144,7 +134,7 @@ def update_job(
             for k in ("cron_expression", "interval_seconds", "run_at", "jitter_seconds"):
                 current[k] = None
         merged = {**current, **changes}
-        fields = validate_fields(merged)
+        fields = validate_fields(merged, conn)
         schedule_changed = any(fields.get(k) != getattr(job, k) for k in (*SCHEDULE_FIELDS, "schedule_kind"))
         resumed = fields["is_active"] and not job.is_active
         if schedule_changed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NewType
 from uuid import UUID
 
@@ -50,6 +51,20 @@ class MisfirePolicy(StrEnum):
     RUN_ONCE = "run_once"
     SKIP = "skip"
     RUN_ALL = "run_all"
+
+
+@lru_cache(maxsize=65536)
+def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds, run_at):
+    from cronkeeper.schedule import Schedule
+
+    return Schedule.from_fields(
+        schedule_kind=kind,
+        cron_expression=cron_expression,
+        timezone=timezone,
+        interval_seconds=interval_seconds,
+        jitter_seconds=jitter_seconds,
+        run_at=run_at,
+    )
 
 
 def _from_row(cls, row: dict[str, Any]):
@@ -127,16 +142,11 @@ class ScheduledJob:
 
     @property
     def schedule(self):
-        from cronkeeper.schedule import Schedule
-
-        return Schedule.from_fields(
-            schedule_kind=self.schedule_kind,
-            cron_expression=self.cron_expression,
-            timezone=self.timezone,
-            interval_seconds=self.interval_seconds,
-            jitter_seconds=self.jitter_seconds,
-            run_at=self.run_at,
-        )
+        """The job's validated Schedule (shared between jobs with the same fields)."""
+        return _schedule(
+            self.schedule_kind, self.cron_expression, self.timezone, self.interval_seconds,
+            self.jitter_seconds or 0, self.run_at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

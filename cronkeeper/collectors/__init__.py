@@ -1,0 +1,71 @@
+"""Asking answer engines (ChatGPT, Perplexity, Google AI Overviews, ...) a brand's queries.
+
+Database-free: the worker's handlers load configs, build collectors, run
+``collect`` inside one ``httpx.AsyncClient`` and store what comes back.
+
+    configs = load_collectors()                       # built-ins + CRONKEEPER_COLLECTORS_FILE
+    meta = validate_job_metadata(job_type, metadata, set(configs))
+    collectors = build_collectors(configs, meta.get("collectors"))
+    async with httpx.AsyncClient() as client:
+        result = await collect(client, collectors, queries, meta.get("parallel", True), on_progress)
+    result.answers, result.errors, result.outcome.status, result.outcome.error_message
+
+Modules: ``config`` (settings and the TOML file), ``engines`` (the two kinds),
+``retry`` (limits, backoff, Retry-After), ``runner`` (``collect`` and the
+outcome rule), ``metadata`` (job metadata validation), ``jsonpath``.
+"""
+
+from cronkeeper.collectors.base import Answer, Collector, CollectorError, Timing
+from cronkeeper.collectors.config import (
+    COLLECTORS_FILE_ENV,
+    DEFAULT_COLLECTORS,
+    CollectorConfig,
+    CollectorKind,
+    configs_from_dicts,
+    default_configs,
+    load_collectors,
+    parse_config,
+)
+from cronkeeper.collectors.engines import (
+    HttpCollector,
+    HttpJsonCollector,
+    OpenAIChatCollector,
+    UnavailableCollector,
+    build_collector,
+    build_collectors,
+    find_urls,
+)
+from cronkeeper.collectors.metadata import validate_job_metadata
+from cronkeeper.collectors.retry import RetryPolicy, TokenBucket, parse_retry_after
+from cronkeeper.collectors.runner import CollectionResult, Failure, Outcome, collect, run_outcome
+
+__all__ = [
+    "COLLECTORS_FILE_ENV",
+    "DEFAULT_COLLECTORS",
+    "Answer",
+    "CollectionResult",
+    "Collector",
+    "CollectorConfig",
+    "CollectorError",
+    "CollectorKind",
+    "Failure",
+    "HttpCollector",
+    "HttpJsonCollector",
+    "OpenAIChatCollector",
+    "Outcome",
+    "RetryPolicy",
+    "Timing",
+    "TokenBucket",
+    "UnavailableCollector",
+    "build_collector",
+    "build_collectors",
+    "collect",
+    "configs_from_dicts",
+    "default_configs",
+    "find_urls",
+    "load_collectors",
+    "parse_config",
+    "parse_retry_after",
+    "run_outcome",
+    "validate_job_metadata",
+]
