@@ -67,8 +67,13 @@ def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds,
     )
 
 
+@lru_cache(maxsize=None)
+def _field_names(cls) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _from_row(cls, row: dict[str, Any]):
-    names = {f.name for f in fields(cls)}
+    names = _field_names(cls)
     return cls(**{k: v for k, v in row.items() if k in names})
 
 

@@ -58,3 +58,19 @@ def update_brand(
 def delete_brand(conn: psycopg.Connection, brand_id: UUID, *, customer_id: UUID | None = None) -> bool:
     params = {"id": brand_id, "customer_id": customer_id}
     return conn.execute(Q["delete_brand"], params).fetchone() is not None
+
+
+def list_brands_page(
+    conn: psycopg.Connection,
+    *,
+    customer_id: UUID | None = None,
+    search: str | None = None,
+    after: tuple[str, UUID] | None = None,
+    limit: int = 50,
+) -> list[Brand]:
+    """Brands by name; keyset after (name, id)."""
+    params = {
+        "customer_id": customer_id, "search": search or None, "limit": limit,
+        "after_name": after[0] if after else None, "after_id": after[1] if after else None,
+    }  # fmt: skip
+    return [Brand.from_row(r) for r in conn.execute(Q["list_brands_page"], params)]

@@ -38,3 +38,18 @@ def update_customer(conn: psycopg.Connection, customer_id: UUID, name: str) -> C
 
 def delete_customer(conn: psycopg.Connection, customer_id: UUID) -> bool:
     return conn.execute(Q["delete_customer"], {"id": customer_id}).fetchone() is not None
+
+
+def list_customers_page(
+    conn: psycopg.Connection,
+    *,
+    only_id: UUID | None = None,
+    after: tuple[str, UUID] | None = None,
+    limit: int = 50,
+) -> list[Customer]:
+    """Customers by name; keyset after (name, id)."""
+    params = {
+        "only_id": only_id, "limit": limit,
+        "after_name": after[0] if after else None, "after_id": after[1] if after else None,
+    }  # fmt: skip
+    return [Customer.from_row(r) for r in conn.execute(Q["list_customers_page"], params)]

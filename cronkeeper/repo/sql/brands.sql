@@ -21,3 +21,11 @@ WHERE id = %(id)s RETURNING *
 DELETE FROM brands
 WHERE id = %(id)s AND (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
 RETURNING id
+
+-- name: list_brands_page
+SELECT * FROM brands
+WHERE (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
+  AND (%(search)s::text IS NULL OR name ILIKE '%%' || %(search)s || '%%')
+  AND (%(after_name)s::text IS NULL OR (name, id) > (%(after_name)s, %(after_id)s::uuid))
+ORDER BY name, id
+LIMIT %(limit)s

@@ -4,10 +4,10 @@ INSERT INTO job_runs (
     scheduled_for, run_after, attempt, retry_of, finished_at, error_message
 )
 SELECT * FROM unnest(
-    %(scheduled_job_id)s::uuid[], %(customer_id)s::uuid[], %(brand_id)s::uuid[],
-    %(job_type)s::text[], %(trigger)s::text[], %(status)s::text[], %(skip_reason)s::text[],
-    %(scheduled_for)s::timestamptz[], %(run_after)s::timestamptz[], %(attempt)s::int[],
-    %(retry_of)s::bigint[], %(finished_at)s::timestamptz[], %(error_message)s::text[]
+    %(scheduled_job_id)b::uuid[], %(customer_id)b::uuid[], %(brand_id)b::uuid[],
+    %(job_type)b::text[], %(trigger)b::text[], %(status)b::text[], %(skip_reason)b::text[],
+    %(scheduled_for)b::timestamptz[], %(run_after)b::timestamptz[], %(attempt)b::int[],
+    %(retry_of)b::bigint[], %(finished_at)b::timestamptz[], %(error_message)b::text[]
 )
 ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING
 RETURNING id, scheduled_job_id, status
@@ -142,8 +142,8 @@ GROUP BY job_type, bucket
 UPDATE job_runs r
 SET status = u.status, finished_at = u.finished_at, updated_at = u.finished_at,
     metrics = r.metrics || u.metrics, error_message = u.error_message, lease_expires_at = NULL
-FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(finished_at)s::timestamptz[],
-            %(metrics)s::jsonb[], %(errors)s::text[])
+FROM unnest(%(ids)b::bigint[], %(statuses)b::text[], %(finished_at)b::timestamptz[],
+            %(metrics)b::jsonb[], %(errors)b::text[])
     AS u(id, status, finished_at, metrics, error_message)
 WHERE r.id = u.id AND r.status = 'processing' AND r.worker_id = %(worker_id)s
 RETURNING r.id

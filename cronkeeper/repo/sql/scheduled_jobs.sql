@@ -63,7 +63,7 @@ FOR UPDATE SKIP LOCKED
 UPDATE scheduled_jobs j
 SET next_run_at = u.next_run_at,
     last_run_at = COALESCE(u.last_run_at, j.last_run_at)
-FROM unnest(%(ids)s::uuid[], %(next_run_at)s::timestamptz[], %(last_run_at)s::timestamptz[])
+FROM unnest(%(ids)b::uuid[], %(next_run_at)b::timestamptz[], %(last_run_at)b::timestamptz[])
     AS u(id, next_run_at, last_run_at)
 WHERE j.id = u.id
 
