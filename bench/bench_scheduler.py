@@ -105,7 +105,7 @@ def main() -> None:
         best, limit = min(ours), min(limits)
         record(
             f"Scheduler tick, {args.jobs:,} due jobs ({len(EXPRESSIONS)} expressions x {len(ZONES)} zones)",
-            ["what", "seconds (best of %d)" % args.repeat, "ratio to limit"],
+            ["what", f"seconds (best of {args.repeat})", "ratio to limit"],
             [
                 [f"cronkeeper tick (batch {args.batch})", f"{best:.2f}", f"{best / limit:.2f}x"],
                 ["bare INSERT + UPDATE (limit)", f"{limit:.2f}", "1.00x"],

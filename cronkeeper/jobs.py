@@ -15,8 +15,8 @@ from cronkeeper.models import JobRun, JobType, MisfirePolicy, OverlapPolicy, Run
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
-from cronkeeper.scheduling import MAX_ENUMERATED_SLOTS
 from cronkeeper.schedule import Schedule
+from cronkeeper.scheduling import MAX_ENUMERATED_SLOTS
 
 SCHEDULE_FIELDS = ("cron_expression", "timezone", "interval_seconds", "jitter_seconds", "run_at")
 EDITABLE = (

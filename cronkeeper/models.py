@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NewType
 from uuid import UUID
 
@@ -67,7 +67,7 @@ def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds,
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_names(cls) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls))
 

@@ -8,7 +8,13 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors as pg
 
-from cronkeeper.errors import Conflict, CronkeeperError, DatabaseUnavailable, NotFound, ValidationError
+from cronkeeper.errors import (
+    Conflict,
+    CronkeeperError,
+    DatabaseUnavailable,
+    NotFound,
+    ValidationError,
+)
 
 # constraint name -> (error class, message, field)
 _CONSTRAINTS: dict[str, tuple[type[CronkeeperError], str, str | None]] = {

@@ -1,0 +1,180 @@
+"""``/api/admin/scheduled-jobs``: list, create, read, change, delete, trigger, history, bulk."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import psycopg
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromQuery, JSONBody
+
+from api import cursors
+from api.errors import status_for
+from api.params import (
+    READ,
+    WRITE,
+    AccessDep,
+    ClockDep,
+    Cursor,
+    Limit,
+    PoolDep,
+    Search,
+    UuidPath,
+    page,
+    search_param,
+    uuid_param,
+)
+from api.schemas import (
+    BulkAction,
+    BulkIn,
+    BulkOut,
+    BulkResult,
+    JobIn,
+    JobOut,
+    JobPage,
+    JobUpdate,
+    RunOut,
+    RunPage,
+)
+from cronkeeper import jobs
+from cronkeeper.errors import CronkeeperError
+from cronkeeper.models import JobRun, JobType, RunStatus, ScheduledJob
+from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import runs as runs_repo
+
+
+def _bulk_one(
+    conn: psycopg.Connection, action: BulkAction, job_id: UUID, access: AccessDep, clock: ClockDep
+) -> tuple[int, ScheduledJob | None, JobRun | None]:
+    """One bulk action through the same service functions as the single routes."""
+    cid, now = access.customer_id, clock.now()
+    if action is BulkAction.ACTIVATE:
+        return 200, jobs.set_active(conn, job_id, True, now, customer_id=cid), None
+    if action is BulkAction.DEACTIVATE:
+        return 200, jobs.set_active(conn, job_id, False, now, customer_id=cid), None
+    if action is BulkAction.TRIGGER:
+        return 202, None, jobs.trigger_job(conn, job_id, now, customer_id=cid)
+    jobs.delete_job(conn, job_id, customer_id=cid)
+    return 204, None, None
+
+
+class ScheduledJobController(Controller):
+    path = "/scheduled-jobs"
+    tags = ["scheduled jobs"]
+
+    @get("/", operation_id="listScheduledJobs", responses=READ, sync_to_thread=True)
+    def list_jobs(
+        self,
+        pool: PoolDep,
+        access: AccessDep,
+        customer_id: FromQuery[UUID | None] = None,
+        brand_id: FromQuery[UUID | None] = None,
+        is_active: FromQuery[bool | None] = None,
+        job_type: FromQuery[JobType | None] = None,
+        search: Search = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> JobPage:
+        """Jobs newest first, keyset-paginated on (created_at, id); ``search`` matches the brand's name."""
+        after, search = cursors.decode_time_id(cursor), search_param(search)
+        with pool.connection() as conn:
+            rows = jobs_repo.list_jobs(
+                conn, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
+                job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
+            )  # fmt: skip
+        rows, more = page(rows, limit)
+        data = [JobOut.of(ScheduledJob.from_row(r), r) for r in rows]
+        next_cursor = cursors.encode(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        return JobPage(data=data, next_cursor=next_cursor)
+
+    @post("/", operation_id="createScheduledJob", status_code=201, responses=WRITE, sync_to_thread=True)
+    def create_job(self, data: JSONBody[JobIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> JobOut:
+        """A new job with its first ``next_run_at`` and a plain-English description of its schedule."""
+        values = data.given()
+        values["customer_id"] = access.owner(values.get("customer_id"))
+        with pool.connection() as conn:
+            job = jobs.create_job(conn, values, clock.now())
+        access.audit("job_created", job_id=job.id, customer_id=job.customer_id)
+        return JobOut.of(job)
+
+    @get("/{job_id:str}", operation_id="getScheduledJob", responses=READ, sync_to_thread=True)
+    def get_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> JobOut:
+        with pool.connection() as conn:
+            job = jobs.get_job(conn, uuid_param(job_id, "job_id"), customer_id=access.customer_id)
+        return JobOut.of(job)
+
+    @put("/{job_id:str}", operation_id="updateScheduledJob", responses=WRITE, sync_to_thread=True)
+    def update_job(
+        self, job_id: UuidPath, data: JSONBody[JobUpdate], pool: PoolDep, access: AccessDep, clock: ClockDep
+    ) -> JobOut:
+        """Change any subset of fields; a new schedule recomputes ``next_run_at``."""
+        ident = uuid_param(job_id, "job_id")
+        with pool.connection() as conn:
+            job = jobs.update_job(
+                conn, ident, data.given(keep_null=("name",)), clock.now(), customer_id=access.customer_id
+            )
+        access.audit("job_updated", job_id=job.id)
+        return JobOut.of(job)
+
+    @delete("/{job_id:str}", operation_id="deleteScheduledJob", responses=WRITE, sync_to_thread=True)
+    def delete_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> None:
+        """Delete the job and its run history."""
+        ident = uuid_param(job_id, "job_id")
+        with pool.connection() as conn:
+            jobs.delete_job(conn, ident, customer_id=access.customer_id)
+        access.audit("job_deleted", job_id=ident)
+
+    @post(
+        "/{job_id:str}/trigger", operation_id="triggerScheduledJob", status_code=202,
+        responses=WRITE, sync_to_thread=True,
+    )  # fmt: skip
+    def trigger_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:
+        """A manual run, due now; a listening worker starts it at once (``NOTIFY``)."""
+        ident = uuid_param(job_id, "job_id")
+        with pool.connection() as conn:
+            run = jobs.trigger_job(conn, ident, clock.now(), customer_id=access.customer_id)
+        access.audit("job_triggered", job_id=ident, run_id=run.id)
+        return RunOut.of(run)
+
+    @get("/{job_id:str}/runs", operation_id="listScheduledJobRuns", responses=READ, sync_to_thread=True)
+    def list_job_runs(
+        self,
+        job_id: UuidPath,
+        pool: PoolDep,
+        access: AccessDep,
+        status: FromQuery[RunStatus | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> RunPage:
+        """The job's run history, newest first (keyset on id)."""
+        ident, before = uuid_param(job_id, "job_id"), cursors.decode_id(cursor)
+        with pool.connection() as conn:
+            jobs.get_job(conn, ident, customer_id=access.customer_id)
+            rows = runs_repo.list_runs(
+                conn, customer_id=access.customer_id, job_id=ident,
+                status=str(status) if status else None, before_id=before, limit=limit + 1,
+            )  # fmt: skip
+        rows, more = page(rows, limit)
+        next_cursor = cursors.encode(rows[-1]["id"]) if more else None
+        return RunPage(data=[RunOut.of(JobRun.from_row(r), r) for r in rows], next_cursor=next_cursor)
+
+    @post("/bulk", operation_id="bulkScheduledJobs", status_code=200, responses=WRITE, sync_to_thread=True)
+    def bulk(self, data: JSONBody[BulkIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> BulkOut:
+        """One action on many jobs, each in its own transaction; a result per id (duplicates once)."""
+        results = []
+        for job_id in dict.fromkeys(data.ids):
+            try:
+                with pool.connection() as conn:
+                    status, job, run = _bulk_one(conn, data.action, job_id, access, clock)
+            except CronkeeperError as exc:
+                results.append(BulkResult(
+                    id=job_id, ok=False, status=status_for(exc), error=type(exc).__name__, message=exc.message,
+                ))  # fmt: skip
+                continue
+            results.append(BulkResult(
+                id=job_id, ok=True, status=status, job=JobOut.of(job) if job else None,
+                run=RunOut.of(run) if run else None,
+            ))  # fmt: skip
+        ok = sum(r.ok for r in results)
+        access.audit("jobs_bulk", action=data.action, succeeded=ok, failed=len(results) - ok)
+        return BulkOut(action=data.action, succeeded=ok, failed=len(results) - ok, results=results)

@@ -1,0 +1,80 @@
+"""``/api/admin/job-runs``: list, read, cancel, retry."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.params import FromQuery
+
+from api import cursors
+from api.params import (
+    READ,
+    WRITE,
+    AccessDep,
+    ClockDep,
+    Cursor,
+    IntPath,
+    Limit,
+    PoolDep,
+    int_param,
+    page,
+)
+from api.schemas import RunOut, RunPage
+from cronkeeper import jobs
+from cronkeeper.models import JobRun, JobType, RunStatus
+from cronkeeper.repo import runs as runs_repo
+
+
+class JobRunController(Controller):
+    path = "/job-runs"
+    tags = ["job runs"]
+
+    @get("/", operation_id="listJobRuns", responses=READ, sync_to_thread=True)
+    def list_runs(
+        self,
+        pool: PoolDep,
+        access: AccessDep,
+        customer_id: FromQuery[UUID | None] = None,
+        brand_id: FromQuery[UUID | None] = None,
+        status: FromQuery[RunStatus | None] = None,
+        job_type: FromQuery[JobType | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> RunPage:
+        """Runs newest first, keyset-paginated on id."""
+        before = cursors.decode_id(cursor)
+        with pool.connection() as conn:
+            rows = runs_repo.list_runs(
+                conn, customer_id=access.filter(customer_id), brand_id=brand_id,
+                status=str(status) if status else None, job_type=str(job_type) if job_type else None,
+                before_id=before, limit=limit + 1,
+            )  # fmt: skip
+        rows, more = page(rows, limit)
+        next_cursor = cursors.encode(rows[-1]["id"]) if more else None
+        return RunPage(data=[RunOut.of(JobRun.from_row(r), r) for r in rows], next_cursor=next_cursor)
+
+    @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=True)
+    def get_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep) -> RunOut:
+        """One run with its metrics and error."""
+        ident = int_param(run_id, "run_id")
+        with pool.connection() as conn:
+            return RunOut.of(jobs.get_run(conn, ident, customer_id=access.customer_id))
+
+    @post("/{run_id:str}/cancel", operation_id="cancelJobRun", status_code=200, responses=WRITE, sync_to_thread=True)
+    def cancel_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:
+        """A pending run is cancelled at once; a processing one stops at its next checkpoint (409 if finished)."""
+        ident = int_param(run_id, "run_id")
+        with pool.connection() as conn:
+            run = jobs.cancel_run(conn, ident, clock.now(), customer_id=access.customer_id)
+        access.audit("run_cancelled", run_id=run.id, status=run.status)
+        return RunOut.of(run)
+
+    @post("/{run_id:str}/retry", operation_id="retryJobRun", status_code=202, responses=WRITE, sync_to_thread=True)
+    def retry_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:
+        """A new attempt of a failed, partial, cancelled or skipped run, due now (409 otherwise)."""
+        ident = int_param(run_id, "run_id")
+        with pool.connection() as conn:
+            run = jobs.retry_run(conn, ident, clock.now(), customer_id=access.customer_id)
+        access.audit("run_retried", run_id=run.id, retry_of=ident)
+        return RunOut.of(run)
