@@ -122,6 +122,7 @@ class Worker:
         else:
             with self._lock:
                 self._done.append((claimed, outcome))
+                self._idle.notify_all()
         self.wake.set()
 
     def _finish_one(self, claimed: ClaimedRun, outcome: Outcome) -> None:
