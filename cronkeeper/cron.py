@@ -59,8 +59,7 @@ MACROS: dict[str, str] = {
 }
 _FIELD_LIST = "minute hour day-of-month month day-of-week"
 _MINUTE = dt.timedelta(minutes=1)
-# A match found more than this beyond the current offset period lets the search
-# jump over whole periods: their wall times all lie between the start and it.
+# Periods ending this long before a candidate match cannot hold an earlier one.
 _SKIP_MARGIN = dt.timedelta(days=2)
 _PROBE_START = dt.datetime(2000, 1, 1)
 
@@ -77,8 +76,10 @@ class _Spec:
 _MINUTES = _Spec("minute", 0, 59)
 _HOURS = _Spec("hour", 0, 23)
 _DOM = _Spec("day-of-month", 1, 31)
-_MONTHS = _Spec("month", 1, 12, tuple("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()), 1)
-_DOW = _Spec("day-of-week", 0, 7, tuple("SUN MON TUE WED THU FRI SAT".split()), 0)
+_MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTHS = _Spec("month", 1, 12, _MONTH_NAMES, 1)
+_DOW = _Spec("day-of-week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), 0)
+_WEEKDAYS = _Spec("day-of-week", 0, 6)  # after folding 7 (Sunday) onto 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,7 +113,7 @@ def _item(item: str, spec: _Spec) -> range:
     step = 1
     if slash:
         if not (step_text.isascii() and step_text.isdigit()) or int(step_text) < 1:
-            raise _bad(f"{spec.name} step {step_text!r} in {item!r} must be a whole number of at least 1")
+            raise _bad(f"{spec.name} step must be at least 1, got {step_text!r} in {item!r}")
         step = int(step_text)
     if base == "*":
         lo, hi = spec.lo, spec.hi
@@ -120,7 +121,9 @@ def _item(item: str, spec: _Spec) -> range:
         first, _, last = base.partition("-")
         lo, hi = _value(first, spec), _value(last, spec)
         if lo > hi:
-            raise _bad(f"{spec.name} range {base!r} is reversed (wrap-around ranges are not supported)")
+            raise _bad(
+                f"{spec.name} range {base!r} is reversed (wrap-around ranges are not supported)"
+            )
     else:
         lo = _value(base, spec)
         hi = spec.hi if slash else lo
@@ -171,7 +174,7 @@ def _days(dom: str, dow: str) -> tuple[str, str, bool]:
             raise _bad("day-of-week 'n#k' and 'nL' need day-of-month '*'")
         return "*", ",".join(s for s in specials if s), False
     dow_values = {v % 7 for v in _values(dow, _DOW)}
-    dow_text = _as_list(dow_values, _Spec("day-of-week", 0, 6))
+    dow_text = _as_list(dow_values, _WEEKDAYS)
     dom_text = "*" if dom_values >= set(range(1, 32)) else _as_list(dom_values, _DOM)
     if last and dom_text != "*":
         dom_text = ",".join([*(str(v) for v in sorted(dom_values)), "l"])
@@ -180,30 +183,33 @@ def _days(dom: str, dow: str) -> tuple[str, str, bool]:
     return dom_text, dow_text, not day_and
 
 
-@lru_cache(maxsize=4096)
 def _parse(expr: str) -> _Cron:
-    if not isinstance(expr, str):
+    """The parsed ``expr``; cached, so each distinct text is parsed once."""
+    if not isinstance(expr, str):  # before the cache, which needs a hashable key
         raise _bad("cron expression must be a string")
+    return _parse_text(expr)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(expr: str) -> _Cron:
     fields = expr.split()
     if not fields:
         raise _bad("cron expression is empty")
     if len(fields) == 1 and fields[0].startswith("@"):
         macro = fields[0].lower()
         if macro not in MACROS:
-            raise _bad(f"unsupported macro {fields[0]!r}; use one of {', '.join(MACROS)}")
+            raise _bad(f"unknown macro {fields[0]!r}; use one of {', '.join(MACROS)}")
         parsed = _parse(MACROS[macro])
         return _Cron(macro, parsed.fixed_time, parsed.template)
     if len(fields) != 5:
         raise _bad(f"expected 5 fields ({_FIELD_LIST}), got {len(fields)}")
     minute, hour, dom, month, dow = fields
+    minutes = _as_list(_values(minute, _MINUTES), _MINUTES)
+    hours = _as_list(_values(hour, _HOURS), _HOURS)
     dom_text, dow_text, day_or = _days(dom, dow)
-    rebuilt = " ".join([
-        _as_list(_values(minute, _MINUTES), _MINUTES),
-        _as_list(_values(hour, _HOURS), _HOURS),
-        dom_text,
-        _as_list(_values(month, _MONTHS), _MONTHS),
-        dow_text,
-    ])  # fmt: skip
+    rebuilt = (
+        f"{minutes} {hours} {dom_text} {_as_list(_values(month, _MONTHS), _MONTHS)} {dow_text}"
+    )
     normalized = " ".join(fields)
     try:
         template = croniter(rebuilt, _PROBE_START, day_or=day_or)
@@ -232,7 +238,9 @@ def is_fixed_time(expr: str) -> bool:
 
 def validate_timezone(name: str) -> pytz.BaseTzInfo:
     """The pytz zone called ``name``; ``InvalidSchedule`` (field ``timezone``) otherwise."""
-    if not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        raise InvalidSchedule(f"time zone must be a string, got {name!r}", field="timezone")
+    if not name or not name.strip():
         raise InvalidSchedule("time zone is empty", field="timezone")
     try:
         return pytz.timezone(name)
@@ -256,7 +264,11 @@ class _Zone:
 
     def in_second_pass(self, i: int, wall: dt.datetime) -> bool:
         """Whether wall time ``wall`` in period ``i`` is the repeat of a fall-back hour."""
-        return i > 0 and self.offsets[i - 1] > self.offsets[i] and wall < self.starts[i] + self.offsets[i - 1]
+        return (
+            i > 0
+            and self.offsets[i - 1] > self.offsets[i]
+            and wall < self.starts[i] + self.offsets[i - 1]
+        )
 
 
 @lru_cache(maxsize=1024)
@@ -290,8 +302,17 @@ def _next_instant(cron: _Cron, zone: _Zone, after: dt.datetime) -> dt.datetime:
     return _next_instant_across_changes(cron, zone, i, wall)
 
 
-def _next_instant_across_changes(cron: _Cron, zone: _Zone, i: int, wall: dt.datetime) -> dt.datetime:
-    """Walk the offset periods from ``i``; ``wall`` is the first candidate wall time in it."""
+def _next_instant_across_changes(
+    cron: _Cron, zone: _Zone, i: int, wall: dt.datetime
+) -> dt.datetime:
+    """Walk the offset periods from ``i``; ``wall`` is the first match at or after the search start.
+
+    The period after the first is always searched: a repeated hour there can
+    replay wall times from before ``wall``. Beyond it, periods that end more
+    than ``_SKIP_MARGIN`` before the candidate are skipped: all their wall
+    times lie between a searched start and the candidate, so none matches.
+    """
+    hops = 0
     while True:
         if cron.fixed_time and zone.in_second_pass(i, wall):
             # A fixed-time job ran in the first pass of a repeated hour: skip the second.
@@ -300,7 +321,8 @@ def _next_instant_across_changes(cron: _Cron, zone: _Zone, i: int, wall: dt.date
         instant = wall - zone.offsets[i]
         if zone.holds(i, instant):
             return instant
-        i = max(i + 1, zone.period(instant - _SKIP_MARGIN))
+        i = i + 1 if hops == 0 else max(i + 1, zone.period(instant - _SKIP_MARGIN))
+        hops += 1
         start, before, now = zone.starts[i], zone.offsets[i - 1], zone.offsets[i]
         if cron.fixed_time and before < now and _wall_from(cron, start + before) < start + now:
             return start  # wall time(s) in a spring-forward gap: once, right at the jump
@@ -319,7 +341,7 @@ def next_fire(expr: str, timezone: str, after: dt.datetime) -> dt.datetime:
     Returned aware in UTC. Memoized on (normalized expression, zone, instant),
     so jobs sharing a schedule and a due slot share one computation. Raises
     ``InvalidSchedule`` for a bad expression or zone, ``ValueError`` for a naive
-    ``after`` or a date beyond year 9999.
+    ``after``, ``OverflowError`` past year 9999.
     """
     return _next_fire(validate_cron(expr), timezone, _aware(after))
 

@@ -20,7 +20,6 @@ rewrites ``N-N`` to ``N`` before croniter sees it (test_single_value_ranges).
 """
 
 import datetime as dt
-
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -77,7 +76,7 @@ def test_berlin_both_transitions():
 
 
 def test_single_value_ranges():
-    assert validate_cron("5-5 * * * 0-0") == "5 * * * 0"
+    assert times("5-5 * * * *", "UTC", utc(2026, 1, 1), 2) == ["01-01 00:05", "01-01 01:05"]
     assert times("0 0 * * 0-0", "UTC", utc(2026, 1, 1), 1) == ["01-04 00:00"]
 
 
