@@ -371,6 +371,7 @@ def fire_times(expr: str, timezone: str, after: dt.datetime, count: int) -> list
     return out
 
 
+@lru_cache(maxsize=4096)  # cron-descriptor costs ~0.4 ms; job lists repeat expressions
 def describe_cron(expr: str, timezone: str = "UTC") -> str:
     """Plain English for a valid ``expr`` ("At 09:00, only on Monday"), with " (Zone)" unless UTC."""
     normalized = validate_cron(expr)
