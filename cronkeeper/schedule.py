@@ -196,6 +196,14 @@ class Schedule:
             return [_utc(after) + step * n for n in range(1, count + 1)]
         return [self.run_at] if self.run_at > _utc(after) else []
 
+    def get_next_run_time(self, from_time: dt.datetime | None = None) -> dt.datetime | None:
+        """The next slot after ``from_time`` (default: now; naive means UTC) — the seeds' name."""
+        after = from_time or dt.datetime.now(dt.UTC)
+        if after.tzinfo is None:
+            after = after.replace(tzinfo=dt.UTC)
+        upcoming = self.upcoming(after, 1)
+        return upcoming[0] if upcoming else None
+
     def describe(self) -> str:
         """Plain English: "At 09:00, only on Monday (Europe/Berlin)", "Every 15 minutes",
         "Every 90 seconds (jitter up to 10 s)", "Once at 2027-01-05 09:00 (Europe/Berlin)"."""
