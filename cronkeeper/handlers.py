@@ -14,6 +14,7 @@ point group: each entry point names a callable taking the registry.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -57,6 +58,7 @@ class Registry:
     def __init__(self, *, use_entry_points: bool = False) -> None:
         self._handlers: dict[str, Handler] = {}
         self._loaded = not use_entry_points
+        self._load_lock = threading.Lock()
 
     def register(self, job_type: str | JobType, handler: Handler, *, replace: bool = True) -> None:
         key = str(job_type)
@@ -86,17 +88,20 @@ class Registry:
         """Let installed packages register handlers (once per registry)."""
         if self._loaded:
             return
-        self._loaded = True
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                ep.load()(self)
-            except Exception:
-                log.exception("handler_entry_point_failed", extra={"entry_point": ep.name})
+        with self._load_lock:  # executor threads must not see a half-loaded registry
+            if self._loaded:
+                return
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                try:
+                    ep.load()(self)
+                except Exception:
+                    log.exception("handler_entry_point_failed", extra={"entry_point": ep.name})
+            self._loaded = True
 
     def copy(self) -> Registry:
         other = Registry()
         other._handlers = dict(self._handlers)
-        other._loaded = self._loaded
+        other._loaded = True
         return other
 
 
