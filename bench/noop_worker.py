@@ -1,17 +1,24 @@
 """A worker process whose handlers do nothing (for bench_worker.py).
 
-    python bench/noop_worker.py DSN CONCURRENCY PREFETCH
-Drains every due run, prints ``claimed completed seconds`` and exits.
+    python bench/noop_worker.py DSN CONCURRENCY PREFETCH [--sync | --serve]
+Drains every due run, prints ``claimed completed seconds`` and exits. With
+``--sync`` it waits for a line on stdin after setting up (childsync.ready) and
+prints one JSON line (childsync.done) instead. With ``--serve`` it runs
+``Worker.serve`` (the loop of ``cronkeeper worker``: LISTEN, poll, heartbeat)
+until SIGTERM, with settings from the environment.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
+from childsync import done, ready
 from common import ROOT  # noqa: F401  (puts the project on sys.path)
 
+from cronkeeper.cli import stop_event
 from cronkeeper.handlers import Registry
 from cronkeeper.models import JobType
 from cronkeeper.settings import Settings
@@ -28,11 +35,18 @@ def main() -> None:
     registry = Registry()
     for t in JobType:
         registry.register(t, noop)
-    w = Worker(dsn, Settings(database_url=dsn, data_dir="."), registry=registry, concurrency=concurrency,
-               prefetch=prefetch)  # fmt: skip
-    start = time.perf_counter()
-    result = w.run_once()
-    print(result.claimed, result.completed, round(time.perf_counter() - start, 3), flush=True)
+    settings = Settings.from_env({**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_DATA_DIR": "."})
+    w = Worker(dsn, settings, registry=registry, concurrency=concurrency, prefetch=prefetch)
+    if "--serve" in sys.argv[4:]:
+        w.serve(stop_event())
+    elif "--sync" in sys.argv[4:]:
+        start = ready()
+        result = w.run_once()
+        done(start, result.completed, claimed=result.claimed)
+    else:
+        start = time.perf_counter()
+        result = w.run_once()
+        print(result.claimed, result.completed, round(time.perf_counter() - start, 3), flush=True)
     w.close()
 
 

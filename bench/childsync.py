@@ -1,0 +1,25 @@
+"""Start line for benchmark child processes (no dependencies: imported by both venvs).
+
+A child sets itself up (imports, connections), calls ``ready()`` which prints
+``ready`` and blocks until the parent writes a line to its stdin, then does the
+measured work and calls ``done(start, n)``, which prints one JSON line with
+CLOCK_MONOTONIC start and end (system-wide on Linux, so comparable across
+processes). The parent starts every child at once and takes
+``max(end) - min(start)`` as the wall time: process start-up is excluded.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def ready() -> float:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    return time.monotonic()
+
+
+def done(start: float, n: int, **extra: object) -> None:
+    print(json.dumps({"start": start, "end": time.monotonic(), "n": n, **extra}), flush=True)

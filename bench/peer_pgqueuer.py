@@ -1,0 +1,60 @@
+"""pgqueuer peer for bench_worker.py (run with the .venv-peers interpreter).
+
+    python bench/peer_pgqueuer.py setup DSN JOBS     # install the schema, enqueue JOBS no-op jobs
+    python bench/peer_pgqueuer.py drain DSN BATCH    # ready/go, drain the queue, print JSON
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import timedelta
+
+import asyncpg
+from childsync import done, ready
+from pgqueuer.db import AsyncpgDriver
+from pgqueuer.models import Job
+from pgqueuer.qm import QueueManager
+from pgqueuer.queries import Queries
+from pgqueuer.types import QueueExecutionMode
+
+
+async def setup(dsn: str, jobs: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    q = Queries(AsyncpgDriver(conn))
+    if not await q.schema_is_installed():
+        await q.install()
+    await conn.execute("TRUNCATE pgqueuer, pgqueuer_log")
+    step = 5000
+    for i in range(0, jobs, step):
+        n = min(step, jobs - i)
+        await q.enqueue(["noop"] * n, [None] * n, [0] * n)
+    await conn.execute("VACUUM ANALYZE pgqueuer")
+    await conn.close()
+
+
+async def drain(dsn: str, batch: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    qm = QueueManager(Queries(AsyncpgDriver(conn)))
+    count = 0
+
+    @qm.entrypoint("noop")
+    async def noop(job: Job) -> None:
+        nonlocal count
+        count += 1
+
+    start = ready()
+    await qm.run(batch_size=batch, mode=QueueExecutionMode.drain, dequeue_timeout=timedelta(seconds=1))
+    done(start, count)
+    await conn.close()
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    mode, dsn, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    asyncio.run(setup(dsn, n) if mode == "setup" else drain(dsn, n))
+
+
+if __name__ == "__main__":
+    main()
