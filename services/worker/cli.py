@@ -16,6 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("worker", help="claim and execute pending runs (Ctrl-C stops gracefully)")
     p.add_argument("--once", action="store_true", help="drain what is due now, then exit")
     p.add_argument("--concurrency", type=int, default=None, help="runs executed at once")
+    p.add_argument(
+        "--prefetch", type=int, default=0,
+        help="runs claimed beyond free executors (raise for many short runs; default 0)",
+    )
     p.set_defaults(func=run)
 
 
@@ -24,8 +28,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ValidationError("--concurrency must be at least 1", field="concurrency")
+    if args.prefetch < 0:
+        raise ValidationError("--prefetch must be 0 or more", field="prefetch")
     setup_logging("worker", settings.log_level, settings.log_format)
-    worker = Worker(prepared_dsn(settings), settings, concurrency=args.concurrency)
+    worker = Worker(prepared_dsn(settings), settings, concurrency=args.concurrency, prefetch=args.prefetch)
     try:
         if args.once:
             print(json.dumps(asdict(worker.run_once())))
