@@ -24,12 +24,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import ConnectionPool
 
 from api.auth import TokenAuthMiddleware, permission_guard, provide_access
+from api.controllers.admin_ui import ADMIN_UI_HANDLERS
 from api.controllers.brands import BrandController, BrandQueryController
 from api.controllers.customers import CustomerController
 from api.controllers.jobs import ScheduledJobController
 from api.controllers.preview import SchedulePreviewController
 from api.controllers.runs import JobRunController
 from api.controllers.system import SystemController, health, metrics
+from api.controllers.ui_data import UI_DATA_HANDLERS
 from api.errors import EXCEPTION_HANDLERS
 from api.metrics import make_registry
 from cronkeeper.clock import Clock, SystemClock
@@ -74,6 +76,7 @@ def admin_router() -> Router:
         route_handlers=[
             ScheduledJobController, JobRunController, SchedulePreviewController,
             CustomerController, BrandController, BrandQueryController, SystemController,
+            *UI_DATA_HANDLERS,
         ],  # fmt: skip
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[permission_guard],
@@ -119,7 +122,7 @@ def create_app(
             await anyio.to_thread.run_sync(pool.close)
 
     return Litestar(
-        route_handlers=[admin_router(), health, metrics, *extra_route_handlers],
+        route_handlers=[admin_router(), health, metrics, *ADMIN_UI_HANDLERS, *extra_route_handlers],
         lifespan=[lifespan],
         state=State({"clock": clock, "settings": settings}),
         dependencies={"pool": _state_value("pool"), "clock": _state_value("clock"), "settings": _state_value("settings")},

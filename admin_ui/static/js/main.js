@@ -1,0 +1,123 @@
+// Start-up: sign in (token in sessionStorage), then the routed views.
+import { ApiError, clearToken, getToken, NetworkError, onUnauthorized } from "./api.js";
+import { field, h } from "./dom.js";
+import { startHealth, stopHealth } from "./health.js";
+import { guardRoutes, render, route, startRouter, stopCurrent } from "./router.js";
+import { loadMe, session, signIn } from "./session.js";
+import { jobsView } from "./views/jobs.js";
+import { jobView } from "./views/job.js";
+import { runView } from "./views/run.js";
+
+route(/^\/admin\/scheduled-jobs$/, jobsView);
+route(/^\/admin\/scheduled-jobs\/([^/]+)$/, jobView);
+route(/^\/admin\/job-runs\/([^/]+)$/, runView);
+
+let signingIn = false;
+guardRoutes(() => !signingIn && Boolean(session.me));
+
+function showSession(visible) {
+  document.getElementById("nav").hidden = !visible;
+  document.getElementById("session").hidden = !visible;
+  const me = session.me;
+  document.getElementById("whoami").textContent = visible && me
+    ? `${me.name} · ${me.role}${me.customer_id ? " · one customer" : ""}`
+    : "";
+}
+
+function closeDialogs() {
+  for (const dialog of document.querySelectorAll("dialog")) {
+    if (dialog.open) dialog.close();
+  }
+}
+
+async function showSignIn(message = "") {
+  const main = document.getElementById("main");
+  const existing = main.querySelector("form.sign-in");
+  if (existing) {
+    const msg = existing.querySelector(".sign-in-message");
+    if (message) {
+      msg.textContent = message;
+      msg.hidden = false;
+    }
+    return;
+  }
+  signingIn = true;
+  closeDialogs();
+  await stopCurrent();
+  stopHealth();
+  session.me = null;
+  showSession(false);
+  document.title = "Sign in · cronkeeper";
+  const input = h("input", { type: "password", name: "token", autocomplete: "off", required: true, spellcheck: "false", "aria-describedby": "token-hint" });
+  const note = h("p", { class: "sign-in-message", role: "alert", hidden: !message }, message);
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Sign in");
+  const form = h("form", { class: "sign-in panel", "aria-labelledby": "sign-in-h" },
+    h("h1", { id: "sign-in-h" }, "Sign in"),
+    note,
+    field({ label: "API token", control: input, wide: true }),
+    h("p", { class: "hint", id: "token-hint" }, "Paste a token made with ", h("code", {}, "cronkeeper token create --name you"),
+      ". It is kept in this tab only (sessionStorage) and sent to the API as a bearer token."),
+    submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    if (!token) {
+      note.textContent = "Paste a token first.";
+      note.hidden = false;
+      input.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await signIn(token);
+      signingIn = false;
+      await startApp();
+    } catch (error) {
+      note.textContent = error instanceof ApiError && error.status === 401
+        ? "That token was not accepted: it is unknown or has been revoked."
+        : `Could not sign in: ${error.message}`;
+      note.hidden = false;
+      input.select();
+      input.focus();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  main.replaceChildren(form);
+  input.focus();
+}
+
+async function startApp() {
+  showSession(true);
+  startHealth();
+  await render();
+}
+
+onUnauthorized(() => {
+  if (signingIn) return;
+  clearToken();
+  showSignIn("Your token is no longer accepted (it may have been revoked). Sign in again.");
+});
+
+document.getElementById("sign-out").addEventListener("click", () => {
+  clearToken();
+  showSignIn("You are signed out.");
+});
+
+async function boot() {
+  startRouter();
+  if (!getToken()) return showSignIn();
+  try {
+    await loadMe();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return; // onUnauthorized shows the sign-in
+    const main = document.getElementById("main");
+    main.replaceChildren(h("h1", {}, "The API is not answering"),
+      h("p", {}, error instanceof NetworkError ? error.message : `Error: ${error.message}`),
+      h("p", {}, h("a", { href: window.location.pathname }, "Try again")));
+    return;
+  }
+  await startApp();
+}
+
+boot();

@@ -1,0 +1,95 @@
+// Client-side routes on the History API: real links, deep links, and a working back button.
+
+const routes = [];
+let current = null; // {cleanup}
+let renderId = 0;
+let canRender = () => true;
+
+// Nothing is routed while this says no (e.g. on the sign-in form).
+export function guardRoutes(fn) {
+  canRender = fn;
+}
+
+export function route(pattern, view) {
+  routes.push({ pattern, view });
+}
+
+export function currentQuery() {
+  return new URLSearchParams(window.location.search);
+}
+
+export async function stopCurrent() {
+  if (current && typeof current.cleanup === "function") {
+    try {
+      current.cleanup();
+    } catch {
+      /* a view's cleanup must not block the next one */
+    }
+  }
+  current = null;
+}
+
+export async function render() {
+  if (!canRender()) return;
+  const id = ++renderId;
+  await stopCurrent();
+  const main = document.getElementById("main");
+  const path = window.location.pathname.replace(/\/+$/, "") || "/";
+  for (const { pattern, view } of routes) {
+    const match = path.match(pattern);
+    if (!match) continue;
+    main.replaceChildren();
+    const state = { cleanup: null, alive: () => id === renderId };
+    current = state;
+    const cleanup = await view(main, match.slice(1).map(decodeURIComponent), currentQuery(), state);
+    if (id !== renderId) {
+      if (typeof cleanup === "function") cleanup();
+      return;
+    }
+    state.cleanup = cleanup;
+    return;
+  }
+  main.replaceChildren();
+  const h1 = document.createElement("h1");
+  h1.textContent = "Page not found";
+  main.append(h1);
+}
+
+export function navigate(url, { replace = false } = {}) {
+  if (replace) window.history.replaceState(null, "", url);
+  else window.history.pushState(null, "", url);
+  return render().then(() => focusHeading());
+}
+
+// Update the query string without a new history entry or a re-render (filters, pages).
+export function setQuery(params) {
+  const url = new URL(window.location.href);
+  url.search = "";
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== "") url.searchParams.set(key, value);
+  }
+  window.history.replaceState(null, "", url.pathname + url.search);
+}
+
+export function focusHeading() {
+  const heading = document.querySelector("#main h1");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: false });
+  }
+}
+
+export function startRouter() {
+  window.addEventListener("popstate", () => render().then(() => focusHeading()));
+  document.addEventListener("click", (event) => {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = event.target.closest("a[href]");
+    if (!link || link.target || link.hasAttribute("download")) return;
+    const url = new URL(link.href, window.location.href);
+    if (url.origin !== window.location.origin || !url.pathname.startsWith("/admin/")) return;
+    if (url.pathname.startsWith("/admin/static/")) return;
+    event.preventDefault();
+    navigate(url.pathname + url.search);
+  });
+}
