@@ -101,11 +101,3 @@ def earliest_next_run(conn: psycopg.Connection) -> dt.datetime | None:
 def count_due(conn: psycopg.Connection, now: dt.datetime) -> dict[str, Any]:
     return conn.execute(Q["count_due"], {"now": now}).fetchone()
 
-
-def set_active(
-    conn: psycopg.Connection, job_id: UUID, is_active: bool, next_run_at: dt.datetime | None
-) -> ScheduledJob | None:
-    row = conn.execute(
-        Q["set_active"], {"id": job_id, "is_active": is_active, "next_run_at": next_run_at}
-    ).fetchone()
-    return ScheduledJob.from_row(row) if row else None

@@ -41,6 +41,3 @@ def list_live(conn: psycopg.Connection, since: dt.datetime) -> list[dict[str, An
 def last_seen(conn: psycopg.Connection) -> dict[str, dt.datetime]:
     return {r["kind"]: r["heartbeat_at"] for r in conn.execute(Q["last_seen"])}
 
-
-def prune(conn: psycopg.Connection, before: dt.datetime) -> int:
-    return conn.execute(Q["prune_processes"], {"before": before}).rowcount

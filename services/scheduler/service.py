@@ -7,7 +7,6 @@ cronkeeper_jobs``), so a run is created within a second of its time.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import random
 import threading
@@ -117,6 +116,3 @@ class Scheduler:
         self.close()
         log.info("scheduler_stopped", extra={"process_id": self.process_id})
 
-
-def lag_seconds(now: dt.datetime, oldest_due: dt.datetime | None) -> float:
-    return max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0

@@ -14,6 +14,3 @@ ORDER BY kind, started_at
 
 -- name: last_seen
 SELECT kind, max(heartbeat_at) AS heartbeat_at FROM processes GROUP BY kind
-
--- name: prune_processes
-DELETE FROM processes WHERE heartbeat_at < %(before)s

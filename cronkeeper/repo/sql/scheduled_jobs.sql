@@ -73,9 +73,3 @@ SELECT min(next_run_at) AS next_run_at FROM scheduled_jobs WHERE is_active
 -- name: count_due
 SELECT count(*) AS due, min(next_run_at) AS oldest
 FROM scheduled_jobs WHERE is_active AND next_run_at <= %(now)s
-
--- name: set_active
-UPDATE scheduled_jobs SET is_active = %(is_active)s, next_run_at = %(next_run_at)s,
-    updated_at = now()
-WHERE id = %(id)s
-RETURNING *
