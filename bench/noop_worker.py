@@ -20,9 +20,9 @@ from common import ROOT  # noqa: F401  (puts the project on sys.path)
 
 from cronkeeper.cli import stop_event
 from cronkeeper.handlers import Registry
+from cronkeeper.loops.worker import Worker
 from cronkeeper.models import JobType
 from cronkeeper.settings import Settings
-from services.worker.service import Worker
 
 
 def noop(ctx):

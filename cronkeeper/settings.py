@@ -51,6 +51,10 @@ class Settings:
     lease_seconds: float = 60.0
     shutdown_grace_seconds: float = 30.0
     pool_max_size: int = 10
+    retention_days: float = 90.0  # finished runs older than this are pruned; 0 keeps them
+    retention_runs_per_job: int = 1000  # newest finished runs kept per job; 0 keeps all
+    retention_batch_size: int = 500  # runs deleted per statement
+    retention_interval_seconds: float = 300.0  # how often the scheduler prunes
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -77,6 +81,10 @@ class Settings:
             lease_seconds=_number(env, "CRONKEEPER_LEASE_SECONDS", 60.0, 1),
             shutdown_grace_seconds=_number(env, "CRONKEEPER_SHUTDOWN_GRACE_SECONDS", 30.0, 0),
             pool_max_size=_int(env, "CRONKEEPER_POOL_MAX_SIZE", 10, 1),
+            retention_days=_number(env, "CRONKEEPER_RETENTION_DAYS", 90.0, 0),
+            retention_runs_per_job=_int(env, "CRONKEEPER_RETENTION_RUNS_PER_JOB", 1000, 0),
+            retention_batch_size=_int(env, "CRONKEEPER_RETENTION_BATCH_SIZE", 500, 1),
+            retention_interval_seconds=_number(env, "CRONKEEPER_RETENTION_INTERVAL_SECONDS", 300.0, 1),
             log_level=env.get("CRONKEEPER_LOG_LEVEL", "INFO").upper(),
             log_format=log_format,
         )

@@ -11,8 +11,8 @@ import pytest
 from cronkeeper.clock import SystemClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
+from cronkeeper.loops.worker import Worker
 from cronkeeper.repo import processes
-from services.worker.service import Worker
 from tests.factories import make_brand, make_job, make_run
 from tests.test_api_support import api_client, settings
 

@@ -8,9 +8,9 @@ import threading
 from cronkeeper.clock import FixedClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
+from cronkeeper.loops.worker import Worker
 from cronkeeper.scheduling import tick
 from cronkeeper.settings import Settings
-from services.worker.service import Worker
 from tests.factories import make_brand, make_job
 
 

@@ -10,11 +10,11 @@ from cronkeeper import work
 from cronkeeper.clock import FixedClock
 from cronkeeper.errors import ValidationError
 from cronkeeper.handlers import Registry
+from cronkeeper.loops.worker import Worker
 from cronkeeper.notify import verify_signature
 from cronkeeper.repo import brand_queries
 from cronkeeper.repo.collectors import upsert_collector
 from cronkeeper.settings import Settings
-from services.worker.service import Worker
 from tests.factories import make_brand, make_job, make_run
 from tests.fakes_http import FakeChatServer, FakeServer, Reply, WebhookReceiver, closed_port_url
 

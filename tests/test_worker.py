@@ -10,9 +10,9 @@ import pytest
 from cronkeeper.clock import FixedClock
 from cronkeeper.execution import backoff_seconds, rescue_expired
 from cronkeeper.handlers import HandlerResult, Registry
+from cronkeeper.loops.worker import Worker
 from cronkeeper.models import RunStatus
 from cronkeeper.settings import Settings
-from services.worker.service import Worker
 from tests.factories import make_job, make_run, runs_of
 
 S = dt.timedelta(seconds=1)

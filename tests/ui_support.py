@@ -23,10 +23,10 @@ import uvicorn
 
 from api.app import create_app
 from cronkeeper.handlers import HandlerResult, Registry
+from cronkeeper.loops.worker import Worker
 from cronkeeper.models import JobType
 from cronkeeper.repo import answers as answers_repo
 from cronkeeper.repo.answers import NewAnswer, NewScore
-from services.worker.service import Worker
 from tests.test_api_support import settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.scheduler.service import Scheduler
+    from cronkeeper.loops.scheduler import Scheduler
 
     setup_logging("scheduler", settings.log_level, settings.log_format)
     scheduler = Scheduler(prepared_dsn(settings), settings)

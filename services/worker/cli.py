@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from services.worker.service import Worker
+    from cronkeeper.loops.worker import Worker
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ValidationError("--concurrency must be at least 1", field="concurrency")

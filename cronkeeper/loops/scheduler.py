@@ -1,4 +1,4 @@
-"""The scheduler process: tick, heartbeat, sleep until the next slot or a change.
+"""The scheduler loop: tick, heartbeat, sleep until the next slot or a change.
 
 It sleeps until the next poll or the earliest ``next_run_at``, whichever is
 sooner, and wakes at once when a job is created or changed (``LISTEN

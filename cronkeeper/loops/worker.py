@@ -1,4 +1,4 @@
-"""The worker process: claim pending runs, execute them, keep their leases alive.
+"""The worker loop: claim pending runs, execute them, keep their leases alive.
 
 Runs are claimed in batches with ``FOR UPDATE SKIP LOCKED`` every poll
 interval and at once when ``NOTIFY cronkeeper_runs`` says a run is new. A
