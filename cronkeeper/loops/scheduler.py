@@ -18,6 +18,7 @@ import psycopg
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
+from cronkeeper.retention import Pruner
 from cronkeeper.scheduling import TickResult, tick
 from cronkeeper.settings import Settings
 
@@ -36,6 +37,7 @@ class Scheduler:
         self.process_id = self.process_id or processes.new_process_id("scheduler")
         self.rng = self.rng or random.Random()
         self._conn: psycopg.Connection | None = None
+        self.pruner = Pruner(self.settings)
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
@@ -98,10 +100,26 @@ class Scheduler:
             for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
                 return
 
+    def prune(self) -> dict[str, int]:
+        """One retention pass on a connection of its own (see ``cronkeeper.retention``)."""
+        from cronkeeper.db import connect
+
+        with connect(self.dsn, autocommit=True) as conn:
+            return self.pruner.prune(conn, self.clock.now())
+
+    def _retain(self, stop: threading.Event) -> None:
+        """Prune in the background every ``retention_interval_seconds``: ticks never wait for it."""
+        while not stop.wait(self.settings.retention_interval_seconds):
+            try:
+                self.prune()
+            except psycopg.Error as exc:
+                log.warning("prune_failed", extra={"process_id": self.process_id, "error": str(exc).strip()})
+
     def serve(self, stop: threading.Event) -> None:
         """Tick until ``stop`` is set; survive the database going away."""
         backoff = 0.5
         log.info("scheduler_started", extra={"process_id": self.process_id})
+        threading.Thread(target=self._retain, args=(stop,), name="retention", daemon=True).start()
         while not stop.is_set():
             try:
                 self.run_once()

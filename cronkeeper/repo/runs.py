@@ -235,3 +235,21 @@ def duration_buckets(conn: psycopg.Connection, bounds: Sequence[float]) -> list[
     bucket ``len(bounds)`` the ones past every bound.
     """
     return conn.execute(Q["duration_buckets"], {"bounds": list(bounds)}).fetchall()
+
+
+def prune_by_age(conn: psycopg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete up to ``limit`` runs finished before ``cutoff``; returns how many."""
+    return len(conn.execute(Q["prune_by_age"], {"cutoff": cutoff, "limit": limit}).fetchall())
+
+
+def prune_by_count(
+    conn: psycopg.Connection, keep: int, after: UUID | None, jobs: int, limit: int
+) -> tuple[int, UUID | None, int]:
+    """For the next ``jobs`` jobs after ``after``, delete finished runs beyond each job's newest ``keep``.
+
+    Returns (runs deleted, last job id of the slice, jobs in the slice).
+    """
+    row = conn.execute(
+        Q["prune_by_count"], {"keep": keep, "after": after, "jobs": jobs, "limit": limit}
+    ).fetchone()
+    return row["deleted"], row["last_job"], row["jobs"]

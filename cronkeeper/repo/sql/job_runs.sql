@@ -147,3 +147,45 @@ FROM unnest(%(ids)b::bigint[], %(statuses)b::text[], %(finished_at)b::timestampt
     AS u(id, status, finished_at, metrics, error_message)
 WHERE r.id = u.id AND r.status = 'processing' AND r.worker_id = %(worker_id)s
 RETURNING r.id
+
+-- name: prune_by_age
+-- Finished runs older than the cutoff, oldest first; their answers and scores
+-- go with them (ON DELETE CASCADE). Rows locked by anyone are left for later.
+DELETE FROM job_runs WHERE id IN (
+    SELECT id FROM job_runs
+    WHERE finished_at IS NOT NULL AND finished_at < %(cutoff)s
+    ORDER BY finished_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+
+-- name: prune_by_count
+-- For a slice of jobs (by id, after a cursor), the finished runs beyond each
+-- job's newest %(keep)s runs. Pending and processing runs are never touched.
+WITH slice AS (
+    SELECT id FROM scheduled_jobs
+    WHERE %(after)s::uuid IS NULL OR id > %(after)s::uuid
+    ORDER BY id
+    LIMIT %(jobs)s
+), doomed AS (
+    SELECT r.id FROM slice j
+    CROSS JOIN LATERAL (
+        SELECT id FROM job_runs
+        WHERE scheduled_job_id = j.id
+        ORDER BY id DESC
+        OFFSET %(keep)s
+        LIMIT %(limit)s
+    ) r
+    LIMIT %(limit)s
+), deleted AS (
+    DELETE FROM job_runs WHERE id IN (
+        SELECT id FROM job_runs
+        WHERE id IN (SELECT id FROM doomed) AND finished_at IS NOT NULL
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM deleted) AS deleted,
+       (SELECT id FROM slice ORDER BY id DESC LIMIT 1) AS last_job,
+       (SELECT count(*) FROM slice) AS jobs
