@@ -36,6 +36,29 @@ def prepared_dsn(settings: Settings) -> str:
     return dsn
 
 
+def service_dsn(settings: Settings, stop: threading.Event, kind: str) -> str | None:
+    """``prepared_dsn`` for a long-running service: wait for the database instead of failing.
+
+    Logs ``waiting_for_database`` and retries with backoff (up to 10 s) until
+    the database answers or ``stop`` is set (then returns None). Bad settings
+    still fail at once.
+    """
+    import logging
+
+    from cronkeeper.errors import DatabaseUnavailable
+
+    log = logging.getLogger(f"cronkeeper.{kind}")
+    backoff = 0.5
+    while True:
+        try:
+            return prepared_dsn(settings)
+        except DatabaseUnavailable as exc:
+            log.warning("waiting_for_database", extra={"error": str(exc), "retry_in": backoff})
+        if stop.wait(backoff):
+            return None
+        backoff = min(backoff * 2, 10.0)
+
+
 def stop_event() -> threading.Event:
     """An event set by SIGTERM or SIGINT, for graceful shutdown."""
     stop = threading.Event()

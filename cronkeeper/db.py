@@ -89,6 +89,10 @@ def resolve_dsn(settings: Settings) -> str:
     return start_embedded(settings.data_dir)
 
 
+# Errors that mean "the database is away": pollers log, back off and reconnect.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError, DatabaseUnavailable)
+
+
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
     """A plain connection with dict rows (for CLIs, migrations and tests)."""
     try:

@@ -3,13 +3,12 @@
 Uses ``DATABASE_URL`` when set, else the embedded PostgreSQL; applies the
 migrations; makes an admin token; then runs the API, the scheduler and two
 workers under supervisor (``ops/supervisord.conf``) until Ctrl-C, when it
-stops them cleanly.
+stops them cleanly (and the embedded server too, if this command started it).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,73 +16,53 @@ import time
 from pathlib import Path
 
 from cronkeeper.cli import prepared_dsn
+from cronkeeper.db import embedded_running, stop_embedded
 from cronkeeper.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_admin_token(dsn: str) -> str | None:
-    try:
-        from cronkeeper.db import connect
-        from cronkeeper.tokens import create_token
-    except ImportError:
-        return None
+def make_admin_token(dsn: str) -> str:
+    from cronkeeper.db import connect
+    from cronkeeper.tokens import create_token
+
     with connect(dsn, autocommit=True) as conn:
         return create_token(conn, name=f"make-run-{int(time.time())}", role="admin").secret
 
 
 def main() -> int:
     settings = Settings.from_env()
+    embedded = not settings.database_url
+    was_running = embedded and embedded_running(settings.data_dir)
     dsn = prepared_dsn(settings)
     env = dict(os.environ)
-    if not settings.database_url:
+    if embedded:
         env["DATABASE_URL"] = dsn  # every process shares the one embedded server
-    host = env.get("CRONKEEPER_API_HOST", "127.0.0.1")
-    port = env.get("CRONKEEPER_API_PORT", "8000")
-    env.setdefault("CRONKEEPER_API_HOST", host)
-    env.setdefault("CRONKEEPER_API_PORT", port)
-    token = make_admin_token(dsn)
+    env.setdefault("CRONKEEPER_API_HOST", "127.0.0.1")
+    env.setdefault("CRONKEEPER_API_PORT", "8000")
+    host, port = env["CRONKEEPER_API_HOST"], env["CRONKEEPER_API_PORT"]
+    var = Path(env.setdefault("CRONKEEPER_VAR", str(ROOT / "var")))
+    (var / "log").mkdir(parents=True, exist_ok=True)
     bindir = Path(sys.executable).parent
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
-    conf = ROOT / "ops" / "supervisord.conf"
-    logdir = ROOT / "var" / "log"
-    logdir.mkdir(parents=True, exist_ok=True)
-    env.setdefault("CRONKEEPER_HOME", str(ROOT))
-    if conf.exists() and shutil.which("supervisord", path=env["PATH"]):
-        cmd = [str(bindir / "supervisord"), "-n", "-c", str(conf)]
-    else:  # no supervisor config: plain child processes
-        cmd = None
+    token = make_admin_token(dsn)
     print(f"database: {dsn}")
     print(f"admin UI: http://{host}:{port}/admin/scheduled-jobs")
     print(f"API:      http://{host}:{port}/schema")
-    if token:
-        print(f"token:    {token}   (admin; shown once)")
-    print(f"logs:     {logdir}   Ctrl-C stops everything", flush=True)
-    if cmd:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGTERM)
-            return proc.wait()
-    exe = str(bindir / "cronkeeper")
-    procs = [
-        subprocess.Popen([exe, "api", "--host", host, "--port", port], env=env),
-        subprocess.Popen([exe, "scheduler"], env=env),
-        subprocess.Popen([exe, "worker"], env=env),
-        subprocess.Popen([exe, "worker"], env=env),
-    ]
+    print(f"token:    {token}   (admin; shown once)")
+    print(f"logs:     {var / 'log'}   status: supervisorctl -c ops/supervisord.conf status")
+    print("Ctrl-C stops everything", flush=True)
+    conf = ROOT / "ops" / "supervisord.conf"
+    proc = subprocess.Popen([str(bindir / "supervisord"), "-n", "-c", str(conf)], env=env, cwd=ROOT)
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        p.wait(timeout=60)
-    return 0
+        code = proc.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to supervisord too; it stops the programs
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait()
+    if embedded and not was_running:
+        stop_embedded(settings.data_dir)
+        print("stopped the embedded PostgreSQL")
+    return code
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import psycopg
 
 from cronkeeper.clock import Clock, SystemClock
+from cronkeeper.db import TRANSIENT_ERRORS
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
 from cronkeeper.retention import Pruner
@@ -112,7 +113,7 @@ class Scheduler:
         while not stop.wait(self.settings.retention_interval_seconds):
             try:
                 self.prune()
-            except psycopg.Error as exc:
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
                 log.warning("prune_failed", extra={"process_id": self.process_id, "error": str(exc).strip()})
 
     def serve(self, stop: threading.Event) -> None:
@@ -125,8 +126,11 @@ class Scheduler:
                 self.run_once()
                 backoff = 0.5
                 self.wait(self.seconds_until_next(), stop)
-            except psycopg.OperationalError as exc:
-                log.warning("reconnecting", extra={"error": str(exc).strip(), "retry_in": backoff})
+            except TRANSIENT_ERRORS as exc:
+                log.warning(
+                    "reconnecting",
+                    extra={"process_id": self.process_id, "error": str(exc).strip(), "retry_in": backoff},
+                )
                 if self._conn is not None:
                     self._conn.close()
                 stop.wait(backoff)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import psycopg
 
 from cronkeeper.clock import Clock, SystemClock
-from cronkeeper.db import connect, make_pool
+from cronkeeper.db import TRANSIENT_ERRORS, connect, make_pool
 from cronkeeper.execution import Context, Outcome, execute, finish, rescue_expired
 from cronkeeper.handlers import Registry
 from cronkeeper.handlers import registry as default_registry
@@ -262,7 +262,7 @@ class Worker:
                     self.wake.set()  # runs may have arrived while we were away
                 for _ in conn.notifies(timeout=1.0, stop_after=1):
                     self.wake.set()
-            except psycopg.Error:
+            except (psycopg.Error, *TRANSIENT_ERRORS):
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -313,7 +313,7 @@ class Worker:
                     continue  # more may be waiting
                 busy = bool(self.in_hand())
                 self.wake.wait(self.settings.worker_poll_seconds if busy else self._sleep_seconds())
-            except psycopg.Error as exc:
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
                 log.warning("reconnecting", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)

@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from cronkeeper.cli import prepared_dsn, stop_event
+from cronkeeper.cli import prepared_dsn, service_dsn, stop_event
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
 
@@ -21,11 +21,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from cronkeeper.loops.scheduler import Scheduler
 
     setup_logging("scheduler", settings.log_level, settings.log_format)
-    scheduler = Scheduler(prepared_dsn(settings), settings)
     if args.once:
+        scheduler = Scheduler(prepared_dsn(settings), settings)
         result = scheduler.run_once()
         scheduler.close()
         print(json.dumps(asdict(result)))
         return 0
-    scheduler.serve(stop_event())
+    stop = stop_event()
+    dsn = service_dsn(settings, stop, "scheduler")
+    if dsn is not None:
+        Scheduler(dsn, settings).serve(stop)
     return 0

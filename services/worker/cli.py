@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from cronkeeper.cli import prepared_dsn, stop_event
+from cronkeeper.cli import prepared_dsn, service_dsn, stop_event
 from cronkeeper.errors import ValidationError
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
@@ -31,12 +31,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.prefetch < 0:
         raise ValidationError("--prefetch must be 0 or more", field="prefetch")
     setup_logging("worker", settings.log_level, settings.log_format)
-    worker = Worker(prepared_dsn(settings), settings, concurrency=args.concurrency, prefetch=args.prefetch)
+    stop = None if args.once else stop_event()
+    dsn = prepared_dsn(settings) if stop is None else service_dsn(settings, stop, "worker")
+    if dsn is None:
+        return 0  # stopped while waiting for the database
+    worker = Worker(dsn, settings, concurrency=args.concurrency, prefetch=args.prefetch)
     try:
-        if args.once:
+        if stop is None:
             print(json.dumps(asdict(worker.run_once())))
         else:
-            worker.serve(stop_event())
+            worker.serve(stop)
     finally:
         worker.close()
     return 0
