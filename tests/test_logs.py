@@ -1,0 +1,70 @@
+"""Every process logs one JSON line per event, with the ids of what it concerns."""
+
+import datetime as dt
+import json
+import logging
+import random
+
+from cronkeeper.clock import FixedClock
+from cronkeeper.handlers import Registry
+from cronkeeper.logs import JsonFormatter
+from cronkeeper.loops.scheduler import Scheduler
+from cronkeeper.loops.worker import Worker
+from cronkeeper.settings import Settings
+from tests.factories import make_job, make_run
+
+S = dt.timedelta(seconds=1)
+
+
+def events(caplog, kind: str) -> list[dict]:
+    formatter = JsonFormatter(kind)
+    return [json.loads(formatter.format(r)) for r in caplog.records]
+
+
+def test_run_lifecycle_events_carry_job_run_and_worker_ids(dsn, conn, t0, caplog):
+    caplog.set_level(logging.INFO)
+    settings = Settings(database_url=None, data_dir=".", lease_seconds=10)
+    ok = make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0)
+    bad = make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0, job_type="scoring", max_retries=1)
+    scheduler = Scheduler(dsn, settings, clock=FixedClock(t0 + S))
+    scheduler.run_once()
+    scheduler.close()
+
+    registry = Registry()
+    registry.register("data_collection", lambda ctx: ctx.progress(done=1) or {"n": 1})
+    registry.register("scoring", lambda ctx: 1 / 0)
+    worker = Worker(dsn, settings, registry=registry, clock=FixedClock(t0 + S), rng=random.Random(1))
+    worker.run_once()
+    worker.close()
+
+    got = events(caplog, "worker")
+    for e in got:
+        assert e["ts"].endswith("+00:00") and e["level"] in ("info", "warning") and e["process"] == "worker"
+    by_event = {}
+    for e in got:
+        by_event.setdefault(e["event"], []).append(e)
+    assert {e["job_id"] for e in by_event["run_scheduled"]} == {str(ok.id), str(bad.id)}
+    tick = by_event["tick_done"][0]
+    assert (tick["jobs"], tick["runs_created"], tick["runs_skipped"]) == (2, 2, 0)
+    for name in ("run_claimed", "run_started"):
+        assert {e["job_id"] for e in by_event[name]} == {str(ok.id), str(bad.id)}
+        assert all(e["worker_id"] == worker.worker_id and isinstance(e["run_id"], int) for e in by_event[name])
+    [progress] = by_event["run_progress"]
+    assert progress["job_id"] == str(ok.id) and progress["metrics"] == {"done": 1}
+    [done] = by_event["run_completed"]
+    assert done["job_id"] == str(ok.id) and done["worker_id"] == worker.worker_id
+    [retried] = by_event["run_retried"]
+    assert retried["job_id"] == str(bad.id) and "ZeroDivisionError" in retried["error"]
+    assert isinstance(retried["retry_run_id"], int)
+
+
+def test_lease_expiry_is_logged_with_the_dead_workers_id(dsn, conn, t0, caplog):
+    caplog.set_level(logging.INFO)
+    job = make_job(conn)
+    run = make_run(conn, job, now=t0, status="processing", worker_id="worker-gone-1-abc",
+                   started_at=t0, lease_expires_at=t0 + S)  # fmt: skip
+    worker = Worker(dsn, Settings(database_url=None, data_dir="."), registry=Registry(), clock=FixedClock(t0 + 5 * S))
+    assert worker.rescue() == 1
+    worker.close()
+    [e] = [e for e in events(caplog, "worker") if e["event"] == "lease_expired"]
+    assert (e["run_id"], e["job_id"], e["worker_id"]) == (run.id, str(job.id), "worker-gone-1-abc")
