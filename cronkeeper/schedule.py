@@ -54,7 +54,10 @@ def _whole(value: Any, field: str, lo: int, hi: int | None, what: str = "a whole
 
 
 def _clock_time(value: Any) -> tuple[int, int]:
-    """``"HH:MM"`` as (hour, minute); ``InvalidSchedule`` (field ``time``) otherwise."""
+    """``"HH:MM"`` (or a naive ``datetime.time`` on a whole minute) as (hour, minute);
+    ``InvalidSchedule`` (field ``time``) otherwise."""
+    if isinstance(value, dt.time) and value.tzinfo is None and not (value.second or value.microsecond):
+        return value.hour, value.minute
     match = _TIME.fullmatch(value) if isinstance(value, str) else None
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise InvalidSchedule(
@@ -286,10 +289,12 @@ class Schedule:
         return cls.cron(cron_expression, timezone)
 
     @classmethod
-    def once(cls, date: str, time: str, timezone: str = "UTC") -> Schedule:
-        """One run at local ``date`` (YYYY-MM-DD) ``time`` (HH:MM) in ``timezone``."""
+    def once(cls, date: str | dt.date, time: str | dt.time, timezone: str = "UTC") -> Schedule:
+        """One run at local ``date`` (YYYY-MM-DD or a ``datetime.date``) ``time`` (HH:MM or a
+        naive ``datetime.time``) in ``timezone``."""
         try:
-            day = dt.date.fromisoformat(date)
+            is_day = isinstance(date, dt.date) and not isinstance(date, dt.datetime)
+            day = date if is_day else dt.date.fromisoformat(date)
         except (TypeError, ValueError):
             raise InvalidSchedule(f"date must be YYYY-MM-DD, got {date!r}", field="date") from None
         hour, minute = _clock_time(time)
@@ -303,20 +308,20 @@ class Schedule:
         return cls.cron(f"{_whole(minute, 'minute', 0, 59)} * * * *", timezone)
 
     @classmethod
-    def daily(cls, time: str, timezone: str = "UTC") -> Schedule:
+    def daily(cls, time: str | dt.time, timezone: str = "UTC") -> Schedule:
         """Every day at local ``time`` (HH:MM)."""
         hour, minute = _clock_time(time)
         return cls.cron(f"{minute} {hour} * * *", timezone)
 
     @classmethod
-    def weekly(cls, day_of_week: int, time: str, timezone: str = "UTC") -> Schedule:
+    def weekly(cls, day_of_week: int, time: str | dt.time, timezone: str = "UTC") -> Schedule:
         """Every week on ``day_of_week`` (0 = Monday ... 6 = Sunday) at local ``time``."""
         day = _whole(day_of_week, "day_of_week", 0, 6, "a day number (0 = Monday)")
         hour, minute = _clock_time(time)
         return cls.cron(f"{minute} {hour} * * {(day + 1) % 7}", timezone)  # cron counts from Sunday
 
     @classmethod
-    def monthly(cls, day_of_month: int, time: str, timezone: str = "UTC") -> Schedule:
+    def monthly(cls, day_of_month: int, time: str | dt.time, timezone: str = "UTC") -> Schedule:
         """Every month on ``day_of_month`` at local ``time``; months without that day are skipped."""
         day = _whole(day_of_month, "day_of_month", 1, 31)
         hour, minute = _clock_time(time)

@@ -52,6 +52,17 @@ class ClaimedRun:
     retry_delay: int
     job_metadata: dict[str, Any]
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ClaimedRun:
+        """A claimed run from a row of ``job_runs`` joined with its job's settings."""
+        return cls(
+            run=JobRun.from_row(row),
+            timeout_seconds=row["timeout_seconds"],
+            max_retries=row["max_retries"],
+            retry_delay=row["retry_delay"],
+            job_metadata=row["job_metadata"],
+        )
+
 
 def insert_runs(conn: psycopg.Connection, runs: Sequence[NewRun]) -> list[dict[str, Any]]:
     """Insert in one statement; a scheduled slot that exists already is left alone.
@@ -100,6 +111,26 @@ def claim_runs(
         )
         for r in rows
     ]
+
+
+def claim_run(
+    conn: psycopg.Connection, run_id: int, worker_id: str, now: dt.datetime, lease_seconds: float
+) -> ClaimedRun | None:
+    """Take one given run if it is still pending; None otherwise."""
+    params = {
+        "id": run_id, "worker_id": worker_id, "now": now,
+        "lease_until": now + dt.timedelta(seconds=lease_seconds),
+    }  # fmt: skip
+    row = conn.execute(Q["claim_run"], params).fetchone()
+    return ClaimedRun.from_row(row) if row else None
+
+
+def latest_runs(conn: psycopg.Connection, job_ids: Sequence[UUID]) -> dict[UUID, JobRun]:
+    """Each job's newest run that is not a skipped slot, by job id (jobs never run are absent)."""
+    if not job_ids:
+        return {}
+    rows = conn.execute(Q["latest_runs_of_jobs"], {"job_ids": list(job_ids)}).fetchall()
+    return {r["scheduled_job_id"]: JobRun.from_row(r) for r in rows}
 
 
 def renew_leases(

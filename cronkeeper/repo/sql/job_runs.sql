@@ -189,3 +189,26 @@ WITH slice AS (
 SELECT (SELECT count(*) FROM deleted) AS deleted,
        (SELECT id FROM slice ORDER BY id DESC LIMIT 1) AS last_job,
        (SELECT count(*) FROM slice) AS jobs
+
+-- name: claim_run
+-- One given pending run, for a caller that runs it in its own process (Job.run());
+-- the caller inserts and claims it in one transaction, so no worker sees it pending.
+WITH claimed AS (
+    UPDATE job_runs r
+    SET status = 'processing', worker_id = %(worker_id)s, started_at = %(now)s,
+        heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s, updated_at = %(now)s
+    WHERE r.id = %(id)s AND r.status = 'pending'
+    RETURNING r.*
+)
+SELECT c.*, j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata AS job_metadata
+FROM claimed c JOIN scheduled_jobs j ON j.id = c.scheduled_job_id
+
+-- name: latest_runs_of_jobs
+-- Each job's newest run that is not a skipped slot (job_runs_job_idx, newest first).
+SELECT r.* FROM unnest(%(job_ids)s::uuid[]) AS j(id)
+CROSS JOIN LATERAL (
+    SELECT * FROM job_runs
+    WHERE scheduled_job_id = j.id AND status <> 'skipped'
+    ORDER BY id DESC
+    LIMIT 1
+) r
