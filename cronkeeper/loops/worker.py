@@ -74,7 +74,7 @@ class Worker:
         self.prefetch = prefetch  # runs claimed beyond free executors (throughput tuning)
         self.worker_id = worker_id or processes.new_process_id("worker")
         self.rng = rng or random.Random()
-        self.pool = make_pool(dsn, min_size=1, max_size=self.concurrency + 3, reconnect_timeout=3600)
+        self.pool = make_pool(dsn, min_size=1, max_size=self.concurrency + 4, reconnect_timeout=3600)
         self.shutdown = threading.Event()
         self.wake = threading.Event()
         self._lock = threading.Lock()
@@ -123,7 +123,6 @@ class Worker:
             with self._lock:
                 self._done.append((claimed, outcome))
                 self._idle.notify_all()
-        self.wake.set()
 
     def _finish_one(self, claimed: ClaimedRun, outcome: Outcome) -> None:
         ids = self._ids(claimed)
@@ -174,6 +173,23 @@ class Worker:
             for i in ids:
                 self._outstanding.pop(i, None)
             self._idle.notify_all()
+        self.wake.set()  # room to claim more
+
+    def _write_back(self, stop: threading.Event) -> None:
+        """Flush outcomes as they come, on its own connection, while the main loop claims."""
+        backoff = 0.5
+        while not stop.is_set():
+            with self._lock:
+                if not self._done:
+                    self._idle.wait(timeout=0.5)
+                    continue
+            try:
+                self.flush()
+                backoff = 0.5
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
+                log.warning("flush_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
 
     def heartbeat(self) -> None:
         """Renew the leases of runs in hand; flag the ones cancelled meanwhile."""
@@ -291,6 +307,7 @@ class Worker:
         helpers_stop = threading.Event()
         threading.Thread(target=self._listen, args=(helpers_stop,), daemon=True).start()
         threading.Thread(target=self._beat, args=(helpers_stop,), daemon=True).start()
+        threading.Thread(target=self._write_back, args=(helpers_stop,), name="write-back", daemon=True).start()
         threading.Thread(target=lambda: (stop.wait(), self.wake.set()), daemon=True).start()
         log.info("worker_started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency})
         last_rescue, backoff = 0.0, 0.5
@@ -301,11 +318,13 @@ class Worker:
         while not stop.is_set():
             try:
                 self.wake.clear()
-                self.flush()
                 if time.monotonic() - last_rescue > min(self.settings.lease_seconds / 2, 10):
                     self.rescue()
                     last_rescue = time.monotonic()
                 free = self._free()
+                if free < max(1, (self.concurrency + self.prefetch) // 4) and self.in_hand():
+                    self.wake.wait(self.settings.worker_poll_seconds)  # claim in batches, not run by run
+                    continue
                 batch = self.claim(free)
                 self._dispatch(batch)
                 backoff = 0.5
