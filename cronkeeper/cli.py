@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
+from typing import NoReturn
 
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.settings import Settings
@@ -101,8 +102,17 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage: one line naming the problem (``--help`` shows the rest), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cronkeeper", description="Postgres-backed scheduled jobs")
+    from cronkeeper import admin_cli
+
+    parser = _Parser(prog="cronkeeper", description="Postgres-backed scheduled jobs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     db = sub.add_parser("db", help="the database in use").add_subparsers(dest="db_command", required=True)
     db.add_parser("url", help="print the DSN in use (starting the embedded server if needed)").set_defaults(
@@ -112,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply missing migrations")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_migrate)
+    admin_cli.register(sub)
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         try:
             register: Callable[[argparse._SubParsersAction], None] = ep.load()
@@ -129,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         return int(args.func(args, settings) or 0)
     except CronkeeperError as exc:
-        print(f"cronkeeper: error: {exc}", file=sys.stderr)
+        field = getattr(exc, "field", None)
+        named = f"{field}: " if field and field not in str(exc) else ""
+        print(f"cronkeeper: error: {named}{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
