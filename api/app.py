@@ -27,6 +27,7 @@ from api.auth import TokenAuthMiddleware, permission_guard, provide_access
 from api.controllers.admin_ui import ADMIN_UI_HANDLERS
 from api.controllers.brands import BrandController, BrandQueryController
 from api.controllers.customers import CustomerController
+from api.controllers.exports import JobRunExportController
 from api.controllers.jobs import ScheduledJobController
 from api.controllers.preview import SchedulePreviewController
 from api.controllers.runs import JobRunController
@@ -77,6 +78,7 @@ def admin_router() -> Router:
             ScheduledJobController, JobRunController, SchedulePreviewController,
             CustomerController, BrandController, BrandQueryController, SystemController,
             *UI_DATA_HANDLERS,
+            JobRunExportController,
         ],  # fmt: skip
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[permission_guard],

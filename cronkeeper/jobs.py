@@ -57,9 +57,10 @@ def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = No
     if not isinstance(metadata, dict):
         raise ValidationError("metadata must be an object", field="metadata")
     from cronkeeper.collectors import validate_job_metadata
+    from cronkeeper.exports import validate_output_metadata
     from cronkeeper.work import known_collectors
 
-    out["metadata"] = validate_job_metadata(out["job_type"], metadata, known_collectors(conn))
+    out["metadata"] = validate_output_metadata(validate_job_metadata(out["job_type"], metadata, known_collectors(conn)))
     name = values.get("name")
     if name is not None and not isinstance(name, str):
         raise ValidationError("name must be a string", field="name")

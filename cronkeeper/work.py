@@ -13,6 +13,9 @@ Collectors come from the built-ins, the TOML file named by
 ``CRONKEEPER_COLLECTORS_FILE`` and the ``collectors`` table, in that order of
 precedence (later wins). Optional ``on_success`` / ``on_failure`` webhooks are
 called at the end; their failure is noted in the run's metrics, never fails it.
+A job whose metadata names ``output_format`` and ``output_path`` has each
+completed (or partial) run exported before that (``cronkeeper.exports``); an
+export that fails fails the run.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from cronkeeper import exports
 from cronkeeper.collectors import build_collectors, collect, configs_from_dicts, load_collectors
 from cronkeeper.collectors.config import CollectorConfig
 from cronkeeper.errors import CronkeeperError, RunCancelled
@@ -38,6 +42,8 @@ from cronkeeper.scoring import score_answer, summarize
 log = logging.getLogger("cronkeeper.work")
 
 DEFAULT_SCORE_LIMIT = 50
+# Partial runs keep their answers and are never retried: export them too.
+EXPORTED_STATUSES = (RunStatus.COMPLETED, RunStatus.PARTIAL)
 # Building a TLS context costs ~24 ms: one per process, shared by every run's client.
 _SSL_CONTEXT = None
 
@@ -154,6 +160,16 @@ class _Work:
         self.metrics.update(summary)
         await self.progress(answers_scored=summary["answers_scored"])
 
+    async def export(self) -> None:
+        """Write the run's export where its job's metadata says; the data is final by now."""
+        await self.checkpoint()
+        try:
+            done = await self.db(exports.auto_export, self.run, self.meta)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, CronkeeperError) else f"{type(exc).__name__}: {exc}"
+            raise CronkeeperError(f"auto-export failed: {reason}") from exc
+        self.metrics.update(export_path=str(done.path), export_rows=done.rows)
+
     async def notify(self, client: httpx.AsyncClient, status: RunStatus, error: str | None) -> None:
         payload = {
             "run_id": self.run.id, "job_id": str(self.run.scheduled_job_id),
@@ -184,6 +200,8 @@ async def perform(ctx, *, do_collect: bool, do_score: bool) -> HandlerResult:
                 status, error, answer_ids = await work.collect(client, brand)
             if do_score and status is not RunStatus.FAILED:
                 await work.score(brand, answer_ids)
+            if status in EXPORTED_STATUSES and exports.wants_export(work.meta):
+                await work.export()
         except RunCancelled:
             raise
         except CronkeeperError as exc:

@@ -1,0 +1,332 @@
+"""A run's collected answers and scores as CSV or JSON Lines, streamed.
+
+Rows come from a server-side cursor (``answers.stream_export_rows``), are
+formatted one at a time and written out at once, so memory stays flat however
+many answers a run has. The same rows feed three outlets:
+
+- ``write_export(conn, run_id, fmt, out)``: to a text stream (the CLI's stdout);
+- ``export_to_path(...)``: to a file, through a temporary file renamed into
+  place, so a failed export never leaves half a file behind;
+- ``iter_export(...)``: encoded chunks for an HTTP streaming response.
+
+Paths are templates: ``{date}`` (the run's slot, ``scheduled_for``, as a UTC
+``YYYY-MM-DD``), ``{job_id}`` and ``{run_id}``. A job whose metadata names
+``output_format`` and ``output_path`` has its runs exported by the worker
+(``cronkeeper.work``). See docs/exports.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import string
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from uuid import UUID
+
+import psycopg
+
+from cronkeeper.errors import CronkeeperError, NotFound, ValidationError
+from cronkeeper.models import JobRun
+from cronkeeper.repo import answers as answers_repo
+from cronkeeper.repo import runs as runs_repo
+
+FORMATS = ("csv", "jsonl")
+COLUMNS = (
+    "run_id", "scheduled_for", "job_id", "job_name", "job_type", "brand_id", "brand",
+    "answer_id", "query_id", "query", "collector", "model", "answer", "sources", "latency_ms",
+    "answered_at", "mentioned", "mention_count", "position", "sentiment", "share_of_voice",
+    "competitors_mentioned", "scored_at",
+)  # fmt: skip
+CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}  # both UTF-8
+PLACEHOLDERS = ("date", "job_id", "run_id")
+CHUNK_BYTES = 64 * 1024
+
+
+def check_format(fmt: Any, field: str = "format") -> str:
+    """``fmt`` lower-cased when it is ``csv`` or ``jsonl``; else ``ValidationError`` on ``field``."""
+    if isinstance(fmt, str) and fmt.strip().lower() in FORMATS:
+        return fmt.strip().lower()
+    got = repr(fmt)[:60]
+    raise ValidationError(f"{field} must be one of {', '.join(FORMATS)}; got {got}", field=field)
+
+
+def find_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> JobRun:
+    """The run, or ``NotFound`` (also when it belongs to another customer than ``customer_id``)."""
+    run = runs_repo.get_run(conn, run_id, customer_id=customer_id)
+    if run is None:
+        raise NotFound(f"no job run {run_id}")
+    return run
+
+
+# -- formatting ----------------------------------------------------------------
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return _iso(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN: no value
+        return None
+    return value
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):  # sources, competitors: a JSON array in one cell
+        return json.dumps(value, ensure_ascii=False)
+    return _json_value(value)
+
+
+def _lines(rows: Iterator[Mapping[str, Any]], fmt: str) -> Iterator[str]:
+    """The export's text, one record at a time (CSV: the header first)."""
+    if fmt == "jsonl":
+        for row in rows:
+            record = {c: _json_value(row[c]) for c in COLUMNS}
+            yield json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # RFC 4180: quoted as needed, CRLF line ends
+    writer.writerow(COLUMNS)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_value(row[c]) for c in COLUMNS])
+        yield buffer.getvalue()
+
+
+def export_lines(conn: psycopg.Connection, run_id: int, fmt: str) -> Iterator[str]:
+    """The run's export as text, one record per piece (CSV: the header first), from a
+    server-side cursor. Checks the format, not the run: see ``write_export``."""
+    return _lines(answers_repo.stream_export_rows(conn, run_id), check_format(fmt))
+
+
+def write_export(
+    conn: psycopg.Connection, run_id: int, fmt: str, out: TextIO, *, customer_id: UUID | None = None
+) -> int:
+    """Write the run's export to ``out``; return the number of rows (the CSV header not counted).
+
+    Raises ``ValidationError`` (field ``format``) for a bad format and
+    ``NotFound`` for a run that does not exist or is not ``customer_id``'s.
+    ``out`` should be opened with ``newline=""`` (CSV writes its own CRLFs).
+    """
+    fmt = check_format(fmt)
+    find_run(conn, run_id, customer_id=customer_id)
+    return _write(conn, run_id, fmt, out)
+
+
+def iter_export(
+    conn: psycopg.Connection, run_id: int, fmt: str, *, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[bytes]:
+    """The run's export as UTF-8 chunks of about ``chunk_bytes``, for an HTTP stream.
+
+    Check the format and the run (``check_format``, ``find_run``) before
+    streaming: once the response has started, a 404 can no longer be sent.
+    """
+    pending: list[str] = []
+    size = 0
+    for piece in export_lines(conn, run_id, fmt):
+        pending.append(piece)
+        size += len(piece)
+        if size >= chunk_bytes:
+            yield "".join(pending).encode()
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending).encode()
+
+
+def _write(conn: psycopg.Connection, run_id: int, fmt: str, out: TextIO) -> int:
+    pieces = 0
+    for piece in export_lines(conn, run_id, fmt):
+        out.write(piece)
+        pieces += 1
+    return pieces - 1 if fmt == "csv" else pieces
+
+
+# -- files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    rows: int
+
+
+def check_path_template(template: Any, field: str = "output") -> str:
+    """``template`` when it is a usable path template; else ``ValidationError`` on ``field``.
+
+    Only ``{date}``, ``{job_id}`` and ``{run_id}`` may appear, bare (no format
+    spec or conversion); ``{{`` and ``}}`` are literal braces.
+    """
+    if not isinstance(template, str) or not template.strip() or "\x00" in template:
+        raise ValidationError(f"{field} must be a non-empty path; got {template!r}", field=field)
+    allowed = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValidationError(
+            f"{field} is not a valid template ({exc}); write {{{{ or }}}} for a literal brace",
+            field=field,
+        ) from None
+    for _literal, name, spec, conversion in parsed:
+        if name is not None and (name not in PLACEHOLDERS or spec or conversion):
+            raise ValidationError(f"{field} may only hold {allowed}; got {template!r}", field=field)
+    return template
+
+
+def render_path(template: str, run: JobRun, field: str = "output") -> Path:
+    """The path ``template`` names for ``run``; ``{date}`` is its slot's UTC date (``YYYY-MM-DD``)."""
+    check_path_template(template, field)
+    date = run.scheduled_for.astimezone(dt.UTC).date().isoformat()
+    return Path(template.format(date=date, job_id=run.scheduled_job_id, run_id=run.id)).expanduser()
+
+
+def export_to_path(
+    conn: psycopg.Connection, run: JobRun, fmt: str, template: str, *, field: str = "output"
+) -> Exported:
+    """Export ``run`` to the file ``template`` names, creating its directory.
+
+    The rows go to a temporary file beside it (``.NAME.*.part``, mode 0600),
+    synced and then renamed over the target: the file is whole or absent. A
+    file-system error becomes a ``CronkeeperError`` naming the target.
+    """
+    fmt = check_format(fmt)
+    path = render_path(template, run, field)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise CronkeeperError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            rows = _write(conn, run.id, fmt, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CronkeeperError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    return Exported(path, rows)
+
+
+# -- jobs that export every run ----------------------------------------------------
+
+
+def validate_output_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata`` with ``output_format`` lower-cased, after checking the export keys.
+
+    Both ``output_format`` (csv|jsonl) and ``output_path`` (a template, see
+    ``check_path_template``) are set, or neither; ``ValidationError`` names
+    ``metadata.output_format`` or ``metadata.output_path``.
+    """
+    out = dict(metadata)
+    fmt, path = out.get("output_format"), out.get("output_path")
+    if fmt is None and path is None:
+        return out
+    if fmt is None:
+        raise ValidationError(
+            "metadata.output_format (csv or jsonl) is required with metadata.output_path",
+            field="metadata.output_format",
+        )
+    if path is None:
+        raise ValidationError(
+            "metadata.output_path is required with metadata.output_format",
+            field="metadata.output_path",
+        )
+    out["output_format"] = check_format(fmt, "metadata.output_format")
+    check_path_template(path, "metadata.output_path")
+    return out
+
+
+def wants_export(metadata: Mapping[str, Any] | None) -> bool:
+    return bool(metadata and metadata.get("output_format") and metadata.get("output_path"))
+
+
+def auto_export(conn: psycopg.Connection, run: JobRun, metadata: Mapping[str, Any]) -> Exported:
+    """Export ``run`` as its job's metadata asks (``output_format``, ``output_path``)."""
+    return export_to_path(
+        conn, run, metadata["output_format"], metadata["output_path"], field="metadata.output_path"
+    )
+
+
+# -- command line ----------------------------------------------------------------
+
+
+def register_cli(runs_subparsers: argparse._SubParsersAction) -> None:
+    """Add ``export RUN_ID [--format csv|jsonl] [--output PATH]`` to the ``runs`` group."""
+    p = runs_subparsers.add_parser(
+        "export",
+        help="write a run's answers and scores as CSV or JSON Lines",
+        description="Write a run's collected answers and scores, streamed from the database.",
+    )
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument(
+        "--format", metavar="csv|jsonl", default=None,
+        help="output format (default: jsonl for an --output ending in .jsonl or .ndjson, else csv)",
+    )  # fmt: skip
+    p.add_argument(
+        "--output", "-o", metavar="PATH", default=None,
+        help="file to write, may hold {date}, {job_id}, {run_id} (default: standard output)",
+    )  # fmt: skip
+    p.set_defaults(func=export_command)
+
+
+def _run_id(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise ValidationError(
+            f"run_id must be a positive integer; got {value[:60]!r}", field="run_id"
+        )
+    return int(value)
+
+
+def _default_format(output: str | None) -> str:
+    return "jsonl" if output and output.lower().endswith((".jsonl", ".ndjson")) else "csv"
+
+
+def export_command(args: argparse.Namespace, settings: Any) -> int:
+    """``cronkeeper runs export``: bad input is checked before the database is touched."""
+    from cronkeeper.cli import prepared_dsn
+    from cronkeeper.db import connect
+
+    run_id = _run_id(args.run_id)
+    fmt = check_format(args.format or _default_format(args.output))
+    if args.output is not None:
+        check_path_template(args.output, "output")
+    with connect(prepared_dsn(settings), autocommit=True) as conn:
+        run = find_run(conn, run_id)
+        if args.output is None:
+            return _to_stdout(conn, run.id, fmt)
+        done = export_to_path(conn, run, fmt, args.output)
+    print(f"exported {done.rows} rows of run {run.id} to {done.path}")
+    return 0
+
+
+def _to_stdout(conn: psycopg.Connection, run_id: int, fmt: str) -> int:
+    try:
+        _write(conn, run_id, fmt, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return 0
