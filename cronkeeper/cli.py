@@ -1,6 +1,7 @@
 """The ``cronkeeper`` command.
 
-Core commands live here (``db``, ``migrate``); the services add theirs
+Core commands live here (``db``, ``migrate``) and in ``cronkeeper.commands``
+(``jobs``, ``runs``, ``brands``, ``customers``); the services add theirs
 (``scheduler``, ``worker``, ``api`` ...) through the ``cronkeeper.commands``
 entry point group, so this package never imports them.
 """
@@ -110,7 +111,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cronkeeper import admin_cli
+    from cronkeeper import commands
 
     parser = _Parser(prog="cronkeeper", description="Postgres-backed scheduled jobs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -122,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply missing migrations")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_migrate)
-    admin_cli.register(sub)
+    commands.register(sub)
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         try:
             register: Callable[[argparse._SubParsersAction], None] = ep.load()
