@@ -11,12 +11,18 @@ jobs), plus the runs list filtered on a rare status and the jobs list of one
 customer; and ``GET /api/admin/job-runs/{id}`` (the token check plus a
 one-row query) as the floor in the same run. Target: p99 < 50 ms for every route.
 
-    python bench/bench_api.py [--jobs 100000] [--runs-per-job 10] [--clients 32] [--seconds 6]
+``--api-workers 1,2`` runs every route against ``cronkeeper api --workers 1``
+and then ``--workers 2`` in the same run (one table). Client, API and
+PostgreSQL share the machine, so on 2 cores the API gets what the other two
+leave.
+
+    python bench/bench_api.py [--jobs 100000] [--runs-per-job 10] [--clients 32] [--seconds 6] [--api-workers 1,2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 
@@ -84,7 +90,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=6)
     parser.add_argument("--warmup", type=float, default=1.5)
+    parser.add_argument("--api-workers", default="1,2", help="comma-separated `cronkeeper api --workers` counts")
     args = parser.parse_args()
+    worker_counts = [int(n) for n in args.api_workers.split(",")]
     rng = random.Random(7)
     with server() as srv, fresh_database(srv) as dsn:
         conn = psycopg.connect(dsn, autocommit=True)
@@ -105,36 +113,45 @@ def main() -> None:
             ("runs list, status=failed", lambda: "/api/admin/job-runs?limit=50&status=failed"),
             ("jobs list, one customer", lambda: f"/api/admin/scheduled-jobs?limit=50&customer_id={customer}"),
         ]  # fmt: skip
-        api, base = start_api(dsn)
-        results = []
-        try:
-            for label, path in routes:
-                warm = load(base, token, path, clients=args.clients, seconds=args.warmup)
-                if warm["errors"]:
-                    print(f"  {label}: {warm['errors']} errors in warm-up, e.g. {warm['sample_error']}", flush=True)
-                r = load(base, token, path, clients=args.clients, seconds=args.seconds)
-                results.append((label, r))
-                print(f"  {label}: {r['count'] / r['seconds']:,.0f} req/s, p99 {percentile(r['latency'], 99) * 1000:.1f} ms"
-                      f", errors {r['errors']}", flush=True)  # fmt: skip
-        finally:
-            stop(api)
+        results = {n: run_routes(dsn, token, routes, n, args) for n in worker_counts}
         conn.close()
 
-    floor_rps = results[0][1]["count"] / results[0][1]["seconds"]
     rows = []
-    for i, (label, r) in enumerate(results):
-        rps = r["count"] / r["seconds"]
-        p99 = percentile(r["latency"], 99)
-        target = "-" if i == 0 else ("met" if p99 < 0.05 and not r["errors"] else "MISSED")
-        rows.append([label, f"{rps:,.0f}", f"{rps / floor_rps:.2f}", f"{percentile(r['latency'], 50) * 1000:.1f}",
-                     f"{p99 * 1000:.1f}", r["errors"], target])  # fmt: skip
+    for n, per_route in results.items():
+        floor_rps = per_route[0][1]["count"] / per_route[0][1]["seconds"]
+        for i, (label, r) in enumerate(per_route):
+            rps = r["count"] / r["seconds"]
+            p99 = percentile(r["latency"], 99)
+            target = "-" if i == 0 else ("met" if p99 < 0.05 and not r["errors"] else "MISSED")
+            rows.append([label, n, f"{rps:,.0f}", f"{rps / floor_rps:.2f}", f"{percentile(r['latency'], 50) * 1000:.1f}",
+                         f"{p99 * 1000:.1f}", r["errors"], target])  # fmt: skip
     record(
         f"Admin API, {jobs:,} jobs and {runs:,} runs, {args.clients} concurrent clients",
-        ["route", "req/s", "vs floor", "p50 ms", "p99 ms", "errors", "p99 < 50 ms"],
+        ["route", "api workers", "req/s", "vs floor", "p50 ms", "p99 ms", "errors", "p99 < 50 ms"],
         rows,
-        notes=f"{args.seconds:g} s per route after {args.warmup:g} s warm-up; one `cronkeeper api` process; "
-        "client, server and PostgreSQL share the 2 cores",
+        notes=f"{args.seconds:g} s per route after {args.warmup:g} s warm-up; `cronkeeper api --workers N` "
+        f"(uvicorn with httptools and uvloop); the load client, the API and PostgreSQL share the machine's "
+        f"{os.cpu_count()} cores",
     )
+
+
+def run_routes(dsn: str, token: str, routes: list, workers: int, args: argparse.Namespace) -> list:
+    """Every route against a fresh ``cronkeeper api --workers N``: [(label, load result)]."""
+    os.environ["CRONKEEPER_API_WORKERS"] = str(workers)  # start_api's child inherits it
+    api, base = start_api(dsn)
+    results = []
+    try:
+        for label, path in routes:
+            warm = load(base, token, path, clients=args.clients, seconds=args.warmup)
+            if warm["errors"]:
+                print(f"  {label}: {warm['errors']} errors in warm-up, e.g. {warm['sample_error']}", flush=True)
+            r = load(base, token, path, clients=args.clients, seconds=args.seconds)
+            results.append((label, r))
+            print(f"  [{workers} workers] {label}: {r['count'] / r['seconds']:,.0f} req/s, "
+                  f"p99 {percentile(r['latency'], 99) * 1000:.1f} ms, errors {r['errors']}", flush=True)  # fmt: skip
+    finally:
+        stop(api)
+    return results
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -125,6 +127,25 @@ def make_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs) -> C
         open=True,
         **kwargs,
     )
+
+
+@contextmanager
+def reading(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    """A pooled connection in autocommit mode, for reads that need no common snapshot.
+
+    Each statement is its own transaction, which saves the BEGIN and COMMIT
+    round trips of the pool's default (a third of a one-query request). The
+    connection goes back to the pool as it came.
+    """
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            try:
+                conn.autocommit = False
+            except psycopg.Error:  # broken, or left in a transaction: the pool must not reuse it
+                conn.close()
 
 
 async def make_async_pool(

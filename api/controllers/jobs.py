@@ -43,6 +43,7 @@ from api.schemas import (
 )
 from cronkeeper import jobs, sync_run
 from cronkeeper.clock import Clock
+from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import JobRun, JobType, RunStatus, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
@@ -94,13 +95,13 @@ class ScheduledJobController(Controller):
     ) -> JobPage:
         """Jobs newest first, keyset-paginated on (created_at, id); ``search`` matches the brand's name."""
         after, search = cursors.decode_time_id(cursor), search_param(search)
-        with pool.connection() as conn:
+        with reading(pool) as conn:
             rows = jobs_repo.list_jobs(
                 conn, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
                 job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
             )  # fmt: skip
         rows, more = page(rows, limit)
-        data = [JobOut.of(ScheduledJob.from_row(r), r) for r in rows]
+        data = [JobOut.of_row(r) for r in rows]
         next_cursor = cursors.encode(rows[-1]["created_at"], rows[-1]["id"]) if more else None
         return JobPage(data=data, next_cursor=next_cursor)
 
@@ -116,7 +117,7 @@ class ScheduledJobController(Controller):
 
     @get("/{job_id:str}", operation_id="getScheduledJob", responses=READ, sync_to_thread=True)
     def get_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> JobOut:
-        with pool.connection() as conn:
+        with reading(pool) as conn:
             job = jobs.get_job(conn, uuid_param(job_id, "job_id"), customer_id=access.customer_id)
         return JobOut.of(job)
 
@@ -177,15 +178,16 @@ class ScheduledJobController(Controller):
     ) -> RunPage:
         """The job's run history, newest first (keyset on id)."""
         ident, before = uuid_param(job_id, "job_id"), cursors.decode_id(cursor)
-        with pool.connection() as conn:
-            jobs.get_job(conn, ident, customer_id=access.customer_id)
+        with reading(pool) as conn:
             rows = runs_repo.list_runs(
                 conn, customer_id=access.customer_id, job_id=ident,
                 status=str(status) if status else None, before_id=before, limit=limit + 1,
             )  # fmt: skip
+            if not rows:  # runs of the job in scope prove it exists; only an empty page needs a look
+                jobs.get_job(conn, ident, customer_id=access.customer_id)
         rows, more = page(rows, limit)
         next_cursor = cursors.encode(rows[-1]["id"]) if more else None
-        return RunPage(data=[RunOut.of(JobRun.from_row(r), r) for r in rows], next_cursor=next_cursor)
+        return RunPage(data=[RunOut.of_row(r) for r in rows], next_cursor=next_cursor)
 
     @post("/bulk", operation_id="bulkScheduledJobs", status_code=200, responses=WRITE, sync_to_thread=True)
     def bulk(self, data: JSONBody[BulkIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> BulkOut:

@@ -22,7 +22,8 @@ from api.params import (
 )
 from api.schemas import RunOut, RunPage
 from cronkeeper import jobs
-from cronkeeper.models import JobRun, JobType, RunStatus
+from cronkeeper.db import reading
+from cronkeeper.models import JobType, RunStatus
 from cronkeeper.repo import runs as runs_repo
 
 
@@ -44,7 +45,7 @@ class JobRunController(Controller):
     ) -> RunPage:
         """Runs newest first, keyset-paginated on id."""
         before = cursors.decode_id(cursor)
-        with pool.connection() as conn:
+        with reading(pool) as conn:
             rows = runs_repo.list_runs(
                 conn, customer_id=access.filter(customer_id), brand_id=brand_id,
                 status=str(status) if status else None, job_type=str(job_type) if job_type else None,
@@ -52,13 +53,13 @@ class JobRunController(Controller):
             )  # fmt: skip
         rows, more = page(rows, limit)
         next_cursor = cursors.encode(rows[-1]["id"]) if more else None
-        return RunPage(data=[RunOut.of(JobRun.from_row(r), r) for r in rows], next_cursor=next_cursor)
+        return RunPage(data=[RunOut.of_row(r) for r in rows], next_cursor=next_cursor)
 
     @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=True)
     def get_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep) -> RunOut:
         """One run with its metrics and error."""
         ident = int_param(run_id, "run_id")
-        with pool.connection() as conn:
+        with reading(pool) as conn:
             return RunOut.of(jobs.get_run(conn, ident, customer_id=access.customer_id))
 
     @post("/{run_id:str}/cancel", operation_id="cancelJobRun", status_code=200, responses=WRITE, sync_to_thread=True)

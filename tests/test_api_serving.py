@@ -1,0 +1,241 @@
+"""What the API does for speed: cached tokens, rows straight to JSON, several worker processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import msgspec
+import pytest
+
+from api.auth import TokenCache
+from api.schemas import JobOut, RunOut
+from cronkeeper import tokens
+from cronkeeper.db import make_pool, reading
+from cronkeeper.models import JobRun, ScheduledJob
+from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import runs as runs_repo
+from tests.factories import make_brand, make_job, make_run
+from tests.test_api_support import api_client
+
+JOBS = "/api/admin/scheduled-jobs"
+NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+# -- token cache ------------------------------------------------------------------
+def test_token_cache_keeps_a_token_for_its_ttl_only(conn):
+    clock = FakeMonotonic()
+    cache = TokenCache(5, clock=clock)
+    made = tokens.create_token(conn, name="t")
+    assert cache.get(made.secret) is None
+    cache.put(made.secret, made.token)
+    assert cache.get(made.secret) == made.token
+    assert cache.get(made.secret + "x") is None
+    clock.t += 5
+    assert cache.get(made.secret) is None
+
+
+def test_token_cache_is_bounded():
+    clock = FakeMonotonic()
+    cache = TokenCache(5, max_size=3, clock=clock)
+    for i in range(10):
+        cache.put(f"ck_{i}", object())  # type: ignore[arg-type]
+    assert len(cache._tokens) <= 3 and cache.get("ck_9") is not None
+
+
+def test_a_revoked_token_is_refused_once_the_cache_expires(dsn, conn):
+    clock = FakeMonotonic()
+    with api_client(dsn) as api:
+        api.client.app.state.token_cache = TokenCache(5, clock=clock)
+        headers = api.token("admin")
+        assert api.get(JOBS, headers=headers).status_code == 200
+        token_id = conn.execute("SELECT max(id) AS id FROM api_tokens").fetchone()["id"]
+        tokens.revoke_token(conn, token_id, NOW)
+        clock.t += 4.9
+        assert api.get(JOBS, headers=headers).status_code == 200  # the documented window
+        clock.t += 0.2
+        assert api.get(JOBS, headers=headers).status_code == 401
+        # failures are not cached: a token made now works at once
+        assert api.get(JOBS, headers=api.token("viewer")).status_code == 200
+
+
+def test_cached_tokens_keep_their_role_and_customer(dsn, conn):
+    mine = make_job(conn)
+    other = make_job(conn)
+    with api_client(dsn) as api:
+        api.client.app.state.token_cache = TokenCache(60)
+        bound = api.token("viewer", customer_id=mine.customer_id)
+        for _ in range(2):  # second time from the cache
+            ids = [j["id"] for j in api.get(JOBS, headers=bound).json()["data"]]
+            assert ids == [str(mine.id)]
+            assert api.get(f"{JOBS}/{other.id}", headers=bound).status_code == 404
+            assert api.post(f"{JOBS}/{mine.id}/trigger", headers=bound).status_code == 403
+
+
+# -- rows straight to JSON ----------------------------------------------------------
+def test_list_rows_encode_exactly_like_the_models(dsn, conn):
+    brand = make_brand(conn)
+    jobs = [
+        make_job(conn, brand),
+        make_job(conn, brand, interval_seconds=90, jitter_seconds=10),
+        make_job(conn, brand, run_at=NOW + dt.timedelta(days=1), timezone="Europe/Berlin"),
+        make_job(conn, brand, cron_expression="61 * * * *"),  # edited by hand: no description
+    ]
+    for job in jobs:
+        make_run(conn, job, now=NOW)
+        make_run(conn, job, now=NOW, status="completed", started_at=NOW, finished_at=NOW + dt.timedelta(seconds=3),
+                 worker_id="w", metrics={"answers": 3, "nested": {"a": [1, 2]}})  # fmt: skip
+        make_run(conn, job, now=NOW, status="skipped", skip_reason="overlap", finished_at=NOW)
+    with make_pool(dsn, max_size=1) as pool, reading(pool) as c:
+        c.execute("SET TimeZone = 'America/New_York'")  # times must still go out in UTC
+        job_rows = jobs_repo.list_jobs(c, limit=10)
+        run_rows = runs_repo.list_runs(c, limit=20)
+    enc = msgspec.json.encode
+    assert enc([JobOut.of_row(r) for r in job_rows]) == enc([JobOut.of(ScheduledJob.from_row(r), r) for r in job_rows])
+    assert enc([RunOut.of_row(r) for r in run_rows]) == enc([RunOut.of(JobRun.from_row(r), r) for r in run_rows])
+    described = {j["cron_expression"]: j["schedule_description"] for j in json.loads(enc([JobOut.of_row(r) for r in job_rows]))}
+    assert described["61 * * * *"] is None and described["* * * * *"] == "Every minute"
+    assert all(r["created_at"].endswith("Z") for r in json.loads(enc([RunOut.of_row(r) for r in run_rows])))
+
+
+def test_reading_gives_autocommit_and_returns_the_connection_as_it_was(dsn):
+    with make_pool(dsn, min_size=1, max_size=1) as pool:
+        with reading(pool) as conn:
+            assert conn.autocommit
+            conn.execute("SELECT 1")
+            assert conn.info.transaction_status.name == "IDLE"  # no BEGIN was sent
+        with pool.connection() as conn:
+            assert not conn.autocommit
+        with pytest.raises(ZeroDivisionError), reading(pool) as conn:
+            raise ZeroDivisionError
+        with pool.connection() as conn:
+            assert not conn.autocommit
+
+
+# -- cronkeeper api --workers ------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(dsn, tmp_path, *args: str, **env: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    full_env = {**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_DATA_DIR": str(tmp_path), **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cronkeeper.cli", "api", "--port", str(port), *args],
+        env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _api_pids(conn, n: int, timeout: float = 30) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = conn.execute("SELECT pid FROM processes WHERE kind = 'api' AND stopped_at IS NULL").fetchall()
+        if len(rows) >= n:
+            return {r["pid"] for r in rows}
+        time.sleep(0.1)
+    raise AssertionError(f"{n} api processes did not register within {timeout} s")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_share_the_port_and_stop_on_sigterm(dsn, conn, tmp_path):
+    proc, base = _start(dsn, tmp_path, "--workers", "2")
+    try:
+        pids = _api_pids(conn, 2)
+        assert proc.pid not in pids and len(pids) == 2  # two worker processes under one parent
+        token = tokens.create_token(conn, name="w").secret
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            assert client.get(JOBS).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode in (0, -signal.SIGTERM), stderr
+    stopped = conn.execute("SELECT count(*) AS n FROM processes WHERE kind = 'api' AND stopped_at IS NOT NULL")
+    assert stopped.fetchone()["n"] == 2
+    assert not any(_alive(p) for p in pids)
+
+
+def test_workers_stop_when_their_parent_is_killed(dsn, conn, tmp_path):
+    proc, _ = _start(dsn, tmp_path, "--workers", "2")
+    pids: set[int] = set()
+    try:
+        pids = _api_pids(conn, 2)
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in pids), "orphaned workers kept running"
+    finally:
+        for p in pids:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+        proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (("--workers", "0"), {}, "--workers"),
+        (("--workers", "many"), {}, "--workers"),
+        ((), {"CRONKEEPER_API_WORKERS": "x"}, "--workers"),
+        ((), {"CRONKEEPER_API_TOKEN_CACHE_SECONDS": "-1"}, "CRONKEEPER_API_TOKEN_CACHE_SECONDS"),
+    ],
+)
+def test_bad_worker_or_cache_settings_exit_2_naming_them(dsn, tmp_path, args, env, named):
+    proc, _ = _start(dsn, tmp_path, *args, **env)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and named in stderr, stderr
+
+
+def test_token_revoke_says_how_long_apis_may_accept_it(dsn, conn, capsys, monkeypatch):
+    from cronkeeper.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    made = tokens.create_token(conn, name="r")
+    assert main(["token", "revoke", str(made.token.id)]) == 0
+    assert "within 5 s" in capsys.readouterr().out
+
+
+def test_history_of_a_job_without_runs_is_empty_and_of_no_job_404(dsn, conn):
+    job = make_job(conn)
+    other = make_job(conn)
+    make_run(conn, other)
+    with api_client(dsn) as api:
+        assert api.get(f"{JOBS}/{job.id}/runs").json() == {"data": [], "next_cursor": None}
+        assert api.get(f"{JOBS}/{job.id}/runs", params={"status": "failed"}).status_code == 200
+        bound = api.token("admin", customer_id=job.customer_id)
+        assert api.get(f"{JOBS}/{other.id}/runs", headers=bound).status_code == 404  # has runs, not in scope
+        assert api.get(f"{JOBS}/{other.id}/runs").json()["data"][0]["scheduled_job_id"] == str(other.id)
+
+
+def test_the_api_processes_jsonb_decoder_matches_json_loads():
+    from api.cli import _fast_json_loads
+
+    loads = _fast_json_loads()
+    for text in ('{"a": [1, 2.5, null, true], "b": {"c": "\\u00e9"}}', "12345678901234567890123", "1e400", "[]"):
+        assert loads(text) == json.loads(text) and loads(text.encode()) == json.loads(text)
