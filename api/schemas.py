@@ -181,28 +181,11 @@ class JobOut(Struct, kw_only=True):
         extra = {k: row[k] for k in ("brand_name", "customer_name") if row and k in row}
         return cls(**values, schedule_description=description, **extra)
 
-    @classmethod
-    def of_row(cls, row: dict[str, Any]) -> JobOut:
-        """Straight from a ``scheduled_jobs`` row (with ``brand_name``, ``customer_name``
-        when joined), for lists: the same JSON as ``of`` without the model in between."""
-        values = {k: row[k] for k in _JOB_COLUMNS}
-        for k in _JOB_TIMES:
-            if (v := values[k]) is not None:
-                values[k] = v.astimezone(dt.UTC)
-        description = _describe(*(row[k] for k in _SCHEDULE_COLUMNS))
-        return cls(**values, schedule_description=description,
-                   brand_name=row.get("brand_name"), customer_name=row.get("customer_name"))  # fmt: skip
-
-
-_JOB_COLUMNS = tuple(n for n in JobOut.__struct_fields__ if n not in ("schedule_description", "brand_name", "customer_name"))
-_JOB_TIMES = ("run_at", "next_run_at", "last_run_at", "created_at", "updated_at")
-_SCHEDULE_COLUMNS = ("schedule_kind", "cron_expression", "timezone", "interval_seconds", "jitter_seconds", "run_at")
-
 
 @functools.lru_cache(maxsize=4096)
-def _describe(kind: str, cron: str | None, zone: str, interval: int | None, jitter: int | None,
-              run_at: dt.datetime | None) -> str | None:  # fmt: skip
-    """A schedule's description, shared by the many jobs of a page that have the same one."""
+def describe_schedule(kind: str, cron: str | None, zone: str, interval: int | None, jitter: int | None,
+                      run_at: dt.datetime | None) -> str | None:  # fmt: skip
+    """A schedule's description from its columns, shared by the many jobs of a page that have the same one."""
     try:
         return Schedule.from_fields(
             schedule_kind=kind, cron_expression=cron, timezone=zone, interval_seconds=interval,
@@ -249,28 +232,6 @@ class RunOut(Struct, kw_only=True):
         values = _out_values(cls, run)
         extra = {"brand_name": row["brand_name"]} if row and "brand_name" in row else {}
         return cls(**values, duration_seconds=run.duration_seconds, **extra)
-
-    @classmethod
-    def of_row(cls, row: dict[str, Any]) -> RunOut:
-        """Straight from a ``job_runs`` row (with ``brand_name`` when joined), for lists.
-
-        Skips the ``JobRun`` model: its enums and checks cost more than the
-        encoding here, and the encoded JSON is the same.
-        """
-        values = {k: row[k] for k in _RUN_COLUMNS}
-        for k in _RUN_TIMES:
-            if (v := values[k]) is not None:
-                values[k] = v.astimezone(dt.UTC)
-        started, finished = values["started_at"], values["finished_at"]
-        duration = (finished - started).total_seconds() if started and finished else None
-        return cls(**values, duration_seconds=duration, brand_name=row.get("brand_name"))
-
-
-_RUN_COLUMNS = tuple(n for n in RunOut.__struct_fields__ if n not in ("duration_seconds", "brand_name"))
-_RUN_TIMES = (
-    "scheduled_for", "run_after", "started_at", "finished_at", "heartbeat_at", "lease_expires_at",
-    "created_at", "updated_at",
-)  # fmt: skip
 
 
 class RunPage(Struct):

@@ -16,11 +16,13 @@ import msgspec
 import pytest
 
 from api.auth import TokenCache
+from api.pages import job_json
 from api.schemas import JobOut, RunOut
 from cronkeeper import tokens
 from cronkeeper.db import make_pool, reading
 from cronkeeper.models import JobRun, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import pages
 from cronkeeper.repo import runs as runs_repo
 from tests.factories import make_brand, make_job, make_run
 from tests.test_api_support import api_client
@@ -87,30 +89,58 @@ def test_cached_tokens_keep_their_role_and_customer(dsn, conn):
             assert api.post(f"{JOBS}/{mine.id}/trigger", headers=bound).status_code == 403
 
 
-# -- rows straight to JSON ----------------------------------------------------------
-def test_list_rows_encode_exactly_like_the_models(dsn, conn):
+# -- pages written by PostgreSQL -----------------------------------------------------
+def test_list_pages_encode_exactly_like_the_structs(dsn, conn):
+    """The JSON PostgreSQL writes for a list equals what the single-object routes encode."""
     brand = make_brand(conn)
     jobs = [
         make_job(conn, brand),
-        make_job(conn, brand, interval_seconds=90, jitter_seconds=10),
-        make_job(conn, brand, run_at=NOW + dt.timedelta(days=1), timezone="Europe/Berlin"),
+        make_job(conn, brand, interval_seconds=90, jitter_seconds=10, metadata={"collectors": ["chatgpt"], "n": 1.5}),
+        make_job(conn, brand, run_at=NOW + dt.timedelta(days=1, microseconds=250000), timezone="Europe/Berlin"),
         make_job(conn, brand, cron_expression="61 * * * *"),  # edited by hand: no description
     ]
+    odd = NOW + dt.timedelta(seconds=3, microseconds=120)
     for job in jobs:
         make_run(conn, job, now=NOW)
-        make_run(conn, job, now=NOW, status="completed", started_at=NOW, finished_at=NOW + dt.timedelta(seconds=3),
-                 worker_id="w", metrics={"answers": 3, "nested": {"a": [1, 2]}})  # fmt: skip
+        make_run(conn, job, now=NOW, status="completed", started_at=NOW, finished_at=odd,
+                 worker_id="w", metrics={"answers": 3, "ratio": 0.1, "nested": {"a": [1, 2], "s": "é\"\\n"}})  # fmt: skip
         make_run(conn, job, now=NOW, status="skipped", skip_reason="overlap", finished_at=NOW)
     with make_pool(dsn, max_size=1) as pool, reading(pool) as c:
         c.execute("SET TimeZone = 'America/New_York'")  # times must still go out in UTC
-        job_rows = jobs_repo.list_jobs(c, limit=10)
-        run_rows = runs_repo.list_runs(c, limit=20)
+        job_rows = pages.jobs_page(c, limit=10)
+        run_rows = pages.runs_page(c, limit=20)
+        model_jobs = {r["id"]: r for r in jobs_repo.list_jobs(c, limit=10)}
+        model_runs = {r["id"]: r for r in runs_repo.list_runs(c, limit=20)}
+    assert len(job_rows) == 4 and len(run_rows) == 12
     enc = msgspec.json.encode
-    assert enc([JobOut.of_row(r) for r in job_rows]) == enc([JobOut.of(ScheduledJob.from_row(r), r) for r in job_rows])
-    assert enc([RunOut.of_row(r) for r in run_rows]) == enc([RunOut.of(JobRun.from_row(r), r) for r in run_rows])
-    described = {j["cron_expression"]: j["schedule_description"] for j in json.loads(enc([JobOut.of_row(r) for r in job_rows]))}
+    for row in job_rows:
+        ours = json.loads(job_json(row))
+        expected = json.loads(enc(JobOut.of(ScheduledJob.from_row(model_jobs[row.id]), model_jobs[row.id])))
+        assert ours == expected and list(ours) != [] and set(ours) == set(JobOut.__struct_fields__)
+    for row in run_rows:
+        ours = json.loads(row.json)
+        expected = json.loads(enc(RunOut.of(JobRun.from_row(model_runs[row.id]), model_runs[row.id])))
+        assert ours == expected
+        assert list(ours) == list(RunOut.__struct_fields__)  # same keys, same order
+    described = {j["cron_expression"]: j["schedule_description"] for j in map(json.loads, map(job_json, job_rows))}
     assert described["61 * * * *"] is None and described["* * * * *"] == "Every minute"
-    assert all(r["created_at"].endswith("Z") for r in json.loads(enc([RunOut.of_row(r) for r in run_rows])))
+    times = [json.loads(r.json)["finished_at"] for r in run_rows]
+    assert "2027-01-04T09:00:03.000120Z" in times and "2027-01-04T09:00:00Z" in times
+
+
+def test_list_pages_filter_on_what_is_given_only(dsn, conn):
+    brand, other = make_brand(conn), make_brand(conn)
+    job = make_job(conn, brand)
+    make_job(conn, other, is_active=False)
+    runs = [make_run(conn, job, now=NOW), make_run(conn, job, now=NOW, status="skipped", skip_reason="overlap", finished_at=NOW),
+            make_run(conn, job, now=NOW, status="completed", started_at=NOW, finished_at=NOW, worker_id="w")]  # fmt: skip
+    with make_pool(dsn, max_size=1) as pool, reading(pool) as c:
+        assert [r.id for r in pages.runs_page(c, status="skipped")] == [runs[1].id]
+        assert [r.id for r in pages.runs_page(c, job_id=job.id, before_id=runs[2].id)] == [runs[1].id, runs[0].id]
+        assert pages.runs_page(c, brand_id=other.id) == []
+        assert [r.id for r in pages.jobs_page(c, is_active=True)] == [job.id]
+        assert [r.id for r in pages.jobs_page(c, customer_id=other.customer_id)] != [job.id]
+        assert len(pages.runs_page(c, limit=2)) == 2
 
 
 def test_reading_gives_autocommit_and_returns_the_connection_as_it_was(dsn):

@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from api import cursors
 from api.auth import Access
 from api.errors import status_for
+from api.pages import JobPageResponse, RunPageResponse, job_json, page_response
 from api.params import (
     READ,
     WRITE,
@@ -36,18 +37,15 @@ from api.schemas import (
     BulkResult,
     JobIn,
     JobOut,
-    JobPage,
     JobUpdate,
     RunOut,
-    RunPage,
 )
 from cronkeeper import jobs, sync_run
 from cronkeeper.clock import Clock
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import JobRun, JobType, RunStatus, ScheduledJob
-from cronkeeper.repo import jobs as jobs_repo
-from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo import pages
 
 SYNC_DONE = ResponseSpec(data_container=RunOut, description="mode=sync: the finished run", generate_examples=False)
 TriggerMode = Annotated[
@@ -92,18 +90,17 @@ class ScheduledJobController(Controller):
         search: Search = None,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> JobPage:
+    ) -> JobPageResponse:
         """Jobs newest first, keyset-paginated on (created_at, id); ``search`` matches the brand's name."""
         after, search = cursors.decode_time_id(cursor), search_param(search)
         with reading(pool) as conn:
-            rows = jobs_repo.list_jobs(
+            rows = pages.jobs_page(
                 conn, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
                 job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
             )  # fmt: skip
         rows, more = page(rows, limit)
-        data = [JobOut.of_row(r) for r in rows]
-        next_cursor = cursors.encode(rows[-1]["created_at"], rows[-1]["id"]) if more else None
-        return JobPage(data=data, next_cursor=next_cursor)
+        next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if more else None
+        return page_response(map(job_json, rows), next_cursor)
 
     @post("/", operation_id="createScheduledJob", status_code=201, responses=WRITE, sync_to_thread=True)
     def create_job(self, data: JSONBody[JobIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> JobOut:
@@ -175,19 +172,19 @@ class ScheduledJobController(Controller):
         status: FromQuery[RunStatus | None] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> RunPage:
+    ) -> RunPageResponse:
         """The job's run history, newest first (keyset on id)."""
         ident, before = uuid_param(job_id, "job_id"), cursors.decode_id(cursor)
         with reading(pool) as conn:
-            rows = runs_repo.list_runs(
+            rows = pages.runs_page(
                 conn, customer_id=access.customer_id, job_id=ident,
                 status=str(status) if status else None, before_id=before, limit=limit + 1,
             )  # fmt: skip
             if not rows:  # runs of the job in scope prove it exists; only an empty page needs a look
                 jobs.get_job(conn, ident, customer_id=access.customer_id)
         rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1]["id"]) if more else None
-        return RunPage(data=[RunOut.of_row(r) for r in rows], next_cursor=next_cursor)
+        next_cursor = cursors.encode(rows[-1].id) if more else None
+        return page_response((r.json for r in rows), next_cursor)
 
     @post("/bulk", operation_id="bulkScheduledJobs", status_code=200, responses=WRITE, sync_to_thread=True)
     def bulk(self, data: JSONBody[BulkIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> BulkOut:

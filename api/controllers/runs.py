@@ -8,6 +8,7 @@ from litestar import Controller, get, post
 from litestar.params import FromQuery
 
 from api import cursors
+from api.pages import RunPageResponse, page_response
 from api.params import (
     READ,
     WRITE,
@@ -20,11 +21,11 @@ from api.params import (
     int_param,
     page,
 )
-from api.schemas import RunOut, RunPage
+from api.schemas import RunOut
 from cronkeeper import jobs
 from cronkeeper.db import reading
 from cronkeeper.models import JobType, RunStatus
-from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo import pages
 
 
 class JobRunController(Controller):
@@ -42,18 +43,18 @@ class JobRunController(Controller):
         job_type: FromQuery[JobType | None] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> RunPage:
+    ) -> RunPageResponse:
         """Runs newest first, keyset-paginated on id."""
         before = cursors.decode_id(cursor)
         with reading(pool) as conn:
-            rows = runs_repo.list_runs(
+            rows = pages.runs_page(
                 conn, customer_id=access.filter(customer_id), brand_id=brand_id,
                 status=str(status) if status else None, job_type=str(job_type) if job_type else None,
                 before_id=before, limit=limit + 1,
             )  # fmt: skip
         rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1]["id"]) if more else None
-        return RunPage(data=[RunOut.of_row(r) for r in rows], next_cursor=next_cursor)
+        next_cursor = cursors.encode(rows[-1].id) if more else None
+        return page_response((r.json for r in rows), next_cursor)
 
     @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=True)
     def get_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep) -> RunOut:
