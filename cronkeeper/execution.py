@@ -144,7 +144,6 @@ class Context:
     ) -> None:
         self.claimed = claimed
         self.run = claimed.run
-        self.job_metadata = claimed.job_metadata
         self.pool = pool
         self.worker_id = worker_id
         self.clock = clock or SystemClock()
@@ -154,6 +153,11 @@ class Context:
         self.deadline = time.monotonic() + claimed.timeout_seconds
         self._last_check = 0.0
         self._metrics: dict[str, Any] = {}
+
+    @property
+    def job_metadata(self) -> dict[str, Any]:
+        """The job's metadata as of the claim: this run's own dict (decoded on first use)."""
+        return self.claimed.job_metadata
 
     @property
     def metrics(self) -> dict[str, Any]:

@@ -232,3 +232,77 @@ def test_serve_starts_a_new_run_on_notify_and_stops_gracefully(dsn, conn, regist
     assert not t.is_alive()
     w.close()
     assert runs_of(conn, job.id)[0]["status"] == "completed"
+
+
+def test_claimed_run_is_the_row_as_stored(dsn, conn, t0):
+    """claim_runs builds the run from a few columns plus what the claim set; it must equal the stored row."""
+    from cronkeeper.db import make_pool
+    from cronkeeper.models import JobRun
+    from cronkeeper.repo import runs as runs_repo
+
+    job = make_job(conn, metadata={"collectors": ["chatgpt"], "n": 1}, timeout_seconds=77, max_retries=2, retry_delay=9)
+    plain = make_run(conn, job, now=t0)
+    # a run released back to the queue keeps its metrics and error message
+    odd = make_run(conn, job, now=t0 + S, trigger="retry", attempt=2, retry_of=plain.id,
+                   metrics={"done": 3}, error_message="was released")  # fmt: skip
+    pool = make_pool(dsn)
+    try:
+        with pool.connection() as c:
+            claimed = runs_repo.claim_runs(c, "w1", t0 + 2 * S, 10, 30)
+        assert [x.run.id for x in claimed] == [plain.id, odd.id]
+        for x in claimed:
+            stored = JobRun.from_row(conn.execute("SELECT * FROM job_runs WHERE id = %s", (x.run.id,)).fetchone())
+            assert x.run == stored
+            assert x.run.status is RunStatus.PROCESSING and x.run.worker_id == "w1"
+            assert (x.timeout_seconds, x.max_retries, x.retry_delay) == (77, 2, 9)
+            assert x.job_metadata == {"collectors": ["chatgpt"], "n": 1}
+        assert claimed[1].run.metrics == {"done": 3} and claimed[1].run.error_message == "was released"
+        assert claimed[0].run.metrics == {}
+    finally:
+        pool.close()
+
+
+def test_a_handler_changing_its_job_metadata_does_not_change_another_runs(dsn, conn, registry, t0):
+    seen = []
+    lock = threading.Lock()
+
+    def handler(ctx):
+        with lock:
+            seen.append((ctx.run.id, {**ctx.job_metadata, "collectors": list(ctx.job_metadata["collectors"])}))
+            ctx.job_metadata["collectors"].append("mutated")
+            ctx.job_metadata["extra"] = ctx.run.id
+        assert ctx.job_metadata is ctx.job_metadata  # one dict for the whole run
+
+    registry.register("data_collection", handler)
+    job = make_job(conn, metadata={"collectors": ["chatgpt"]})
+    ids = {make_run(conn, job, now=t0).id for _ in range(6)}
+    w = make_worker(dsn, registry, FixedClock(t0), concurrency=2, prefetch=4)
+    assert w.run_once().completed == 6
+    w.close()
+    assert {i for i, _ in seen} == ids
+    assert all(meta == {"collectors": ["chatgpt"]} for _, meta in seen)
+
+
+def test_batched_outcomes_keep_each_runs_status_metrics_and_error(dsn, conn, registry, t0):
+    def handler(ctx):
+        if ctx.run.attempt == 2:
+            return HandlerResult(status=RunStatus.PARTIAL, metrics={"got": 0.5, "note": 'quote " é'},
+                                 error_message="half of it")  # fmt: skip
+        return {"n": ctx.run.attempt}
+
+    registry.register("data_collection", handler)
+    job = make_job(conn)
+    a = make_run(conn, job, now=t0, metrics={"before": True})
+    b = make_run(conn, job, now=t0, attempt=2)
+    clock = FixedClock(t0)
+    w = make_worker(dsn, registry, clock)
+    result = w.run_once()
+    w.close()
+    assert (result.completed, result.partial) == (1, 1)
+    rows = {r["id"]: r for r in runs_of(conn, job.id)}
+    assert rows[a.id]["status"] == "completed" and rows[a.id]["error_message"] is None
+    assert rows[a.id]["metrics"]["n"] == 1 and rows[a.id]["metrics"]["before"] is True
+    assert rows[b.id]["status"] == "partial" and rows[b.id]["error_message"] == "half of it"
+    assert rows[b.id]["metrics"]["got"] == 0.5 and rows[b.id]["metrics"]["note"] == 'quote " é'
+    assert rows[a.id]["finished_at"] == t0 == rows[b.id]["finished_at"] == rows[b.id]["updated_at"]
+    assert rows[a.id]["lease_expires_at"] is None

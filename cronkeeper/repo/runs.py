@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from cronkeeper.models import JobRun
+from cronkeeper.models import JOB_TYPES, TRIGGERS, JobRun, RunStatus, new_run
 from cronkeeper.repo.queries import load
 
 Q = load("job_runs")
@@ -44,13 +46,28 @@ class NewRun:
 
 @dataclass(frozen=True)
 class ClaimedRun:
-    """A run this worker now holds, with what it needs from its job."""
+    """A run this worker now holds, with what it needs from its job.
+
+    The job's metadata as of the claim comes as JSON text and is decoded on
+    first use of ``job_metadata``: every claimed run gets a dict of its own (a
+    handler that changes it changes no other run's), and a run whose handler
+    never reads it does not pay for decoding it.
+    """
 
     run: JobRun
     timeout_seconds: int
     max_retries: int
     retry_delay: int
-    job_metadata: dict[str, Any]
+    job_metadata_json: str = "{}"
+
+    @property
+    def job_metadata(self) -> dict[str, Any]:
+        try:
+            return self.__dict__["_job_metadata"]
+        except KeyError:
+            meta = json.loads(self.job_metadata_json)
+            object.__setattr__(self, "_job_metadata", meta)  # a cache, not a field
+            return meta
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ClaimedRun:
@@ -60,7 +77,7 @@ class ClaimedRun:
             timeout_seconds=row["timeout_seconds"],
             max_retries=row["max_retries"],
             retry_delay=row["retry_delay"],
-            job_metadata=row["job_metadata"],
+            job_metadata_json=row["job_metadata_json"],
         )
 
 
@@ -95,22 +112,33 @@ def cancel_active_for_jobs(
 def claim_runs(
     conn: psycopg.Connection, worker_id: str, now: dt.datetime, limit: int, lease_seconds: float
 ) -> list[ClaimedRun]:
-    """Take up to ``limit`` due pending runs, skipping rows others hold."""
-    params = {
-        "worker_id": worker_id, "now": now, "limit": limit,
-        "lease_until": now + dt.timedelta(seconds=lease_seconds),
-    }  # fmt: skip
-    rows = conn.execute(Q["claim_runs"], params).fetchall()
-    return [
-        ClaimedRun(
-            run=JobRun.from_row(r),
-            timeout_seconds=r["timeout_seconds"],
-            max_retries=r["max_retries"],
-            retry_delay=r["retry_delay"],
-            job_metadata=r["job_metadata"],
-        )
-        for r in rows
-    ]
+    """Take up to ``limit`` due pending runs, skipping rows others hold.
+
+    The claim returns tuples of only what the claim did not set itself (see the
+    query): the runs are built here, the claim's own values filled in.
+    """
+    lease_until = now + dt.timedelta(seconds=lease_seconds)
+    params = {"worker_id": worker_id, "now": now, "limit": limit, "lease_until": lease_until}
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(Q["claim_runs"], params).fetchall()
+    processing, job_types, triggers = RunStatus.PROCESSING, JOB_TYPES, TRIGGERS
+    claimed = []
+    for (
+        run_id, job_id, customer_id, brand_id, job_type, trigger, scheduled_for, run_after, attempt,
+        retry_of, cancel_requested, metrics, error_message, created_at,
+        timeout_seconds, max_retries, retry_delay, metadata_json,
+    ) in rows:  # fmt: skip
+        run = new_run({
+            "id": run_id, "scheduled_job_id": job_id, "customer_id": customer_id, "brand_id": brand_id,
+            "job_type": job_types[job_type], "trigger": triggers[trigger], "status": processing,
+            "scheduled_for": scheduled_for, "run_after": run_after, "attempt": attempt,
+            "created_at": created_at, "updated_at": now, "skip_reason": None, "retry_of": retry_of,
+            "worker_id": worker_id, "lease_expires_at": lease_until, "heartbeat_at": now,
+            "cancel_requested": cancel_requested, "started_at": now, "finished_at": None,
+            "metrics": {} if metrics is None else metrics, "error_message": error_message,
+        })  # fmt: skip
+        claimed.append(ClaimedRun(run, timeout_seconds, max_retries, retry_delay, metadata_json))
+    return claimed
 
 
 def claim_run(
@@ -182,18 +210,24 @@ def finish_runs(
     worker_id: str,
     outcomes: Sequence[tuple[int, str, dt.datetime, dict[str, Any], str | None]],
 ) -> set[int]:
-    """Record many outcomes in one statement; returns the ids that were still ours."""
+    """Record many outcomes in one statement; returns the ids that were still ours.
+
+    The outcomes travel as one JSON array of ``[id, status, finished_at,
+    metrics, error_message]``: one ``json.dumps`` in C, a third of the client
+    CPU of five arrays dumped element by element.
+    """
     if not outcomes:
         return set()
-    params = {
-        "worker_id": worker_id,
-        "ids": [o[0] for o in outcomes],
-        "statuses": [o[1] for o in outcomes],
-        "finished_at": [o[2] for o in outcomes],
-        "metrics": [Jsonb(o[3]) for o in outcomes],
-        "errors": [o[4] for o in outcomes],
-    }
-    return {r["id"] for r in conn.execute(Q["finish_runs"], params)}
+    iso: dict[dt.datetime, str] = {}  # a flush's outcomes share their finished_at
+    rows = []
+    for run_id, status, finished_at, metrics, error_message in outcomes:
+        at = iso.get(finished_at)
+        if at is None:
+            at = iso[finished_at] = finished_at.isoformat()
+        rows.append((run_id, status, at, metrics, error_message))
+    params = {"worker_id": worker_id, "outcomes": json.dumps(rows)}
+    with conn.cursor(row_factory=tuple_row) as cur:
+        return {r[0] for r in cur.execute(Q["finish_runs"], params)}
 
 
 def release_run(conn: psycopg.Connection, run_id: int, worker_id: str, now: dt.datetime) -> bool:

@@ -29,6 +29,10 @@ WHERE scheduled_job_id = ANY(%(job_ids)s::uuid[]) AND status = 'processing'
 RETURNING id
 
 -- name: claim_runs
+-- Returns only what the claim did not set: the caller knows status, worker_id,
+-- started_at, heartbeat_at, lease_expires_at and updated_at (its parameters),
+-- and skip_reason and finished_at are NULL on a processing run (the table's
+-- checks). Metrics come back NULL when empty, the job's metadata as text.
 WITH picked AS (
     SELECT id FROM job_runs
     WHERE status = 'pending' AND run_after <= %(now)s
@@ -40,9 +44,14 @@ WITH picked AS (
     SET status = 'processing', worker_id = %(worker_id)s, started_at = %(now)s,
         heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s, updated_at = %(now)s
     FROM picked WHERE r.id = picked.id
-    RETURNING r.*
+    RETURNING r.id, r.scheduled_job_id, r.customer_id, r.brand_id, r.job_type, r.trigger,
+        r.scheduled_for, r.run_after, r.attempt, r.retry_of, r.cancel_requested, r.metrics,
+        r.error_message, r.created_at
 )
-SELECT c.*, j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata AS job_metadata
+SELECT c.id, c.scheduled_job_id, c.customer_id, c.brand_id, c.job_type, c.trigger,
+    c.scheduled_for, c.run_after, c.attempt, c.retry_of, c.cancel_requested,
+    NULLIF(c.metrics, '{}'::jsonb), c.error_message, c.created_at,
+    j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata::text
 FROM claimed c JOIN scheduled_jobs j ON j.id = c.scheduled_job_id
 ORDER BY c.run_after, c.id
 
@@ -139,12 +148,15 @@ FROM (
 GROUP BY job_type, bucket
 
 -- name: finish_runs
+-- %(outcomes)s: a JSON array of [id, status, finished_at, metrics, error_message]
 UPDATE job_runs r
 SET status = u.status, finished_at = u.finished_at, updated_at = u.finished_at,
     metrics = r.metrics || u.metrics, error_message = u.error_message, lease_expires_at = NULL
-FROM unnest(%(ids)b::bigint[], %(statuses)b::text[], %(finished_at)b::timestamptz[],
-            %(metrics)b::jsonb[], %(errors)b::text[])
-    AS u(id, status, finished_at, metrics, error_message)
+FROM (
+    SELECT (e->>0)::bigint AS id, e->>1 AS status, (e->>2)::timestamptz AS finished_at,
+        (e->3)::jsonb AS metrics, e->>4 AS error_message
+    FROM json_array_elements(%(outcomes)s::json) AS e
+) AS u
 WHERE r.id = u.id AND r.status = 'processing' AND r.worker_id = %(worker_id)s
 RETURNING r.id
 
@@ -200,7 +212,7 @@ WITH claimed AS (
     WHERE r.id = %(id)s AND r.status = 'pending'
     RETURNING r.*
 )
-SELECT c.*, j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata AS job_metadata
+SELECT c.*, j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata::text AS job_metadata_json
 FROM claimed c JOIN scheduled_jobs j ON j.id = c.scheduled_job_id
 
 -- name: latest_runs_of_jobs
