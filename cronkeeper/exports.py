@@ -39,6 +39,7 @@ from cronkeeper.errors import CronkeeperError, NotFound, ValidationError
 from cronkeeper.models import JobRun
 from cronkeeper.repo import answers as answers_repo
 from cronkeeper.repo import runs as runs_repo
+from cronkeeper.settings import Settings
 
 FORMATS = ("csv", "jsonl")
 COLUMNS = (
@@ -189,7 +190,22 @@ def check_path_template(template: Any, field: str = "output") -> str:
     for _literal, name, spec, conversion in parsed:
         if name is not None and (name not in PLACEHOLDERS or spec or conversion):
             raise ValidationError(f"{field} may only hold {allowed}; got {template!r}", field=field)
+    if ".." in Path(template).parts:
+        raise ValidationError(f"{field} may not go up a directory ('..'); got {template!r}", field=field)
     return template
+
+
+def confine(path: Path, root: Path) -> Path:
+    """``path`` (relative paths start at ``root``) once it is certain to lie inside ``root``.
+
+    Symbolic links are followed before the check, so a link inside the root
+    cannot lead out of it. ``CronkeeperError`` otherwise.
+    """
+    base = root.expanduser().resolve()
+    target = (base / path.expanduser()).resolve()  # an absolute ``path`` replaces ``base``
+    if not target.is_relative_to(base):
+        raise CronkeeperError(f"{path} is outside the export root {base} (CRONKEEPER_EXPORT_ROOT)")
+    return target
 
 
 def render_path(template: str, run: JobRun, field: str = "output") -> Path:
@@ -200,16 +216,20 @@ def render_path(template: str, run: JobRun, field: str = "output") -> Path:
 
 
 def export_to_path(
-    conn: psycopg.Connection, run: JobRun, fmt: str, template: str, *, field: str = "output"
+    conn: psycopg.Connection, run: JobRun, fmt: str, template: str, *, field: str = "output",
+    root: Path | None = None,
 ) -> Exported:
     """Export ``run`` to the file ``template`` names, creating its directory.
 
     The rows go to a temporary file beside it (``.NAME.*.part``, mode 0600),
     synced and then renamed over the target: the file is whole or absent. A
-    file-system error becomes a ``CronkeeperError`` naming the target.
+    file-system error becomes a ``CronkeeperError`` naming the target. With
+    ``root``, the file must lie inside it (``confine``).
     """
     fmt = check_format(fmt)
     path = render_path(template, run, field)
+    if root is not None:
+        path = confine(path, root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -262,10 +282,19 @@ def wants_export(metadata: Mapping[str, Any] | None) -> bool:
     return bool(metadata and metadata.get("output_format") and metadata.get("output_path"))
 
 
-def auto_export(conn: psycopg.Connection, run: JobRun, metadata: Mapping[str, Any]) -> Exported:
-    """Export ``run`` as its job's metadata asks (``output_format``, ``output_path``)."""
+def auto_export(
+    conn: psycopg.Connection, run: JobRun, metadata: Mapping[str, Any], root: Path | None = None
+) -> Exported:
+    """Export ``run`` as its job's metadata asks (``output_format``, ``output_path``).
+
+    Whoever may edit a job chooses the path, and the worker writes it: the file
+    must lie inside ``root`` (default: the ``CRONKEEPER_EXPORT_ROOT`` setting,
+    else ``CRONKEEPER_DATA_DIR/exports``), where relative paths start.
+    """
+    if root is None:
+        root = Settings.from_env().exports_dir
     return export_to_path(
-        conn, run, metadata["output_format"], metadata["output_path"], field="metadata.output_path"
+        conn, run, metadata["output_format"], metadata["output_path"], field="metadata.output_path", root=root
     )
 
 

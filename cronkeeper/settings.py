@@ -57,12 +57,19 @@ class Settings:
     retention_interval_seconds: float = 300.0  # how often the scheduler prunes
     log_level: str = "INFO"
     log_format: str = "json"
+    export_root: Path | None = None  # where auto-exports may write; None: data_dir / "exports"
+
+    @property
+    def exports_dir(self) -> Path:
+        """The directory auto-exports are confined to (relative output paths start here)."""
+        return self.export_root if self.export_root is not None else self.data_dir / "exports"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and validate settings; errors name the variable at fault."""
         env = os.environ if env is None else env
         data_dir = env.get("CRONKEEPER_DATA_DIR")
+        export_root = env.get("CRONKEEPER_EXPORT_ROOT")
         log_format = env.get("CRONKEEPER_LOG_FORMAT", "json")
         if log_format not in ("json", "text"):
             raise ConfigurationError(
@@ -87,4 +94,5 @@ class Settings:
             retention_interval_seconds=_number(env, "CRONKEEPER_RETENTION_INTERVAL_SECONDS", 300.0, 1),
             log_level=env.get("CRONKEEPER_LOG_LEVEL", "INFO").upper(),
             log_format=log_format,
+            export_root=Path(export_root).expanduser() if export_root else None,
         )

@@ -408,6 +408,7 @@ def run_with_export(dsn, conn, t0, tmp_path, output_path: str):
 
 def test_a_completed_run_is_exported_to_its_templated_path(dsn, conn, t0, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "k")
+    monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(tmp_path))
     template = str(tmp_path / "exports" / "{job_id}" / "{date}-{run_id}.jsonl")
     job, run = run_with_export(dsn, conn, t0, tmp_path, template)
     assert run["status"] == "completed", run["error_message"]
@@ -421,9 +422,38 @@ def test_a_completed_run_is_exported_to_its_templated_path(dsn, conn, t0, tmp_pa
 
 def test_an_export_that_cannot_be_written_fails_the_run(dsn, conn, t0, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "k")
+    monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(tmp_path))
     (tmp_path / "taken").write_text("a file where a directory should be")
     _job, run = run_with_export(dsn, conn, t0, tmp_path, str(tmp_path / "taken" / "{run_id}.jsonl"))
     assert run["status"] == "failed"
     assert run["error_message"].startswith(f"auto-export failed: cannot write {tmp_path / 'taken'}/")
     assert run["metrics"]["answers_collected"] == 2  # the data stays; `runs export` can retry the file
     assert conn.execute("SELECT count(*) AS n FROM collected_answers").fetchone()["n"] == 2
+
+
+def test_auto_export_stays_inside_the_export_root(dsn, conn, t0, tmp_path, monkeypatch):
+    """A job editor chooses the path and the worker writes it: only inside CRONKEEPER_EXPORT_ROOT."""
+    monkeypatch.setenv("FAKE_KEY", "k")
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "link").symlink_to(outside)
+    monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(root))
+    for template in (str(outside / "{run_id}.jsonl"), "link/{run_id}.jsonl", "/etc/cron.d/{run_id}"):
+        _job, run = run_with_export(dsn, conn, t0, tmp_path, template)
+        assert run["status"] == "failed", template
+        assert "is outside the export root" in run["error_message"] and str(root) in run["error_message"]
+    assert list(outside.iterdir()) == []
+    job, run = run_with_export(dsn, conn, t0, tmp_path, "{job_id}/{run_id}.jsonl")  # relative: under the root
+    assert run["status"] == "completed", run["error_message"]
+    assert run["metrics"]["export_path"] == str(root / str(job.id) / f"{run['id']}.jsonl")
+
+
+def test_confine(tmp_path):
+    assert exports.confine(Path("a/b.csv"), tmp_path) == tmp_path.resolve() / "a" / "b.csv"
+    assert exports.confine(tmp_path / "x.csv", tmp_path) == tmp_path.resolve() / "x.csv"
+    with pytest.raises(CronkeeperError, match="outside the export root"):
+        exports.confine(Path("/tmp/elsewhere.csv"), tmp_path / "root")
+    with pytest.raises(ValidationError) as err:
+        exports.check_path_template("exports/../../etc/{run_id}.csv", "metadata.output_path")
+    assert err.value.field == "metadata.output_path" and "'..'" in err.value.message
