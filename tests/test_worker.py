@@ -306,3 +306,25 @@ def test_batched_outcomes_keep_each_runs_status_metrics_and_error(dsn, conn, reg
     assert rows[b.id]["metrics"]["got"] == 0.5 and rows[b.id]["metrics"]["note"] == 'quote " é'
     assert rows[a.id]["finished_at"] == t0 == rows[b.id]["finished_at"] == rows[b.id]["updated_at"]
     assert rows[a.id]["lease_expires_at"] is None
+
+
+def test_drain_claims_more_while_a_slow_run_of_the_batch_is_still_running(dsn, conn, registry, t0):
+    """run_once is pipelined: one slow run does not hold up the next claims."""
+    job = make_job(conn)
+    runs = [make_run(conn, job, now=t0 + i * dt.timedelta(microseconds=1)) for i in range(8)]
+    later_started = threading.Event()
+    waited = []
+
+    def handler(ctx):
+        if ctx.run.id == runs[0].id:
+            waited.append(later_started.wait(10))
+        elif ctx.run.id in {r.id for r in runs[4:]}:
+            later_started.set()  # only claimable once the first batch (4 runs) is partly written back
+
+    registry.register("data_collection", handler)
+    w = make_worker(dsn, registry, FixedClock(t0 + S), concurrency=2, prefetch=2)
+    result = w.run_once()
+    w.close()
+    assert waited == [True]
+    assert (result.claimed, result.completed) == (8, 8)
+    assert {r["status"] for r in runs_of(conn, job.id)} == {"completed"}

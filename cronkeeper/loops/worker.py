@@ -18,6 +18,8 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -90,7 +92,7 @@ class Worker:
     def claim(self, limit: int) -> list[ClaimedRun]:
         if limit <= 0:
             return []
-        with self.pool.connection() as conn:
+        with self._one_statement() as conn:
             claimed = runs_repo.claim_runs(conn, self.worker_id, self.clock.now(), limit, self.settings.lease_seconds)
         with self._lock:
             for c in claimed:
@@ -100,6 +102,20 @@ class Worker:
             for c in claimed:
                 log.info("run_claimed", extra=self._ids(c))
         return claimed
+
+    @contextmanager
+    def _one_statement(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in autocommit mode for a step that is one statement
+        (claim, batched write-back): no BEGIN and COMMIT round trips around it."""
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                try:
+                    conn.autocommit = False
+                except psycopg.Error:  # broken: the pool must not hand it out again
+                    conn.close()
 
     def rescue(self) -> int:
         with self.pool.connection() as conn:
@@ -151,7 +167,7 @@ class Worker:
         now = self.clock.now()
         rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
-            with self.pool.connection() as conn:
+            with self._one_statement() as conn:
                 ours = runs_repo.finish_runs(conn, self.worker_id, rows)
         except psycopg.Error:
             with self._lock:
@@ -260,12 +276,36 @@ class Worker:
 
     # -- drivers ---------------------------------------------------------
     def run_once(self) -> DrainResult:
-        """Drain: rescue expired leases, then claim and run until nothing is due; then return."""
+        """Drain: rescue expired leases, then claim and run until nothing is due; then return.
+
+        Pipelined like ``serve``: outcomes are written back on their own thread
+        while this one claims the next batch as soon as half of
+        ``concurrency + prefetch`` is free, so the executors never wait for a
+        claim and the claim never waits for a write-back.
+        """
         before = self.counts()
         self.rescue()
-        while batch := self.claim(self._free()):
-            self._dispatch(batch)
+        stop = threading.Event()
+        writer = threading.Thread(target=self._write_back, args=(stop,), name="write-back", daemon=True)
+        writer.start()
+        low = max(1, (self.concurrency + self.prefetch) // 2)
+        try:
+            while True:
+                self.wake.clear()
+                free = self._free()
+                if free < low:
+                    self.wake.wait(0.05)  # set when outcomes are written back (_forget)
+                    continue
+                batch = self.claim(free)
+                if not batch:
+                    break
+                self._dispatch(batch)
             self._wait_idle()
+        finally:
+            stop.set()
+            with self._lock:
+                self._idle.notify_all()
+            writer.join()
         return self.counts() - before
 
     def _listen(self, stop: threading.Event) -> None:
