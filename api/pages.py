@@ -30,7 +30,7 @@ def page_response(items: Iterable[str], next_cursor: str | None) -> Response:
 def job_json(row: JobRow) -> str:
     """A job's JSON with its ``schedule_description`` (the one field PostgreSQL cannot write)."""
     description = _encode(describe_schedule(*row.schedule)).decode()
-    return f'{row.json[:-1]}, "schedule_description" : {description}}}'
+    return f'{row.json[:-1]},"schedule_description":{description}}}'
 
 
 RunPageResponse = Response[RunPage]
