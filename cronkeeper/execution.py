@@ -149,10 +149,21 @@ class Context:
         self.clock = clock or SystemClock()
         self.shutdown = shutdown or threading.Event()
         self.dsn = dsn
-        self.cancel_seen = threading.Event()
         self.deadline = time.monotonic() + claimed.timeout_seconds
         self._last_check = 0.0
         self._metrics: dict[str, Any] = {}
+
+    @property
+    def cancel_seen(self) -> threading.Event:
+        """Set once the run is known to be cancelled (by the heartbeat or a checkpoint).
+
+        Made on first use: most runs never look. ``dict.setdefault`` is atomic, so
+        two threads asking at once get the same event.
+        """
+        try:
+            return self.__dict__["_cancel_seen"]
+        except KeyError:
+            return self.__dict__.setdefault("_cancel_seen", threading.Event())
 
     @property
     def job_metadata(self) -> dict[str, Any]:
@@ -171,7 +182,7 @@ class Context:
         """Raise ``RunCancelled`` if the run was cancelled, ``RunTimedOut`` past the timeout."""
         if time.monotonic() > self.deadline:
             raise RunTimedOut(f"timed out after {self.claimed.timeout_seconds} s")
-        if self.cancel_seen.is_set():
+        if "_cancel_seen" in self.__dict__ and self.cancel_seen.is_set():
             raise RunCancelled("cancelled by request")
         now = time.monotonic()
         if force or now - self._last_check >= 0.5:
@@ -194,12 +205,19 @@ class Context:
         return {"run_id": self.run.id, "job_id": str(self.run.scheduled_job_id), "worker_id": self.worker_id}
 
 
-def _normalize(result: Any, ctx: Context) -> Outcome:
-    if isinstance(result, HandlerResult):
-        return Outcome(RunStatus(result.status), {**ctx.metrics, **result.metrics}, result.error_message)
-    if isinstance(result, dict):
-        return Outcome(RunStatus.COMPLETED, {**ctx.metrics, **result})
-    return Outcome(RunStatus.COMPLETED, ctx.metrics)
+_IS_ASYNC: dict[Any, bool] = {}  # handler -> is a coroutine function (asked once per handler)
+
+
+def _is_async(handler: Any) -> bool:
+    try:
+        return _IS_ASYNC[handler]
+    except KeyError:
+        if len(_IS_ASYNC) > 1024:  # handlers made on the fly: do not keep them all alive
+            _IS_ASYNC.clear()
+        flag = _IS_ASYNC[handler] = inspect.iscoroutinefunction(handler)
+        return flag
+    except TypeError:  # an unhashable callable
+        return inspect.iscoroutinefunction(handler)
 
 
 def execute(ctx: Context, registry: Registry) -> Outcome:
@@ -211,21 +229,33 @@ def execute(ctx: Context, registry: Registry) -> Outcome:
         return Outcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
     if log.isEnabledFor(logging.INFO):
         log.info("run_started", extra={**ctx.ids(), "job_type": str(run.job_type), "attempt": run.attempt})
+    error = None
     try:
-        if inspect.iscoroutinefunction(handler):
+        if _is_async(handler):
             result = asyncio.run(asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds))
         else:
             result = handler(ctx)
             if time.monotonic() > ctx.deadline:
                 raise RunTimedOut(f"timed out after {ctx.claimed.timeout_seconds} s")
-        outcome = _normalize(result, ctx)
+        metrics = dict(ctx._metrics)
+        if result is None:
+            status = RunStatus.COMPLETED
+        elif isinstance(result, HandlerResult):
+            status, error = RunStatus(result.status), result.error_message
+            metrics.update(result.metrics)
+        elif isinstance(result, dict):
+            status = RunStatus.COMPLETED
+            metrics.update(result)
+        else:
+            status = RunStatus.COMPLETED
     except RunCancelled as exc:
-        outcome = Outcome(RunStatus.CANCELLED, ctx.metrics, str(exc) or "cancelled by request")
+        status, metrics, error = RunStatus.CANCELLED, dict(ctx._metrics), str(exc) or "cancelled by request"
     except (TimeoutError, RunTimedOut):
-        outcome = Outcome(RunStatus.FAILED, ctx.metrics, f"timed out after {ctx.claimed.timeout_seconds} s")
+        status, metrics = RunStatus.FAILED, dict(ctx._metrics)
+        error = f"timed out after {ctx.claimed.timeout_seconds} s"
     except Exception as exc:  # the handler's failure is the run's, never the worker's
         log.info("handler_failed", extra={**ctx.ids(), "error": repr(exc)})
-        outcome = Outcome(RunStatus.FAILED, ctx.metrics, f"{type(exc).__name__}: {exc}")
-    metrics = dict(outcome.metrics)
-    metrics.setdefault("duration_ms", round((time.monotonic() - started) * 1000, 1))
-    return Outcome(outcome.status, metrics, outcome.error_message)
+        status, metrics, error = RunStatus.FAILED, dict(ctx._metrics), f"{type(exc).__name__}: {exc}"
+    if "duration_ms" not in metrics:
+        metrics["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+    return Outcome(status, metrics, error)
