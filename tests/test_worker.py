@@ -328,3 +328,24 @@ def test_drain_claims_more_while_a_slow_run_of_the_batch_is_still_running(dsn, c
     assert waited == [True]
     assert (result.claimed, result.completed) == (8, 8)
     assert {r["status"] for r in runs_of(conn, job.id)} == {"completed"}
+
+
+def test_status_index_holds_only_the_rare_statuses_and_serves_their_listing(conn, t0):
+    """Migration 0005: claims and finishes no longer write job_runs_status_idx; failed listings still use it."""
+    job = make_job(conn)
+    conn.execute(
+        "INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,"
+        " scheduled_for, run_after, started_at, finished_at)"
+        " SELECT %s, %s, %s, 'data_collection', 'manual', CASE WHEN g %% 100 = 0 THEN 'failed' ELSE 'completed' END,"
+        " %s, %s, %s, %s FROM generate_series(1, 20000) g",
+        (job.id, job.customer_id, job.brand_id, t0, t0, t0, t0),
+    )
+    conn.execute("ANALYZE job_runs")
+    size = conn.execute("SELECT pg_relation_size('job_runs_status_idx') AS n").fetchone()["n"]
+    assert size < 8192 * 10  # 200 entries, not 20,000
+    conn.execute("SET plan_cache_mode = force_custom_plan")
+    conn.execute("PREPARE by_status(text) AS SELECT id FROM job_runs WHERE status = $1 ORDER BY id DESC LIMIT 50")
+    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN EXECUTE by_status('failed')"))
+    assert "job_runs_status_idx" in plan
+    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN EXECUTE by_status('completed')"))
+    assert "Index Scan Backward using job_runs_pkey" in plan
