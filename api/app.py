@@ -1,6 +1,8 @@
 """The app factory: ``create_app(dsn, settings, clock=...)``.
 
-The connection pool is opened in the lifespan and injected (``pool``), as are
+The connection pools are opened in the lifespan and injected (``pool``, and
+``page_pools`` for the list pages: ``pool`` plus a pool whose statements are
+planned once per connection, ``cronkeeper.repo.pages``), as are
 the ``clock`` (tests pass a fixed one), the ``settings`` and, under
 ``/api/admin``, the caller's ``access``. Everything under ``/api/admin`` needs a
 bearer token; ``/api/health``, ``/metrics`` and ``/schema`` do not.
@@ -38,12 +40,18 @@ from api.metrics import make_registry
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import make_pool, resolve_dsn
 from cronkeeper.repo import processes
+from cronkeeper.repo.pages import Pools
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.api")
 
 MAX_BODY_BYTES = 256 * 1024
 POOL_TIMEOUT_SECONDS = 10.0
+# Connections of the pool for list pages planned once. Requests beyond it wait
+# their turn in the pool: with 32 clients on 2 cores, a few connections per API
+# process gave a lower p99 than 10 (fewer backends preempting each other;
+# docs/benchmarks.md).
+GENERIC_POOL_SIZE = 4
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -109,7 +117,15 @@ def create_app(
         pool = await anyio.to_thread.run_sync(
             lambda: make_pool(target, min_size=1, max_size=settings.pool_max_size, timeout=POOL_TIMEOUT_SECONDS)
         )
-        app.state.pool = pool
+        try:
+            generic = await anyio.to_thread.run_sync(
+                lambda: make_pool(target, min_size=1, max_size=GENERIC_POOL_SIZE, plans="generic",
+                                  timeout=POOL_TIMEOUT_SECONDS)
+            )  # fmt: skip
+        except BaseException:
+            await anyio.to_thread.run_sync(pool.close)
+            raise
+        app.state.pool, app.state.page_pools = pool, Pools(custom=pool, generic=generic)
         app.state.metrics = make_registry(pool, clock)
         beat, process_id = None, processes.new_process_id("api")
         if register_process:
@@ -121,13 +137,16 @@ def create_app(
                 beat.cancel()
                 with contextlib.suppress(Exception):
                     await anyio.to_thread.run_sync(_beat, pool, clock, process_id, True)
+            await anyio.to_thread.run_sync(generic.close)
             await anyio.to_thread.run_sync(pool.close)
 
     return Litestar(
         route_handlers=[admin_router(), health, metrics, *ADMIN_UI_HANDLERS, *extra_route_handlers],
         lifespan=[lifespan],
         state=State({"clock": clock, "settings": settings}),
-        dependencies={"pool": _state_value("pool"), "clock": _state_value("clock"), "settings": _state_value("settings")},
+        dependencies={
+            name: _state_value(name) for name in ("pool", "page_pools", "clock", "settings")
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
 WORKERS_VAR = "CRONKEEPER_API_WORKERS"
-DEFAULT_WORKERS = 2  # the API is CPU-bound in Python: one process per core (measured, docs/benchmarks.md)
+# The API is CPU-bound in Python, and PostgreSQL (embedded by default, on the same
+# machine) takes about as much CPU per list request: half the cores. On 2 cores one
+# process gave a lower p99 under 32 clients than two, which served ~20 % more
+# requests but with longer waits for some (docs/benchmarks.md, finding 4).
+DEFAULT_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 MAX_WORKERS = 64
 TOKEN_CACHE_VAR = "CRONKEEPER_API_TOKEN_CACHE_SECONDS"
 DEFAULT_TOKEN_CACHE_SECONDS = 5.0  # a revoked token is refused by every worker within this time

@@ -19,11 +19,13 @@ from api.auth import Access
 from api.schemas import ErrorOut
 from cronkeeper.clock import Clock
 from cronkeeper.errors import ValidationError
+from cronkeeper.repo.pages import Pools
 from cronkeeper.settings import Settings
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 PoolDep = NamedDependency[ConnectionPool]
+PagePoolsDep = NamedDependency[Pools]
 AccessDep = NamedDependency[Access]
 ClockDep = NamedDependency[SkipValidation[Clock]]  # a Protocol: no isinstance check
 SettingsDep = NamedDependency[Settings]

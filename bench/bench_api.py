@@ -90,9 +90,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=6)
     parser.add_argument("--warmup", type=float, default=1.5)
-    parser.add_argument("--api-workers", default="1,2", help="comma-separated `cronkeeper api --workers` counts")
+    parser.add_argument("--api-workers", default=[1, 2], type=_counts, help="comma-separated `cronkeeper api --workers` counts")
     args = parser.parse_args()
-    worker_counts = [int(n) for n in args.api_workers.split(",")]
+    worker_counts = args.api_workers
     rng = random.Random(7)
     with server() as srv, fresh_database(srv) as dsn:
         conn = psycopg.connect(dsn, autocommit=True)
@@ -133,6 +133,16 @@ def main() -> None:
         f"(uvicorn with httptools and uvloop); the load client, the API and PostgreSQL share the machine's "
         f"{os.cpu_count()} cores",
     )
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(n) for n in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or not all(1 <= n <= 64 for n in counts):
+        raise argparse.ArgumentTypeError(f"expected counts from 1 to 64 separated by commas, got {text!r}")
+    return counts
 
 
 def run_routes(dsn: str, token: str, routes: list, workers: int, args: argparse.Namespace) -> list:

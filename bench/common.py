@@ -93,9 +93,17 @@ def record(title: str, headers: list[str], rows: list[list[object]], notes: str 
     if not doc.exists():
         doc.write_text("# Benchmarks\n\nFigures appended by the scripts in `bench/` (`make bench`).\n")
     with doc.open("a") as f:
-        f.write(f"\n{text}\n\n- {stamp}; {machine()}\n- command: `{command}`\n")
+        f.write(f"\n{text}\n\n- {stamp}; {machine()}\n- command: `{command}` at {git_rev()}{_dirty()}\n")
         if notes:
             f.write(f"- {notes}\n")
+
+
+def _dirty() -> str:
+    try:
+        changed = subprocess.check_output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/benchmarks.md"], cwd=ROOT, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return " with uncommitted changes" if changed.strip() else ""
 
 
 def git_rev() -> str:

@@ -108,7 +108,7 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
 
 
-def _configure(conn: psycopg.Connection) -> None:
+def _custom_plans(conn: psycopg.Connection) -> None:
     # Our optional filters are written "(%(x)s IS NULL OR col = %(x)s)": a generic plan
     # cached after five executions cannot use the index (1 s instead of 1 ms), so plan
     # each execution with its parameters.
@@ -116,9 +116,26 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-def make_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs) -> ConnectionPool:
-    """A psycopg pool whose connections return dict rows."""
-    kwargs.setdefault("configure", _configure)
+def _generic_plans(conn: psycopg.Connection) -> None:
+    # For statements written to be planned once (cronkeeper.repo.pages): a prepared
+    # statement is planned at its first use on the connection, never again.
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    conn.commit()
+
+
+def make_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, plans: str = "custom", **kwargs
+) -> ConnectionPool:
+    """A psycopg pool whose connections return dict rows.
+
+    ``plans="custom"`` (the default) plans every execution with its parameters,
+    which the catch-all filters of the data-access modules need. ``"generic"``
+    plans a prepared statement once per connection: only for statements whose
+    plan does not depend on their parameters (``cronkeeper.repo.pages``).
+    """
+    if plans not in ("custom", "generic"):
+        raise ValueError(f"plans must be 'custom' or 'generic', not {plans!r}")
+    kwargs.setdefault("configure", _custom_plans if plans == "custom" else _generic_plans)
     return ConnectionPool(
         dsn,
         min_size=min_size,
@@ -131,7 +148,8 @@ def make_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs) -> C
 
 @contextmanager
 def reading(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
-    """A pooled connection in autocommit mode, for reads that need no common snapshot.
+    """A pooled connection in autocommit mode, for reads that need no common snapshot
+    and for steps that are one statement (the worker's claim and batched write-back).
 
     Each statement is its own transaction, which saves the BEGIN and COMMIT
     round trips of the pool's default (a third of a one-query request). The

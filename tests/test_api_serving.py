@@ -25,6 +25,7 @@ from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import pages
 from cronkeeper.repo import runs as runs_repo
 from tests.factories import make_brand, make_job, make_run
+from tests.stack import _alive
 from tests.test_api_support import api_client
 
 JOBS = "/api/admin/scheduled-jobs"
@@ -184,14 +185,6 @@ def _api_pids(conn, n: int, timeout: float = 30) -> set[int]:
     raise AssertionError(f"{n} api processes did not register within {timeout} s")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_workers_share_the_port_and_stop_on_sigterm(dsn, conn, tmp_path):
     proc, base = _start(dsn, tmp_path, "--workers", "2")
     try:
@@ -269,3 +262,20 @@ def test_the_api_processes_jsonb_decoder_matches_json_loads():
     loads = _fast_json_loads()
     for text in ('{"a": [1, 2.5, null, true], "b": {"c": "\\u00e9"}}', "12345678901234567890123", "1e400", "[]"):
         assert loads(text) == json.loads(text) and loads(text.encode()) == json.loads(text)
+
+
+def test_ck_json_time_writes_times_as_msgspec_does(conn):
+    """The pages' times (PostgreSQL) and the single objects' times (msgspec) are the same text."""
+    utc = dt.UTC
+    times = [
+        dt.datetime(2027, 1, 4, 9, 0, tzinfo=utc),  # whole second: no fraction
+        dt.datetime(2027, 1, 4, 9, 0, 0, 250000, tzinfo=utc),  # trailing zeros kept
+        dt.datetime(2027, 1, 4, 9, 0, 0, 1, tzinfo=utc),
+        dt.datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=utc),
+        dt.datetime(2026, 10, 25, 3, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),  # another offset
+    ]
+    conn.execute("SET TimeZone = 'America/New_York'")  # the session's zone must not matter
+    for t in times:
+        written = conn.execute("SELECT ck_json_time(%s::timestamptz) AS t", (t,)).fetchone()["t"]
+        assert written == msgspec.json.encode(t.astimezone(utc)).decode().strip('"'), t
+    assert conn.execute("SELECT ck_json_time(NULL) AS t").fetchone()["t"] is None

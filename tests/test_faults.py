@@ -234,8 +234,10 @@ def test_postgres_restart_under_everything_recovers_in_seconds(world, engine, da
         "GROUP BY scheduled_job_id, scheduled_for HAVING count(*) > 1) d"
     ).fetchone()["n"]
     assert completed_twice == 0
-    for name in ("scheduler", "worker-0", "worker-1"):
-        assert any(e["event"] == "reconnecting" for e in stack.events(name)), f"{name} logged no reconnect"
+    # The scheduler's tick always meets the outage. A worker may not: when its pool is
+    # waiting for a connection through the outage, it gets one afterwards and has nothing
+    # to report (seen once in a full run); that it recovered without a restart is checked above.
+    assert any(e["event"] == "reconnecting" for e in stack.events("scheduler")), "scheduler logged no reconnect"
     conn.close()
 
 

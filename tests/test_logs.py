@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import logging
 import random
+import time
 
 from cronkeeper.clock import FixedClock
 from cronkeeper.handlers import Registry
@@ -68,3 +69,38 @@ def test_lease_expiry_is_logged_with_the_dead_workers_id(dsn, conn, t0, caplog):
     worker.close()
     [e] = [e for e in events(caplog, "worker") if e["event"] == "lease_expired"]
     assert (e["run_id"], e["job_id"], e["worker_id"]) == (run.id, str(job.id), "worker-gone-1-abc")
+
+
+def test_run_once_returns_after_every_outcome_is_counted_and_logged(dsn, conn, t0, caplog):
+    """A failed run is written back by its executor thread; run_once must not return
+    between that write-back and the run's count and log line."""
+    caplog.set_level(logging.INFO)
+    settings = Settings(database_url=None, data_dir=".", lease_seconds=10)
+    registry = Registry()
+    registry.register("scoring", lambda ctx: 1 / 0)
+    jobs = [make_job(conn, job_type="scoring", max_retries=1) for _ in range(4)]
+
+    class Slow(logging.Handler):  # widens the window between write-back and log line
+        def emit(self, record):
+            if record.getMessage() == "run_retried":
+                time.sleep(0.05)
+
+    slow = Slow()
+    logging.getLogger("cronkeeper.worker").addHandler(slow)
+    try:
+        _drain_failing_rounds(conn, dsn, settings, registry, jobs, t0, caplog)
+    finally:
+        logging.getLogger("cronkeeper.worker").removeHandler(slow)
+
+
+def _drain_failing_rounds(conn, dsn, settings, registry, jobs, t0, caplog):
+    for round_ in range(3):
+        caplog.clear()
+        for job in jobs:
+            make_run(conn, job, now=t0)
+        worker = Worker(dsn, settings, registry=registry, clock=FixedClock(t0 + S), rng=random.Random(round_), concurrency=4)
+        result = worker.run_once()
+        worker.close()
+        retried = [e for e in events(caplog, "worker") if e["event"] == "run_retried"]
+        assert (result.failed, len(retried)) == (4, 4), round_
+        conn.execute("DELETE FROM job_runs")

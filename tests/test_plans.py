@@ -1,6 +1,9 @@
 """The poll queries use their indexes (EXPLAIN on a table big enough to matter)."""
 
 import datetime as dt
+import re
+
+import psycopg
 
 from cronkeeper.repo.queries import load
 from tests.factories import make_brand
@@ -38,7 +41,7 @@ def test_due_jobs_and_claim_use_partial_indexes(conn, t0):
 
 def test_api_list_pages_use_the_index_of_their_filter(conn, t0):
     """Each filter combination is its own statement, so a bound filter reaches its index."""
-    from cronkeeper.repo.pages import _statement
+    from cronkeeper.repo.pages import PLAN_STABLE, _statement
     from tests.factories import make_job
 
     brand, crowd = make_brand(conn), make_brand(conn)
@@ -55,15 +58,61 @@ def test_api_list_pages_use_the_index_of_their_filter(conn, t0):
         {"job": busy.id, "customer": crowd.customer_id, "brand": crowd.id, "t0": t0},
     )  # the crowd: 5,000 runs of another customer's job; ours has none, so its filters are selective
     conn.execute("ANALYZE job_runs")
-    params = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_id": job.id, "status": "failed",
-              "job_type": "scoring", "before_id": 100, "limit": 51}  # fmt: skip
+    params = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_id": job.id,
+              "before_id": 100, "limit": 51}  # fmt: skip
     expected = {
-        "customer_id": "job_runs_customer_idx", "brand_id": "job_runs_brand_idx", "job_id": "job_runs_job_idx",
-        "status": "job_runs_status_idx", "before_id": "job_runs_pkey", (): "job_runs_pkey",
+        ("customer_id", None): "job_runs_customer_idx", ("brand_id", None): "job_runs_brand_idx",
+        ("job_id", None): "job_runs_job_idx", ("status", "'failed'"): "job_runs_status_idx",
+        ("before_id", None): "job_runs_pkey", (): "job_runs_pkey",
     }  # fmt: skip
     for given, index in expected.items():
         statement = _statement("runs_page", (given,) if given else ())
         assert index in _plan(conn, statement, params), (given, index)
-    plan = _plan(conn, _statement("jobs_page", ("customer_id",)), {"customer_id": brand.customer_id, "limit": 51})
-    assert "scheduled_jobs_customer_idx" in plan
-    assert "scheduled_jobs_created_idx" in _plan(conn, _statement("jobs_page", ()), {"limit": 51})
+        if not given or given[0] in PLAN_STABLE:  # the API plans these once per connection: so must the generic plan
+            assert index in _generic_plan(conn, statement, params), (given, index)
+    one_customer = _statement("jobs_page", (("customer_id", None),))
+    assert "scheduled_jobs_customer_idx" in _plan(conn, one_customer, {"customer_id": brand.customer_id, "limit": 51})
+    for plan in (_plan, _generic_plan):
+        assert "scheduled_jobs_created_idx" in plan(conn, _statement("jobs_page", ()), {"limit": 51})
+
+
+def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0):
+    """Why a customer/brand/job filter keeps a plan made for its value (cronkeeper.repo.pages.PLAN_STABLE)."""
+    from cronkeeper.repo.pages import PLAN_STABLE, _statement
+    from tests.factories import make_job
+
+    assert "customer_id" not in PLAN_STABLE and "job_id" not in PLAN_STABLE
+    brand, crowd = make_brand(conn), make_brand(conn)
+    busy = make_job(conn, crowd)
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after)
+        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', 'schedule', 'pending',
+               %(t0)s + g * interval '1 minute', %(t0)s + g * interval '1 minute'
+        FROM generate_series(1, 5000) g
+        """,
+        {"job": busy.id, "customer": crowd.customer_id, "brand": crowd.id, "t0": t0},
+    )  # one customer owns every run: the statistics see a single value
+    conn.execute("ANALYZE job_runs")
+    statement = _statement("runs_page", (("customer_id", None),))
+    params = {"customer_id": brand.customer_id, "limit": 51}
+    assert "job_runs_customer_idx" in _plan(conn, statement, params)
+    assert "job_runs_customer_idx" not in _generic_plan(conn, statement, params)
+
+
+def _generic_plan(conn, query: bytes, params: dict) -> str:
+    """EXPLAIN of the plan PostgreSQL makes once for a prepared statement, whatever its parameters."""
+    names = list(dict.fromkeys(re.findall(rb"%\((\w+)\)s", query)))
+    text = re.sub(rb"%\((\w+)\)s", lambda m: b"$%d" % (names.index(m.group(1)) + 1), query).replace(b"%%", b"%")
+    conn.execute(b"PREPARE page AS " + text)
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        values = [params[n.decode()] for n in names]
+        args = ", ".join(["%s"] * len(values))
+        with psycopg.ClientCursor(conn) as cur:
+            rows = cur.execute(f"EXPLAIN EXECUTE page({args})" if values else "EXPLAIN EXECUTE page", values).fetchall()
+        return "\n".join(r["QUERY PLAN"] if isinstance(r, dict) else r[0] for r in rows)
+    finally:
+        conn.execute("RESET plan_cache_mode")
+        conn.execute("DEALLOCATE page")

@@ -23,6 +23,7 @@ from api.params import (
     ClockDep,
     Cursor,
     Limit,
+    PagePoolsDep,
     PoolDep,
     Search,
     UuidPath,
@@ -81,7 +82,7 @@ class ScheduledJobController(Controller):
     @get("/", operation_id="listScheduledJobs", responses=READ, sync_to_thread=True)
     def list_jobs(
         self,
-        pool: PoolDep,
+        page_pools: PagePoolsDep,
         access: AccessDep,
         customer_id: FromQuery[UUID | None] = None,
         brand_id: FromQuery[UUID | None] = None,
@@ -93,11 +94,10 @@ class ScheduledJobController(Controller):
     ) -> JobPageResponse:
         """Jobs newest first, keyset-paginated on (created_at, id); ``search`` matches the brand's name."""
         after, search = cursors.decode_time_id(cursor), search_param(search)
-        with reading(pool) as conn:
-            rows = pages.jobs_page(
-                conn, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
-                job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
-            )  # fmt: skip
+        rows = pages.jobs_page(
+            page_pools, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
+            job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
+        )  # fmt: skip
         rows, more = page(rows, limit)
         next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if more else None
         return page_response(map(job_json, rows), next_cursor)
@@ -167,7 +167,7 @@ class ScheduledJobController(Controller):
     def list_job_runs(
         self,
         job_id: UuidPath,
-        pool: PoolDep,
+        page_pools: PagePoolsDep,
         access: AccessDep,
         status: FromQuery[RunStatus | None] = None,
         limit: Limit = 50,
@@ -175,12 +175,12 @@ class ScheduledJobController(Controller):
     ) -> RunPageResponse:
         """The job's run history, newest first (keyset on id)."""
         ident, before = uuid_param(job_id, "job_id"), cursors.decode_id(cursor)
-        with reading(pool) as conn:
-            rows = pages.runs_page(
-                conn, customer_id=access.customer_id, job_id=ident,
-                status=str(status) if status else None, before_id=before, limit=limit + 1,
-            )  # fmt: skip
-            if not rows:  # runs of the job in scope prove it exists; only an empty page needs a look
+        rows = pages.runs_page(
+            page_pools, customer_id=access.customer_id, job_id=ident,
+            status=str(status) if status else None, before_id=before, limit=limit + 1,
+        )  # fmt: skip
+        if not rows:  # runs of the job in scope prove it exists; only an empty page needs a look
+            with reading(page_pools.custom) as conn:
                 jobs.get_job(conn, ident, customer_id=access.customer_id)
         rows, more = page(rows, limit)
         next_cursor = cursors.encode(rows[-1].id) if more else None

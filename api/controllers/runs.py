@@ -17,6 +17,7 @@ from api.params import (
     Cursor,
     IntPath,
     Limit,
+    PagePoolsDep,
     PoolDep,
     int_param,
     page,
@@ -35,7 +36,7 @@ class JobRunController(Controller):
     @get("/", operation_id="listJobRuns", responses=READ, sync_to_thread=True)
     def list_runs(
         self,
-        pool: PoolDep,
+        page_pools: PagePoolsDep,
         access: AccessDep,
         customer_id: FromQuery[UUID | None] = None,
         brand_id: FromQuery[UUID | None] = None,
@@ -46,12 +47,11 @@ class JobRunController(Controller):
     ) -> RunPageResponse:
         """Runs newest first, keyset-paginated on id."""
         before = cursors.decode_id(cursor)
-        with reading(pool) as conn:
-            rows = pages.runs_page(
-                conn, customer_id=access.filter(customer_id), brand_id=brand_id,
-                status=str(status) if status else None, job_type=str(job_type) if job_type else None,
-                before_id=before, limit=limit + 1,
-            )  # fmt: skip
+        rows = pages.runs_page(
+            page_pools, customer_id=access.filter(customer_id), brand_id=brand_id,
+            status=str(status) if status else None, job_type=str(job_type) if job_type else None,
+            before_id=before, limit=limit + 1,
+        )  # fmt: skip
         rows, more = page(rows, limit)
         next_cursor = cursors.encode(rows[-1].id) if more else None
         return page_response((r.json for r in rows), next_cursor)

@@ -18,14 +18,12 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 
 from cronkeeper.clock import Clock, SystemClock
-from cronkeeper.db import TRANSIENT_ERRORS, connect, make_pool
+from cronkeeper.db import TRANSIENT_ERRORS, connect, make_pool, reading
 from cronkeeper.execution import Context, Outcome, execute, finish, rescue_expired
 from cronkeeper.handlers import Registry
 from cronkeeper.handlers import registry as default_registry
@@ -92,7 +90,7 @@ class Worker:
     def claim(self, limit: int) -> list[ClaimedRun]:
         if limit <= 0:
             return []
-        with self._one_statement() as conn:
+        with reading(self.pool) as conn:
             claimed = runs_repo.claim_runs(conn, self.worker_id, self.clock.now(), limit, self.settings.lease_seconds)
         with self._lock:
             for c in claimed:
@@ -102,20 +100,6 @@ class Worker:
             for c in claimed:
                 log.info("run_claimed", extra=self._ids(c))
         return claimed
-
-    @contextmanager
-    def _one_statement(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection in autocommit mode for a step that is one statement
-        (claim, batched write-back): no BEGIN and COMMIT round trips around it."""
-        with self.pool.connection() as conn:
-            conn.autocommit = True
-            try:
-                yield conn
-            finally:
-                try:
-                    conn.autocommit = False
-                except psycopg.Error:  # broken: the pool must not hand it out again
-                    conn.close()
 
     def rescue(self) -> int:
         with self.pool.connection() as conn:
@@ -143,20 +127,23 @@ class Worker:
     def _finish_one(self, claimed: ClaimedRun, outcome: Outcome) -> None:
         ids = self._ids(claimed)
         try:
-            with self.pool.connection() as conn:
-                result = finish(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
-        except psycopg.Error:
-            log.exception("run_finish_failed", extra=ids)
-            return  # the lease will expire and the run be rescued
+            try:
+                with self.pool.connection() as conn:
+                    result = finish(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
+            except psycopg.Error:
+                log.exception("run_finish_failed", extra=ids)
+                return  # the lease will expire and the run be rescued
+            if result.run is None:
+                self._bump("lost")
+                log.warning("run_lost", extra={**ids, "status": str(outcome.status)})
+                return
+            self._bump(str(outcome.status))
+            event = "run_retried" if result.retry_run_id else f"run_{outcome.status}"
+            log.warning(event, extra={**ids, "error": outcome.error_message, "retry_run_id": result.retry_run_id})
         finally:
+            # Last, so that whoever waits for the run to be written back (run_once,
+            # a graceful stop) also sees its count and its log line.
             self._forget([claimed.run.id])
-        if result.run is None:
-            self._bump("lost")
-            log.warning("run_lost", extra={**ids, "status": str(outcome.status)})
-            return
-        self._bump(str(outcome.status))
-        event = "run_retried" if result.retry_run_id else f"run_{outcome.status}"
-        log.warning(event, extra={**ids, "error": outcome.error_message, "retry_run_id": result.retry_run_id})
 
     def flush(self) -> int:
         """Write back the batched outcomes; returns how many were written."""
@@ -167,13 +154,12 @@ class Worker:
         now = self.clock.now()
         rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
-            with self._one_statement() as conn:
+            with reading(self.pool) as conn:
                 ours = runs_repo.finish_runs(conn, self.worker_id, rows)
         except psycopg.Error:
             with self._lock:
                 self._done[:0] = done  # try again on the next flush
             raise
-        self._forget([c.run.id for c, _ in done])
         for claimed, outcome in done:
             if claimed.run.id in ours:
                 self._bump(str(outcome.status))
@@ -182,6 +168,7 @@ class Worker:
             else:
                 self._bump("lost")
                 log.warning("run_lost", extra={**self._ids(claimed), "status": str(outcome.status)})
+        self._forget([c.run.id for c, _ in done])  # after the counts and logs (see _finish_one)
         return len(done)
 
     def _forget(self, ids: list[int]) -> None:

@@ -55,8 +55,7 @@ def delete_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | No
     return conn.execute(Q["delete_job"], {"id": job_id, "customer_id": customer_id}).fetchone() is not None
 
 
-def list_jobs(
-    conn: psycopg.Connection,
+def job_filters(
     *,
     customer_id: UUID | None = None,
     brand_id: UUID | None = None,
@@ -65,14 +64,18 @@ def list_jobs(
     search: str | None = None,
     after: tuple[dt.datetime, UUID] | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
-    """Jobs newest first with brand and customer names; keyset after (created_at, id)."""
-    params = {
+) -> dict[str, Any]:
+    """The parameters of a jobs listing (keyset after (created_at, id)), here and in ``pages.jobs_page``."""
+    return {
         "customer_id": customer_id, "brand_id": brand_id, "is_active": is_active,
         "job_type": job_type, "search": search or None, "limit": limit,
         "after_created": after[0] if after else None, "after_id": after[1] if after else None,
     }  # fmt: skip
-    return conn.execute(Q["list_jobs"], params).fetchall()
+
+
+def list_jobs(conn: psycopg.Connection, **filters: Any) -> list[dict[str, Any]]:
+    """Jobs newest first with brand and customer names; ``filters`` as ``job_filters``."""
+    return conn.execute(Q["list_jobs"], job_filters(**filters)).fetchall()
 
 
 def lock_due_jobs(conn: psycopg.Connection, now: dt.datetime, limit: int) -> list[ScheduledJob]:

@@ -251,8 +251,7 @@ def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None =
     return JobRun.from_row(row) if row else None
 
 
-def list_runs(
-    conn: psycopg.Connection,
+def run_filters(
     *,
     customer_id: UUID | None = None,
     brand_id: UUID | None = None,
@@ -261,13 +260,17 @@ def list_runs(
     job_type: str | None = None,
     before_id: int | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
-    """Runs newest first (keyset on id), with the brand's name."""
-    params = {
+) -> dict[str, Any]:
+    """The parameters of a runs listing, here and in ``cronkeeper.repo.pages.runs_page``."""
+    return {
         "customer_id": customer_id, "brand_id": brand_id, "job_id": job_id, "status": status,
         "job_type": job_type, "before_id": before_id, "limit": limit,
     }  # fmt: skip
-    return conn.execute(Q["list_runs"], params).fetchall()
+
+
+def list_runs(conn: psycopg.Connection, **filters: Any) -> list[dict[str, Any]]:
+    """Runs newest first (keyset on id), with the brand's name; ``filters`` as ``run_filters``."""
+    return conn.execute(Q["list_runs"], run_filters(**filters)).fetchall()
 
 
 def cancel_run(conn: psycopg.Connection, run_id: int, now: dt.datetime) -> JobRun | None:

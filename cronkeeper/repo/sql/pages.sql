@@ -1,9 +1,10 @@
 -- Pages of the admin API's lists, as JSON built here: one json text per row,
 -- shaped exactly as api.schemas.RunOut / JobOut encode (tests/test_api_serving.py
--- compares them), with times through ck_json_time (migration 0004).
+-- compares them), with times through ck_json_time (migrations 0004, 0006).
 -- {filters} is replaced by constant fragments of cronkeeper/repo/pages.py
 -- (only the filters a request gives, so every combination gets a plan that
--- can use its index); values are always bound parameters.
+-- can use its index); values are bound parameters, except those of a closed
+-- set (status, job type, active), which pages.py writes in as literals.
 
 -- name: runs_page
 -- row_to_json of a row whose columns are the fields: less than half the
@@ -26,7 +27,7 @@ SELECT x.id, row_to_json(x)::text AS json FROM (
 ORDER BY x.id DESC
 
 -- name: jobs_page
-SELECT j.id, j.created_at, j.schedule_kind, j.cron_expression, j.timezone, j.interval_seconds,
+SELECT j.id::text, x.created_at, j.schedule_kind, j.cron_expression, j.timezone, j.interval_seconds,
        j.jitter_seconds, j.run_at, row_to_json(x)::text AS json
 FROM scheduled_jobs j
 JOIN brands b ON b.id = j.brand_id
