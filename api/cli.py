@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from api import processes
 from cronkeeper.cli import prepared_dsn
 from cronkeeper.errors import ConfigurationError, ValidationError
 from cronkeeper.logs import setup_logging
@@ -71,11 +72,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     # the workers are fresh interpreters (spawned): they get the DSN and our pid through the environment
     os.environ[_DSN_VAR] = prepared_dsn(settings)
     os.environ[_PARENT_VAR] = str(os.getpid()) if args.workers > 1 else ""
-    # log_config=None keeps our JSON logging; uvicorn handles SIGTERM/SIGINT itself (and stops its workers)
-    uvicorn.run(
-        "api.cli:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port,
-        log_config=None, access_log=False,
-    )  # fmt: skip
+    # log_config=None keeps our JSON logging; uvicorn handles SIGTERM/SIGINT itself
+    config = {"app": "api.cli:app_from_env", "factory": True, "log_config": None, "access_log": False}
+    if args.workers > 1 and processes.balanced_by_kernel():
+        try:
+            return processes.Supervisor(args.workers, args.host, args.port, config).run()
+        except OSError as exc:
+            print(f"cronkeeper api: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    uvicorn.run(**config, workers=args.workers, host=args.host, port=args.port)
     return 0
 
 

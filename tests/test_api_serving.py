@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -129,6 +130,28 @@ def test_list_pages_encode_exactly_like_the_structs(dsn, conn):
     assert "2027-01-04T09:00:03.000120Z" in times and "2027-01-04T09:00:00Z" in times
 
 
+def test_each_schedule_gets_its_own_description_from_the_shared_cache(dsn, conn):
+    brand = make_brand(conn)
+    made = [
+        make_job(conn, brand, cron_expression="0 9 * * *"),
+        make_job(conn, brand, cron_expression="0 9 * * *", timezone="Europe/Berlin"),
+        make_job(conn, brand, cron_expression="0 9 * * *"),  # the same schedule as the first: one key
+        make_job(conn, brand, interval_seconds=90, jitter_seconds=10),
+        make_job(conn, brand, interval_seconds=90, jitter_seconds=20),
+        make_job(conn, brand, run_at=NOW + dt.timedelta(days=1)),
+        make_job(conn, brand, run_at=NOW + dt.timedelta(days=2)),
+    ]
+    with make_pool(dsn, max_size=1) as pool, reading(pool) as c:
+        rows = pages.jobs_page(c, limit=20)
+        again = pages.jobs_page(c, limit=20)  # served from the cache this time
+    expected = {str(j.id): JobOut.of(j).schedule_description for j in made}
+    assert len(set(expected.values())) == 6 and None not in expected.values()
+    for page_rows in (rows, again):
+        got = {d["id"]: d["schedule_description"] for d in (json.loads(job_json(r)) for r in page_rows)}
+        assert got == expected
+    assert len({r.schedule_key for r in rows}) == 6
+
+
 def test_list_pages_filter_on_what_is_given_only(dsn, conn):
     brand, other = make_brand(conn), make_brand(conn)
     job = make_job(conn, brand)
@@ -218,6 +241,93 @@ def test_workers_stop_when_their_parent_is_killed(dsn, conn, tmp_path):
             if _alive(p):
                 os.kill(p, signal.SIGKILL)
         proc.communicate(timeout=10)
+
+
+def _connections_by_pid(port: int, pids: set[int]) -> dict[int, int]:
+    """Established server-side TCP connections on ``port`` held by each of ``pids`` (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # local port, ESTABLISHED
+                inodes.add(fields[9])
+    counts = {}
+    for pid in pids:
+        fds = os.listdir(f"/proc/{pid}/fd")
+        links = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds if os.path.exists(f"/proc/{pid}/fd/{fd}")}
+        counts[pid] = sum(f"socket:[{i}]" in links for i in inodes)
+    return counts
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux only")
+def test_workers_each_take_a_share_of_new_connections(dsn, conn, tmp_path):
+    """uvicorn's shared socket gave all 32 keep-alive connections to one process in most runs."""
+    proc, base = _start(dsn, tmp_path, "--workers", "2")
+    clients = []
+    try:
+        pids = _api_pids(conn, 2)
+        token = tokens.create_token(conn, name="spread").secret
+        for _ in range(24):
+            client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
+            clients.append(client)
+            assert client.get(JOBS).status_code == 200
+        counts = _connections_by_pid(int(base.rsplit(":", 1)[1]), pids)
+        assert sum(counts.values()) == 24 and min(counts.values()) >= 3, counts
+    finally:
+        for client in clients:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
+def test_a_worker_that_dies_is_replaced(dsn, conn, tmp_path):
+    proc, base = _start(dsn, tmp_path, "--workers", "2")
+    try:
+        first = _api_pids(conn, 2)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            alive = {p for p in _api_pids(conn, 2) if _alive(p)}
+            if len(alive) == 2 and victim not in alive:
+                break
+            time.sleep(0.2)
+        assert victim not in alive and len(alive) == 2, alive
+        token = tokens.create_token(conn, name="after").secret
+        for _ in range(4):  # new connections, whichever process takes them
+            assert httpx.get(base + JOBS, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert '"api_process_exited"' in stderr and f'"pid": {victim}' in stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_fails_at_once_with_a_message(dsn, tmp_path, workers):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cronkeeper.cli", "api", "--port", str(port), "--workers", workers],
+            env={**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_DATA_DIR": str(tmp_path)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "address already in use" in stderr.lower(), stderr
+
+
+def test_processes_that_keep_failing_at_start_end_the_server(monkeypatch):
+    from api import processes
+
+    monkeypatch.setattr(processes, "RESTART_DELAY_SECONDS", 0.01)
+    config = {"app": "tests.no_such_module:app", "log_config": None}
+    supervisor = processes.Supervisor(2, "127.0.0.1", _free_port(), config)
+    started = time.monotonic()
+    assert supervisor.run() == 1
+    assert time.monotonic() - started < 60
+    assert not any(p.is_alive() for p, _ in supervisor._procs)
 
 
 @pytest.mark.parametrize(

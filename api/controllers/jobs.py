@@ -99,7 +99,7 @@ class ScheduledJobController(Controller):
             job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
         )  # fmt: skip
         rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if more else None
+        next_cursor = cursors.encode(*rows[-1].keyset()) if more else None
         return page_response(map(job_json, rows), next_cursor)
 
     @post("/", operation_id="createScheduledJob", status_code=201, responses=WRITE, sync_to_thread=True)

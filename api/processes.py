@@ -1,0 +1,134 @@
+"""``cronkeeper api --workers N`` (N > 1): N uvicorn processes, each listening on the port itself.
+
+uvicorn's own ``--workers`` mode hands one listening socket to every process
+and lets them race to ``accept``: the first process to wake takes a burst of
+new connections, and keep-alive clients stay where they landed. Measured here
+(32 keep-alive clients, 2 processes, docs/benchmarks.md finding 5): all 32
+connections on one process in most runs, so the second process idled and the
+first one's queue set the p99.
+
+On Linux each process here opens its own socket with ``SO_REUSEPORT`` and the
+kernel spreads new connections over them by their address hash. Elsewhere
+(``SO_REUSEPORT`` does not balance there) ``uvicorn.run(workers=N)`` is used.
+
+The parent reserves the port first (a bound, non-listening ``SO_REUSEPORT``
+socket; a port in use, by anything, fails here once with a clear message), starts the
+processes, restarts one that dies, and on SIGTERM or SIGINT stops them all
+gracefully (uvicorn's shutdown, then SIGKILL after ``STOP_GRACE_SECONDS``).
+Processes that keep dying within ``FAST_EXIT_SECONDS`` of their start
+(``MAX_FAST_EXITS`` in a row) end the whole server with exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger("cronkeeper.api")
+
+STOP_GRACE_SECONDS = 30.0
+FAST_EXIT_SECONDS = 10.0
+MAX_FAST_EXITS = 5
+RESTART_DELAY_SECONDS = 1.0
+BACKLOG = 2048  # uvicorn's default
+
+
+def balanced_by_kernel() -> bool:
+    """True where separate ``SO_REUSEPORT`` listeners share a port's connections (Linux)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def port_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` with ``SO_REUSEPORT``; not listening yet."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _serve_one(host: str, port: int, config: dict[str, Any]) -> None:
+    """One API process (a fresh interpreter): its own listener on the shared port."""
+    import uvicorn
+
+    sock = port_socket(host, port)
+    sock.listen(BACKLOG)
+    uvicorn.Server(uvicorn.Config(**config)).run(sockets=[sock])
+
+
+class Supervisor:
+    """Keeps ``count`` API processes serving ``host:port`` until SIGTERM or SIGINT."""
+
+    def __init__(self, count: int, host: str, port: int, config: dict[str, Any]) -> None:
+        self.count, self.host, self.port, self.config = count, host, port, config
+        self.stopping = threading.Event()
+        self._ctx = multiprocessing.get_context("spawn")
+        self._procs: list[tuple[multiprocessing.process.BaseProcess, float]] = []
+
+    def _start(self) -> tuple[multiprocessing.process.BaseProcess, float]:
+        proc = self._ctx.Process(target=_serve_one, args=(self.host, self.port, self.config), name="cronkeeper-api")
+        proc.start()
+        return proc, time.monotonic()
+
+    def run(self) -> int:
+        # OSError (port in use) goes to the caller. The probe has no SO_REUSEPORT, so a
+        # second cronkeeper api on the same port fails here instead of sharing it.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((self.host, self.port))
+        reservation = port_socket(self.host, self.port)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._procs = [self._start() for _ in range(self.count)]
+            log.info("api_started", extra={"port": self.port, "processes": [p.pid for p, _ in self._procs]})
+            return self._watch()
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            reservation.close()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.stopping.set()
+
+    def _watch(self) -> int:
+        fast_exits = 0
+        while not self.stopping.wait(0.2):
+            for i, (proc, started) in enumerate(self._procs):
+                if proc.is_alive():
+                    continue
+                lived = time.monotonic() - started
+                fast_exits = fast_exits + 1 if lived < FAST_EXIT_SECONDS else 0
+                log.warning("api_process_exited", extra={"pid": proc.pid, "exit_code": proc.exitcode,
+                                                         "lived_seconds": round(lived, 1)})  # fmt: skip
+                if fast_exits >= MAX_FAST_EXITS:
+                    log.error("api_processes_keep_failing", extra={"fast_exits": fast_exits})
+                    return 1
+                if self.stopping.wait(RESTART_DELAY_SECONDS):
+                    return 0
+                self._procs[i] = self._start()
+        return 0
+
+    def _stop_all(self) -> None:
+        for proc, _ in self._procs:
+            if proc.is_alive() and proc.pid is not None:
+                os.kill(proc.pid, signal.SIGTERM)  # uvicorn's graceful shutdown
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for proc, _ in self._procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
