@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 WORKERS_VAR = "CRONKEEPER_API_WORKERS"
 # The API is CPU-bound in Python, and PostgreSQL (embedded by default, on the same
 # machine) takes about as much CPU per list request: half the cores. On 2 cores one
-# process gave a lower p99 under 32 clients than two, which served ~20 % more
-# requests but with longer waits for some (docs/benchmarks.md, finding 4).
+# process gave a lower p99 under 32 clients than two, which served 15-40 % more
+# requests but saturated the machine (docs/benchmarks.md, findings 4.7 and 4.8).
 DEFAULT_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 MAX_WORKERS = 64
 TOKEN_CACHE_VAR = "CRONKEEPER_API_TOKEN_CACHE_SECONDS"
