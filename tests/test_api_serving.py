@@ -150,6 +150,8 @@ def test_each_schedule_gets_its_own_description_from_the_shared_cache(dsn, conn)
         got = {d["id"]: d["schedule_description"] for d in (json.loads(job_json(r)) for r in page_rows)}
         assert got == expected
     assert len({r.schedule_key for r in rows}) == 6
+    newest_first = [r["id"] for r in conn.execute("SELECT id FROM scheduled_jobs ORDER BY created_at DESC, id DESC")]
+    assert [r.id for r in rows] == newest_first
 
 
 def test_list_pages_filter_on_what_is_given_only(dsn, conn):

@@ -6,7 +6,7 @@ import re
 import psycopg
 
 from cronkeeper.repo.queries import load
-from tests.factories import make_brand
+from tests.factories import make_brand, make_job, make_run
 
 
 def _plan(conn, query, params):
@@ -116,3 +116,17 @@ def _generic_plan(conn, query: bytes, params: dict) -> str:
     finally:
         conn.execute("RESET plan_cache_mode")
         conn.execute("DEALLOCATE page")
+
+
+def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0):
+    """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007)."""
+    from cronkeeper.repo.pages import _statement
+
+    [config] = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'ck_run_docs'").fetchone().values()
+    assert config == ["plan_cache_mode=force_generic_plan"]
+    assert b"ck_run_docs" in _statement("runs_page", (("job_id", None),))
+    assert b"ck_run_docs" not in _statement("runs_page", (("before_id", None),))
+    job = make_job(conn)
+    runs = [make_run(conn, job, now=t0) for _ in range(3)]
+    docs = conn.execute("SELECT run_id, doc FROM ck_run_docs(%s)", ([r.id for r in runs[:2]],)).fetchall()
+    assert [d["run_id"] for d in docs] == [runs[1].id, runs[0].id]  # newest first, only those asked for

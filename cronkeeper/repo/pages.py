@@ -22,8 +22,10 @@ filters -- run on a pool with ``plans="generic"`` and are planned once per
 connection. A filter on a customer, brand, job or name keeps a plan made for
 its value: a generic plan sees only an average, and with few customers (or
 one job running far more often than the rest) it walks the primary key,
-reading the whole table for a customer with few runs. ``Pools`` routes each
-statement; a plain connection runs everything.
+reading the whole table for a customer with few runs. Such a runs page plans
+only its id query and leaves the rendering to ``ck_run_docs`` (migration 0007),
+whose plan is made once per connection. ``Pools`` routes each statement; a
+plain connection runs everything.
 """
 
 from __future__ import annotations
@@ -74,8 +76,14 @@ LITERALS: dict[str, dict[Any, str]] = {
 
 @cache
 def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
-    """The statement for these filters: (name, literal or None for a bound parameter) each."""
+    """The statement for these filters: (name, literal or None for a bound parameter) each.
+
+    A runs page whose filters are not plan-stable picks its ids and has
+    ``ck_run_docs`` render them (``runs_page_by_ids``), so that only the id query
+    is planned for the value."""
     fragments = RUN_FILTERS if name == "runs_page" else JOB_FILTERS
+    if name == "runs_page" and not PLAN_STABLE.issuperset(k for k, _ in given):
+        name = "runs_page_by_ids"
     where = " AND ".join(fragments[k].format(v) if v else fragments[k] for k, v in given) or "true"
     return load("pages")[name].replace(b"{filters}", where.encode())
 
