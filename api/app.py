@@ -1,8 +1,8 @@
 """The app factory: ``create_app(dsn, settings, clock=...)``.
 
-The connection pools are opened in the lifespan and injected (``pool``, and
-``page_pools`` for the list pages: ``pool`` plus a pool whose statements are
-planned once per connection, ``cronkeeper.repo.pages``), as are
+The connection pools are opened in the lifespan and injected (``pool`` for the
+handlers that run in the thread pool, and ``page_pools`` for the reads that run
+on the event loop: a run, the lists, a job's history; see ``IN_LOOP``), as are
 the ``clock`` (tests pass a fixed one), the ``settings`` and, under
 ``/api/admin``, the caller's ``access``. Everything under ``/api/admin`` needs a
 bearer token; ``/api/health``, ``/metrics`` and ``/schema`` do not.
@@ -47,12 +47,21 @@ log = logging.getLogger("cronkeeper.api")
 
 MAX_BODY_BYTES = 256 * 1024
 POOL_TIMEOUT_SECONDS = 10.0
-# Connections of the pool for list pages planned once. Requests beyond it wait
-# their turn in the pool: with 32 clients on 2 cores, a few connections per API
-# process gave a lower p99 than 10 (fewer backends preempting each other;
-# docs/benchmarks.md).
-GENERIC_POOL_SIZE = 4
 HEARTBEAT_SECONDS = 15.0
+# IN_LOOP: the hot reads (a run, the runs and jobs lists, a job's history) run on
+# the event loop instead of the thread pool: one indexed query of ~0.5-1 ms, and
+# no thread hop, no fight for the GIL between the loop and the handler threads.
+# With one API process per core this cut the lists' p99 at 32 clients by ~40 %
+# (docs/benchmarks.md, finding 4.11). A request on the loop holds at most one
+# connection, from ``page_pools``, which nothing else uses; their statements are
+# bounded by LOOP_STATEMENT_TIMEOUT_MS and a connection is waited for at most
+# LOOP_POOL_TIMEOUT_SECONDS, so a slow or absent database stalls the process's
+# loop for seconds at most (the request gets 503/500, as on the thread pool).
+LOOP_STATEMENT_TIMEOUT_MS = 5_000
+LOOP_POOL_TIMEOUT_SECONDS = 2.0
+# A read on the loop holds one connection at a time; the second lets a request
+# go on while a broken connection is being replaced.
+LOOP_POOL_SIZE = 2
 
 
 def _state_value(name: str):
@@ -117,15 +126,21 @@ def create_app(
         pool = await anyio.to_thread.run_sync(
             lambda: make_pool(target, min_size=1, max_size=settings.pool_max_size, timeout=POOL_TIMEOUT_SECONDS)
         )
+        loop_pools: list[ConnectionPool] = []
         try:
-            generic = await anyio.to_thread.run_sync(
-                lambda: make_pool(target, min_size=1, max_size=GENERIC_POOL_SIZE, plans="generic",
-                                  timeout=POOL_TIMEOUT_SECONDS)
-            )  # fmt: skip
+            for plans in ("custom", "generic"):
+                loop_pools.append(await anyio.to_thread.run_sync(
+                    lambda plans=plans: make_pool(
+                        target, min_size=1, max_size=LOOP_POOL_SIZE, plans=plans, timeout=LOOP_POOL_TIMEOUT_SECONDS,
+                        statement_timeout_ms=LOOP_STATEMENT_TIMEOUT_MS,
+                    )
+                ))  # fmt: skip
         except BaseException:
-            await anyio.to_thread.run_sync(pool.close)
+            for p in (*loop_pools, pool):
+                await anyio.to_thread.run_sync(p.close)
             raise
-        app.state.pool, app.state.page_pools = pool, Pools(custom=pool, generic=generic)
+        custom, generic = loop_pools
+        app.state.pool, app.state.page_pools = pool, Pools(custom=custom, generic=generic)
         app.state.metrics = make_registry(pool, clock)
         beat, process_id = None, processes.new_process_id("api")
         if register_process:
@@ -137,8 +152,8 @@ def create_app(
                 beat.cancel()
                 with contextlib.suppress(Exception):
                     await anyio.to_thread.run_sync(_beat, pool, clock, process_id, True)
-            await anyio.to_thread.run_sync(generic.close)
-            await anyio.to_thread.run_sync(pool.close)
+            for p in (generic, custom, pool):
+                await anyio.to_thread.run_sync(p.close)
 
     return Litestar(
         route_handlers=[admin_router(), health, metrics, *ADMIN_UI_HANDLERS, *extra_route_handlers],

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
 WORKERS_VAR = "CRONKEEPER_API_WORKERS"
-# The API is CPU-bound in Python, and PostgreSQL (embedded by default, on the same
-# machine) takes about as much CPU per list request: half the cores. On 2 cores one
-# process gave a lower p99 under 32 clients than two, which served 15-40 % more
-# requests but saturated the machine (docs/benchmarks.md, findings 4.7 and 4.8).
-DEFAULT_WORKERS = max(1, (os.cpu_count() or 2) // 2)
+# One process per core. The hot reads run on each process's event loop (api.app,
+# IN_LOOP), so a process serves one of them at a time and the processes overlap
+# with each other and with PostgreSQL. On 2 cores, 32 clients: two processes
+# gave the lists a p99 of 23-35 ms against 38-59 ms for one (docs/benchmarks.md,
+# finding 4.11). Before the reads ran on the loop, half the cores was better.
+DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
 MAX_WORKERS = 64
 TOKEN_CACHE_VAR = "CRONKEEPER_API_TOKEN_CACHE_SECONDS"
 DEFAULT_TOKEN_CACHE_SECONDS = 5.0  # a revoked token is refused by every worker within this time

@@ -124,7 +124,13 @@ def _generic_plans(conn: psycopg.Connection) -> None:
 
 
 def make_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, plans: str = "custom", **kwargs
+    dsn: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    plans: str = "custom",
+    statement_timeout_ms: int | None = None,
+    **kwargs,
 ) -> ConnectionPool:
     """A psycopg pool whose connections return dict rows.
 
@@ -132,10 +138,20 @@ def make_pool(
     which the catch-all filters of the data-access modules need. ``"generic"``
     plans a prepared statement once per connection: only for statements whose
     plan does not depend on their parameters (``cronkeeper.repo.pages``).
+    ``statement_timeout_ms`` bounds every statement on the pool's connections.
     """
     if plans not in ("custom", "generic"):
         raise ValueError(f"plans must be 'custom' or 'generic', not {plans!r}")
-    kwargs.setdefault("configure", _custom_plans if plans == "custom" else _generic_plans)
+    plan_setup = _custom_plans if plans == "custom" else _generic_plans
+    if statement_timeout_ms is None:
+        kwargs.setdefault("configure", plan_setup)
+    else:
+
+        def configure(conn: psycopg.Connection) -> None:
+            conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{int(statement_timeout_ms)}ms",))
+            plan_setup(conn)
+
+        kwargs.setdefault("configure", configure)
     return ConnectionPool(
         dsn,
         min_size=min_size,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import psycopg
 import pytest
 
 from api.auth import TokenCache
@@ -152,6 +153,30 @@ def test_each_schedule_gets_its_own_description_from_the_shared_cache(dsn, conn)
     assert len({r.schedule_key for r in rows}) == 6
     newest_first = [r["id"] for r in conn.execute("SELECT id FROM scheduled_jobs ORDER BY created_at DESC, id DESC")]
     assert [r.id for r in rows] == newest_first
+
+
+def test_a_pool_can_bound_its_statements(dsn):
+    with make_pool(dsn, max_size=1, statement_timeout_ms=200, plans="generic") as pool, pool.connection() as c:
+        assert c.execute("SHOW statement_timeout").fetchone()["statement_timeout"] == "200ms"
+        assert c.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == "force_generic_plan"
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            c.execute("SELECT pg_sleep(2)")
+
+
+def test_reads_on_the_event_loop_use_their_own_bounded_pools(dsn):
+    """The hot reads run on the event loop (api.app): their pools are theirs alone, with short waits."""
+    from api import app as app_module
+
+    with api_client(dsn) as api:
+        state = api.client.app.state
+        loop_pools = (state.page_pools.custom, state.page_pools.generic)
+        assert state.pool not in loop_pools
+        for pool in loop_pools:
+            assert pool.timeout == app_module.LOOP_POOL_TIMEOUT_SECONDS
+            with pool.connection() as c:
+                assert c.execute("SHOW statement_timeout").fetchone()["statement_timeout"] == "5s"
+        assert api.client.get(JOBS).status_code == 200
+        assert api.client.get("/api/admin/job-runs").status_code == 200
 
 
 def test_list_pages_filter_on_what_is_given_only(dsn, conn):

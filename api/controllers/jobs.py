@@ -79,7 +79,7 @@ class ScheduledJobController(Controller):
     path = "/scheduled-jobs"
     tags = ["scheduled jobs"]
 
-    @get("/", operation_id="listScheduledJobs", responses=READ, sync_to_thread=True)
+    @get("/", operation_id="listScheduledJobs", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
     def list_jobs(
         self,
         page_pools: PagePoolsDep,
@@ -163,7 +163,7 @@ class ScheduledJobController(Controller):
         access.audit("job_triggered", job_id=ident, run_id=run.id)
         return Response(RunOut.of(run), status_code=202)
 
-    @get("/{job_id:str}/runs", operation_id="listScheduledJobRuns", responses=READ, sync_to_thread=True)
+    @get("/{job_id:str}/runs", operation_id="listScheduledJobRuns", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
     def list_job_runs(
         self,
         job_id: UuidPath,

@@ -33,7 +33,7 @@ class JobRunController(Controller):
     path = "/job-runs"
     tags = ["job runs"]
 
-    @get("/", operation_id="listJobRuns", responses=READ, sync_to_thread=True)
+    @get("/", operation_id="listJobRuns", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
     def list_runs(
         self,
         page_pools: PagePoolsDep,
@@ -56,11 +56,11 @@ class JobRunController(Controller):
         next_cursor = cursors.encode(rows[-1].id) if more else None
         return page_response((r.json for r in rows), next_cursor)
 
-    @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=True)
-    def get_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep) -> RunOut:
+    @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
+    def get_run(self, run_id: IntPath, page_pools: PagePoolsDep, access: AccessDep) -> RunOut:
         """One run with its metrics and error."""
         ident = int_param(run_id, "run_id")
-        with reading(pool) as conn:
+        with reading(page_pools.custom) as conn:
             return RunOut.of(jobs.get_run(conn, ident, customer_id=access.customer_id))
 
     @post("/{run_id:str}/cancel", operation_id="cancelJobRun", status_code=200, responses=WRITE, sync_to_thread=True)
