@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,19 +108,25 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
 
 
-def _custom_plans(conn: psycopg.Connection) -> None:
-    # Our optional filters are written "(%(x)s IS NULL OR col = %(x)s)": a generic plan
-    # cached after five executions cannot use the index (1 s instead of 1 ms), so plan
-    # each execution with its parameters.
-    conn.execute("SET plan_cache_mode = force_custom_plan")
-    conn.commit()
+def _configure(plans: str, statement_timeout_ms: int | None) -> Callable[[psycopg.Connection], None]:
+    """Session settings for every new connection of a pool.
 
+    ``force_custom_plan``: our optional filters are written "(%(x)s IS NULL OR col =
+    %(x)s)", and a generic plan cached after five executions cannot use the index
+    (1 s instead of 1 ms), so plan each execution with its parameters.
+    ``force_generic_plan``: for statements written to be planned once
+    (cronkeeper.repo.pages), planned at their first use on the connection, never again.
+    """
+    settings = {"plan_cache_mode": f"force_{plans}_plan"}
+    if statement_timeout_ms is not None:
+        settings["statement_timeout"] = f"{int(statement_timeout_ms)}ms"
 
-def _generic_plans(conn: psycopg.Connection) -> None:
-    # For statements written to be planned once (cronkeeper.repo.pages): a prepared
-    # statement is planned at its first use on the connection, never again.
-    conn.execute("SET plan_cache_mode = force_generic_plan")
-    conn.commit()
+    def configure(conn: psycopg.Connection) -> None:
+        for name, value in settings.items():
+            conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+        conn.commit()
+
+    return configure
 
 
 def make_pool(
@@ -142,16 +148,7 @@ def make_pool(
     """
     if plans not in ("custom", "generic"):
         raise ValueError(f"plans must be 'custom' or 'generic', not {plans!r}")
-    plan_setup = _custom_plans if plans == "custom" else _generic_plans
-    if statement_timeout_ms is None:
-        kwargs.setdefault("configure", plan_setup)
-    else:
-
-        def configure(conn: psycopg.Connection) -> None:
-            conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{int(statement_timeout_ms)}ms",))
-            plan_setup(conn)
-
-        kwargs.setdefault("configure", configure)
+    kwargs.setdefault("configure", _configure(plans, statement_timeout_ms))
     return ConnectionPool(
         dsn,
         min_size=min_size,
