@@ -26,7 +26,7 @@ WORKERS_VAR = "CRONKEEPER_API_WORKERS"
 # One process per core. The hot reads run on each process's event loop (api.app,
 # IN_LOOP), so a process serves one of them at a time and the processes overlap
 # with each other and with PostgreSQL. On 2 cores, 32 clients: two processes
-# gave the lists a p99 of 23-35 ms against 38-59 ms for one (docs/benchmarks.md,
+# gave the lists a p99 of 23-46 ms, against 36-64 ms for one (docs/benchmarks.md,
 # finding 4.11). Before the reads ran on the loop, half the cores was better.
 DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
 MAX_WORKERS = 64

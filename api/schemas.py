@@ -182,10 +182,9 @@ class JobOut(Struct, kw_only=True):
         return cls(**values, schedule_description=description, **extra)
 
 
-@functools.lru_cache(maxsize=4096)
 def describe_schedule(kind: str, cron: str | None, zone: str, interval: int | None, jitter: int | None,
                       run_at: dt.datetime | None) -> str | None:  # fmt: skip
-    """A schedule's description from its columns, shared by the many jobs of a page that have the same one."""
+    """A schedule's description from its columns (the jobs list keeps them by schedule: ``api.pages``)."""
     try:
         return Schedule.from_fields(
             schedule_kind=kind, cron_expression=cron, timezone=zone, interval_seconds=interval,
