@@ -17,6 +17,18 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio.to_thread
+from cronkeeper.api.auth import TokenAuthMiddleware, permission_guard, provide_access
+from cronkeeper.api.controllers.admin_ui import ADMIN_UI_HANDLERS
+from cronkeeper.api.controllers.brands import BrandController, BrandQueryController
+from cronkeeper.api.controllers.customers import CustomerController
+from cronkeeper.api.controllers.exports import JobRunExportController
+from cronkeeper.api.controllers.jobs import ScheduledJobController
+from cronkeeper.api.controllers.preview import SchedulePreviewController
+from cronkeeper.api.controllers.runs import JobRunController
+from cronkeeper.api.controllers.system import SystemController, health, metrics
+from cronkeeper.api.controllers.ui_data import UI_DATA_HANDLERS
+from cronkeeper.api.errors import EXCEPTION_HANDLERS
+from cronkeeper.api.metrics import make_registry
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -25,18 +37,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import ConnectionPool
 
-from api.auth import TokenAuthMiddleware, permission_guard, provide_access
-from api.controllers.admin_ui import ADMIN_UI_HANDLERS
-from api.controllers.brands import BrandController, BrandQueryController
-from api.controllers.customers import CustomerController
-from api.controllers.exports import JobRunExportController
-from api.controllers.jobs import ScheduledJobController
-from api.controllers.preview import SchedulePreviewController
-from api.controllers.runs import JobRunController
-from api.controllers.system import SystemController, health, metrics
-from api.controllers.ui_data import UI_DATA_HANDLERS
-from api.errors import EXCEPTION_HANDLERS
-from api.metrics import make_registry
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import make_pool, resolve_dsn
 from cronkeeper.repo import processes

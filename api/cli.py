@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api import processes
-from cronkeeper.cli import prepared_dsn
+from cronkeeper.api import processes
+
+from cronkeeper.db import prepared_dsn
 from cronkeeper.errors import ConfigurationError, ValidationError
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
@@ -74,7 +75,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ[_DSN_VAR] = prepared_dsn(settings)
     os.environ[_PARENT_VAR] = str(os.getpid()) if args.workers > 1 else ""
     # log_config=None keeps our JSON logging; uvicorn handles SIGTERM/SIGINT itself
-    config = {"app": "api.cli:app_from_env", "factory": True, "log_config": None, "access_log": False}
+    config = {"app": "cronkeeper.api.cli:app_from_env", "factory": True, "log_config": None, "access_log": False}
     if args.workers > 1 and processes.balanced_by_kernel():
         try:
             return processes.Supervisor(args.workers, args.host, args.port, config).run()
@@ -99,10 +100,9 @@ def token_cache_seconds(env: Mapping[str, str]) -> float:
 
 def app_from_env() -> Litestar:
     """The app of one API process, as ``serve`` set it up (uvicorn calls this in each worker)."""
+    from cronkeeper.api.app import create_app
+    from cronkeeper.api.auth import TokenCache
     from psycopg.types.json import set_json_loads
-
-    from api.app import create_app
-    from api.auth import TokenCache
 
     settings = Settings.from_env()
     setup_logging("api", settings.log_level, settings.log_format)

@@ -10,13 +10,13 @@ import re
 from typing import Annotated
 from uuid import UUID
 
+from cronkeeper.api.auth import Access
+from cronkeeper.api.schemas import ErrorOut
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter, SkipValidation
 from psycopg_pool import ConnectionPool
 
-from api.auth import Access
-from api.schemas import ErrorOut
 from cronkeeper.clock import Clock
 from cronkeeper.errors import ValidationError
 from cronkeeper.repo.pages import Pools

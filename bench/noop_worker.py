@@ -17,12 +17,12 @@ import time
 
 from childsync import done, ready
 from common import ROOT  # noqa: F401  (puts the project on sys.path)
+from cronkeeper.services.worker.loop import Worker
 
-from cronkeeper.cli import stop_event
 from cronkeeper.handlers import Registry
-from cronkeeper.loops.worker import Worker
 from cronkeeper.models import JobType
 from cronkeeper.settings import Settings
+from cronkeeper.signals import stop_event
 
 
 def noop(ctx):

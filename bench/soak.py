@@ -29,9 +29,9 @@ from common import ROOT, fresh_database, record, server  # noqa: F401  (common p
 from cronkeeper.db import connect
 from cronkeeper.repo import brand_queries
 from cronkeeper.repo.collectors import upsert_collector
-from tests.factories import make_brand, make_job
-from tests.fakes_http import FakeServer, Reply
-from tests.stack import Stack, wait_for
+from tests.support.factories import make_brand, make_job
+from tests.support.fakes_http import FakeServer, Reply
+from tests.support.stack import Stack, wait_for
 
 PROGRAMS = ("api", "scheduler", "worker:worker-0", "worker:worker-1")
 

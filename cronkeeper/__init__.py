@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cronkeeper.python_api import Job, JobManager, JobSchedule, Scheduler
+    from cronkeeper.client import Job, JobManager, JobSchedule, Scheduler
 
 __all__ = ["Job", "JobManager", "JobSchedule", "Scheduler"]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from cronkeeper import python_api
+        from cronkeeper import client
 
-        return getattr(python_api, name)
+        return getattr(client, name)
     raise AttributeError(f"module 'cronkeeper' has no attribute {name!r}")

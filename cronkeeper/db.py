@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from cronkeeper.errors import ConfigurationError, DatabaseUnavailable
+from cronkeeper.migrate import migrate
 from cronkeeper.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,32 @@ def resolve_dsn(settings: Settings) -> str:
             )
         return settings.database_url
     return start_embedded(settings.data_dir)
+
+
+def prepared_dsn(settings: Settings) -> str:
+    """The DSN, with every migration applied (services call this at start-up)."""
+    dsn = resolve_dsn(settings)
+    migrate(dsn)
+    return dsn
+
+
+def service_dsn(settings: Settings, stop: threading.Event, kind: str) -> str | None:
+    """``prepared_dsn`` for a long-running service: wait for the database instead of failing.
+
+    Logs ``waiting_for_database`` and retries with backoff (up to 10 s) until
+    the database answers or ``stop`` is set (then returns None). Bad settings
+    still fail at once.
+    """
+    service_log = logging.getLogger(f"cronkeeper.{kind}")
+    backoff = 0.5
+    while True:
+        try:
+            return prepared_dsn(settings)
+        except DatabaseUnavailable as exc:
+            service_log.warning("waiting_for_database", extra={"error": str(exc), "retry_in": backoff})
+        if stop.wait(backoff):
+            return None
+        backoff = min(backoff * 2, 10.0)
 
 
 # Errors that mean "the database is away": pollers log, back off and reconnect.

@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from cronkeeper.cli import prepared_dsn
-from cronkeeper.db import embedded_running, stop_embedded
+from cronkeeper.db import embedded_running, prepared_dsn, stop_embedded
 from cronkeeper.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

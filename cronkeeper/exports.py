@@ -12,7 +12,7 @@ many answers a run has. The same rows feed three outlets:
 Paths are templates: ``{date}`` (the run's slot, ``scheduled_for``, as a UTC
 ``YYYY-MM-DD``), ``{job_id}`` and ``{run_id}``. A job whose metadata names
 ``output_format`` and ``output_path`` has its runs exported by the worker
-(``cronkeeper.work``). See docs/exports.md.
+(``cronkeeper.job_types``). See docs/exports.md.
 """
 
 from __future__ import annotations
@@ -334,8 +334,7 @@ def _default_format(output: str | None) -> str:
 
 def export_command(args: argparse.Namespace, settings: Any) -> int:
     """``cronkeeper runs export``: bad input is checked before the database is touched."""
-    from cronkeeper.cli import prepared_dsn
-    from cronkeeper.db import connect
+    from cronkeeper.db import connect, prepared_dsn
 
     run_id = _run_id(args.run_id)
     fmt = check_format(args.format or _default_format(args.output))

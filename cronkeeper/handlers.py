@@ -7,8 +7,10 @@ Long handlers call ``ctx.checkpoint()`` now and then: it raises
 ``RunCancelled`` once the run was cancelled, and it is where a worker's
 shutdown is noticed.
 
-Other packages extend the registry through the ``cronkeeper.handlers`` entry
-point group: each entry point names a callable taking the registry.
+The built-in job types are registered by ``cronkeeper.job_types``, which
+holds the process-wide ``registry``. Third-party packages extend it through
+the ``cronkeeper.handlers`` entry point group: each entry point names a
+callable taking the registry.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class HandlerResult:
 
 
 class RunContext(Protocol):
-    """What a handler may use while it runs (see ``cronkeeper.execution.Context``)."""
+    """What a handler may use while it runs (see ``cronkeeper.services.worker.executor.Context``)."""
 
     run: Any
     job_metadata: dict[str, Any]
@@ -103,7 +105,3 @@ class Registry:
         other._handlers = dict(self._handlers)
         other._loaded = True
         return other
-
-
-# The process-wide registry: installed packages' entry points fill it on first use.
-registry = Registry(use_entry_points=True)

@@ -16,7 +16,7 @@ from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
 from cronkeeper.schedule import Schedule
-from cronkeeper.scheduling import MAX_ENUMERATED_SLOTS
+from cronkeeper.services.scheduler.tick import MAX_ENUMERATED_SLOTS
 
 SCHEDULE_FIELDS = ("cron_expression", "timezone", "interval_seconds", "jitter_seconds", "run_at")
 EDITABLE = (
@@ -58,7 +58,7 @@ def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = No
         raise ValidationError("metadata must be an object", field="metadata")
     from cronkeeper.collectors import validate_job_metadata
     from cronkeeper.exports import validate_output_metadata
-    from cronkeeper.work import known_collectors
+    from cronkeeper.job_types import known_collectors
 
     out["metadata"] = validate_output_metadata(validate_job_metadata(out["job_type"], metadata, known_collectors(conn)))
     name = values.get("name")

@@ -1,5 +1,8 @@
 """Apply the numbered SQL files of ``sql/migrations`` in order.
 
+The files ship inside the package (``cronkeeper.sql``, the checkout's ``sql/``
+folder), so an installed wheel migrates exactly like a checkout.
+
 Each file runs in its own transaction, under a session advisory lock so that
 two migrators at once are safe (the second waits, then finds nothing to do).
 Applied files are recorded in ``schema_migrations`` with a SHA-256 checksum;
@@ -9,6 +12,7 @@ if an applied file was edited afterwards, migrating refuses to run.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass
@@ -19,7 +23,7 @@ import psycopg
 from cronkeeper.errors import MigrationError
 
 MIGRATIONS_DIR = Path(
-    os.environ.get("CRONKEEPER_MIGRATIONS_DIR", Path(__file__).resolve().parents[1] / "sql" / "migrations")
+    os.environ.get("CRONKEEPER_MIGRATIONS_DIR") or str(importlib.resources.files("cronkeeper.sql") / "migrations")
 )
 LOCK_KEY = 0x63726F6E6B  # "cronk": one advisory lock id for all migrators
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -50,6 +54,11 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if not match:
             raise MigrationError(f"bad migration file name {path.name!r} (want NNNN_name.sql)")
         found.append(Migration(int(match.group(1)), path.name, path.read_text()))
+    if not found:
+        raise MigrationError(
+            f"no migrations found in {directory}: the installation is incomplete "
+            "(reinstall cronkeeper, or unset CRONKEEPER_MIGRATIONS_DIR)"
+        )
     for expected, migration in enumerate(found, start=1):
         if migration.version != expected:
             raise MigrationError(f"migration {migration.name} is out of sequence (expected {expected:04d})")

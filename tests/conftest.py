@@ -1,5 +1,10 @@
 """Real Postgres for every test: ``TEST_DATABASE_URL`` when set, else an embedded server.
 
+Tiers by folder: ``unit/`` (no database), ``db/``, ``api/``, ``cli/`` and
+``e2e/`` (process trees, faults, browser, schemathesis, the built wheel), which
+is marked ``slow`` here so ``make test-fast`` (``-m "not slow"``) leaves it out.
+Helpers live in ``support/``.
+
 Migrations are applied once to a template database; each test that asks for
 ``dsn`` gets its own copy (``CREATE DATABASE ... TEMPLATE``), so tests that
 commit and race across connections stay isolated.
@@ -23,6 +28,14 @@ from cronkeeper.db import connect
 from cronkeeper.migrate import migrate
 
 _counter = itertools.count()
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
+
 RUN_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 

@@ -14,6 +14,7 @@ milliseconds of the app's state (default 2000; tests lower it).
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-UI_DIR = Path(__file__).resolve().parents[2] / "admin_ui"
+UI_DIR = Path(str(importlib.resources.files("cronkeeper.admin_ui")))
 STATIC_DIR = UI_DIR / "static"
 STATIC_PATH = "/admin/static"
 API_BASE = "/api/admin"

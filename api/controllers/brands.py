@@ -5,12 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import psycopg
-from litestar import Controller, delete, get, post, put
-from litestar.params import FromQuery, JSONBody
-
-from api import cursors
-from api.auth import Access
-from api.params import (
+from cronkeeper.api import cursors
+from cronkeeper.api.auth import Access
+from cronkeeper.api.params import (
     READ,
     WRITE,
     AccessDep,
@@ -25,7 +22,7 @@ from api.params import (
     search_param,
     uuid_param,
 )
-from api.schemas import (
+from cronkeeper.api.schemas import (
     BrandIn,
     BrandOut,
     BrandPage,
@@ -36,6 +33,9 @@ from api.schemas import (
     BrandUpdate,
     stripped,
 )
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromQuery, JSONBody
+
 from cronkeeper.errors import NotFound, ValidationError
 from cronkeeper.models import Brand
 from cronkeeper.repo import brand_queries as queries_repo

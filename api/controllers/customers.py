@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from cronkeeper.api import cursors
+from cronkeeper.api.auth import Access
+from cronkeeper.api.params import (
+    READ,
+    WRITE,
+    AccessDep,
+    Cursor,
+    Limit,
+    PoolDep,
+    UuidPath,
+    page,
+    uuid_param,
+)
+from cronkeeper.api.schemas import CustomerIn, CustomerOut, CustomerPage, stripped
 from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody
 
-from api import cursors
-from api.auth import Access
-from api.params import READ, WRITE, AccessDep, Cursor, Limit, PoolDep, UuidPath, page, uuid_param
-from api.schemas import CustomerIn, CustomerOut, CustomerPage, stripped
 from cronkeeper.errors import NotFound
 from cronkeeper.models import Customer
 from cronkeeper.repo import customers as customers_repo

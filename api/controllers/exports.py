@@ -15,13 +15,13 @@ from typing import Annotated
 
 import anyio
 import anyio.to_thread
+from cronkeeper.api.params import READ, AccessDep, IntPath, PoolDep, int_param
 from litestar import Controller, get
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import QueryParameter
 from litestar.response import Stream
 from psycopg_pool import ConnectionPool
 
-from api.params import READ, AccessDep, IntPath, PoolDep, int_param
 from cronkeeper import exports
 
 Format = Annotated[

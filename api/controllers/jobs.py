@@ -7,16 +7,11 @@ from uuid import UUID
 
 import anyio.to_thread
 import psycopg
-from litestar import Controller, Response, delete, get, post, put
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromQuery, JSONBody, QueryParameter
-from psycopg_pool import ConnectionPool
-
-from api import cursors
-from api.auth import Access
-from api.errors import status_for
-from api.pages import JobPageResponse, RunPageResponse, job_json, page_response
-from api.params import (
+from cronkeeper.api import cursors
+from cronkeeper.api.auth import Access
+from cronkeeper.api.errors import status_for
+from cronkeeper.api.pages import JobPageResponse, RunPageResponse, job_json, page_response
+from cronkeeper.api.params import (
     READ,
     WRITE,
     AccessDep,
@@ -31,7 +26,7 @@ from api.params import (
     search_param,
     uuid_param,
 )
-from api.schemas import (
+from cronkeeper.api.schemas import (
     BulkAction,
     BulkIn,
     BulkOut,
@@ -41,7 +36,12 @@ from api.schemas import (
     JobUpdate,
     RunOut,
 )
-from cronkeeper import jobs, sync_run
+from litestar import Controller, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromQuery, JSONBody, QueryParameter
+from psycopg_pool import ConnectionPool
+
+from cronkeeper import client, jobs
 from cronkeeper.clock import Clock
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
@@ -155,7 +155,7 @@ class ScheduledJobController(Controller):
         ident = uuid_param(job_id, "job_id")
         if mode == "sync":
             run = await anyio.to_thread.run_sync(
-                lambda: sync_run.run_now(pool, ident, customer_id=access.customer_id, clock=clock)
+                lambda: client.inline.run_now(pool, ident, customer_id=access.customer_id, clock=clock)
             )
             access.audit("job_run_sync", job_id=ident, run_id=run.id, status=run.status)
             return Response(RunOut.of(run), status_code=200)

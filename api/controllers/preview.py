@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from cronkeeper.api.params import ClockDep, errors
+from cronkeeper.api.schemas import PreviewIn, PreviewOut, utc
 from litestar import Controller, post
 from litestar.params import JSONBody
 
-from api.params import ClockDep, errors
-from api.schemas import PreviewIn, PreviewOut, utc
 from cronkeeper import schedule
 from cronkeeper.errors import InvalidSchedule
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, get, post
-from litestar.params import FromQuery
-
-from api import cursors
-from api.pages import RunPageResponse, page_response
-from api.params import (
+from cronkeeper.api import cursors
+from cronkeeper.api.pages import RunPageResponse, page_response
+from cronkeeper.api.params import (
     READ,
     WRITE,
     AccessDep,
@@ -22,7 +19,10 @@ from api.params import (
     int_param,
     page,
 )
-from api.schemas import RunOut
+from cronkeeper.api.schemas import RunOut
+from litestar import Controller, get, post
+from litestar.params import FromQuery
+
 from cronkeeper import jobs
 from cronkeeper.db import reading
 from cronkeeper.models import JobType, RunStatus

@@ -17,12 +17,21 @@ import datetime as dt
 from typing import Annotated, Any
 from uuid import UUID
 
+from cronkeeper.api.params import (
+    READ,
+    AccessDep,
+    IntPath,
+    PoolDep,
+    UuidPath,
+    errors,
+    int_param,
+    uuid_param,
+)
+from cronkeeper.api.schemas import RunOut, utc
 from litestar import Controller, get
 from litestar.params import QueryParameter
 from msgspec import Struct
 
-from api.params import READ, AccessDep, IntPath, PoolDep, UuidPath, errors, int_param, uuid_param
-from api.schemas import RunOut, utc
 from cronkeeper import jobs
 from cronkeeper.errors import NotFound
 from cronkeeper.models import JobRun
@@ -151,7 +160,7 @@ class UIDataController(Controller):
     @get("/collectors", operation_id="listCollectorNames", responses=errors(401), sync_to_thread=True)
     def collectors(self, pool: PoolDep) -> CollectorList:
         """The enabled collectors a job's ``metadata.collectors`` may name."""
-        from cronkeeper.work import collector_configs
+        from cronkeeper.job_types import collector_configs
 
         with pool.connection() as conn:
             configs = collector_configs(conn)

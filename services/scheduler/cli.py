@@ -6,9 +6,10 @@ import argparse
 import json
 from dataclasses import asdict
 
-from cronkeeper.cli import prepared_dsn, service_dsn, stop_event
+from cronkeeper.db import prepared_dsn, service_dsn
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
+from cronkeeper.signals import stop_event
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from cronkeeper.loops.scheduler import Scheduler
+    from cronkeeper.services.scheduler.loop import Scheduler
 
     setup_logging("scheduler", settings.log_level, settings.log_format)
     if args.once:

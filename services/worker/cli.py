@@ -6,10 +6,11 @@ import argparse
 import json
 from dataclasses import asdict
 
-from cronkeeper.cli import prepared_dsn, service_dsn, stop_event
+from cronkeeper.db import prepared_dsn, service_dsn
 from cronkeeper.errors import ValidationError
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
+from cronkeeper.signals import stop_event
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from cronkeeper.loops.worker import Worker
+    from cronkeeper.services.worker.loop import Worker
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ValidationError("--concurrency must be at least 1", field="concurrency")

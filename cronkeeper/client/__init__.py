@@ -1,0 +1,11 @@
+"""The Python API: ``JobManager``, ``Job``, ``JobSchedule`` and ``Scheduler``.
+
+The one part of the library that hosts the services: ``Scheduler`` runs the
+scheduler and worker loops in threads of the calling process, and
+``Job.run()`` runs a job at once through the worker's inline runner.
+"""
+
+from cronkeeper.client.manager import Job, JobManager, JobSchedule, Scheduler
+from cronkeeper.services.worker import inline
+
+__all__ = ["Job", "JobManager", "JobSchedule", "Scheduler", "inline"]

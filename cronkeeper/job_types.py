@@ -1,0 +1,234 @@
+"""The jobs' real work: data collection from answer engines, then scoring.
+
+Handlers for the three job types, registered by import into ``registry``,
+the process-wide registry (third-party entry points add to it on first use):
+
+- ``data_collection``: ask every collector named in ``metadata.collectors``
+  (default: all configured) each active query of the brand; store the answers.
+- ``scoring``: score the brand's latest answers (newest first; position for at
+  most ``positionLimit``, sentiment for at most ``sentimentLimit``, default 50).
+- ``data_collection_and_scoring``: both, in that order, scoring this run's answers.
+
+Collectors come from the built-ins, the TOML file named by
+``CRONKEEPER_COLLECTORS_FILE`` and the ``collectors`` table, in that order of
+precedence (later wins). Optional ``on_success`` / ``on_failure`` webhooks are
+called at the end; their failure is noted in the run's metrics, never fails it.
+A job whose metadata names ``output_format`` and ``output_path`` has each
+completed (or partial) run exported before that (``cronkeeper.exports``); an
+export that fails fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from cronkeeper import exports
+from cronkeeper.collectors import build_collectors, collect, configs_from_dicts, load_collectors
+from cronkeeper.collectors.config import CollectorConfig
+from cronkeeper.errors import CronkeeperError, RunCancelled
+from cronkeeper.handlers import HandlerResult, Registry
+from cronkeeper.models import Brand, JobType, RunStatus
+from cronkeeper.notify import notify_run
+from cronkeeper.repo import answers as answers_repo
+from cronkeeper.repo import brand_queries, brands
+from cronkeeper.repo import collectors as collectors_repo
+from cronkeeper.repo.answers import NewAnswer, NewScore
+from cronkeeper.scoring import score_answer, summarize
+
+log = logging.getLogger("cronkeeper.work")
+
+DEFAULT_SCORE_LIMIT = 50
+# Partial runs keep their answers and are never retried: export them too.
+EXPORTED_STATUSES = (RunStatus.COMPLETED, RunStatus.PARTIAL)
+# Building a TLS context costs ~24 ms: one per process, shared by every run's client.
+_SSL_CONTEXT = None
+
+
+def _ssl_context():
+    global _SSL_CONTEXT
+    if _SSL_CONTEXT is None:
+        _SSL_CONTEXT = httpx.create_ssl_context()
+    return _SSL_CONTEXT
+
+
+def collector_configs(conn) -> dict[str, CollectorConfig]:
+    """Built-ins, then the TOML file, then the database's ``collectors`` rows."""
+    base = load_collectors()
+    rows = collectors_repo.list_collectors(conn)
+    entries = {r["name"]: {**r["config"], "kind": r["kind"], "enabled": r["is_active"]} for r in rows}
+    return configs_from_dicts(entries, base=base) if entries else base
+
+
+def known_collectors(conn=None) -> set[str]:
+    if conn is None:
+        return set(load_collectors())
+    return set(collector_configs(conn))
+
+
+class _Work:
+    """One run's work; DB calls go through a thread so the event loop stays free."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.run = ctx.run
+        self.meta = dict(ctx.job_metadata or {})
+        self.metrics: dict[str, Any] = {}
+
+    async def db(self, fn, *args, **kwargs):
+        def call():
+            with self.ctx.connection() as conn:
+                return fn(conn, *args, **kwargs)
+
+        return await asyncio.to_thread(call)
+
+    async def checkpoint(self) -> None:
+        await asyncio.to_thread(self.ctx.checkpoint)
+
+    async def progress(self, **metrics: Any) -> None:
+        self.metrics.update(metrics)
+        await asyncio.to_thread(self.ctx.progress, **metrics)
+
+    async def collect(self, client: httpx.AsyncClient, brand: Brand) -> tuple[RunStatus, str | None, list[int]]:
+        queries = await self.db(brand_queries.list_queries, brand.id, active_only=True)
+        if not queries:
+            raise CronkeeperError(f"brand {brand.name!r} has no active queries")
+        configs = await self.db(collector_configs)
+        collectors = build_collectors(configs, self.meta.get("collectors"))
+        if not collectors:
+            raise CronkeeperError("no collectors are configured")
+        per_query = len(collectors)
+        await self.progress(queries_total=len(queries), queries_done=0, calls_total=len(queries) * per_query)
+
+        async def on_progress(done: int, total: int) -> None:
+            await self.progress(calls_done=done, queries_done=done // per_query)
+            await self.checkpoint()
+
+        result = await collect(
+            client, collectors, [q.text for q in queries], bool(self.meta.get("parallel", False)), on_progress
+        )
+        by_text = {q.text: q.id for q in queries}
+        rows = [
+            NewAnswer(
+                run_id=self.run.id, brand_id=brand.id, query_id=by_text.get(a.query), query=a.query,
+                collector=a.collector, model=a.model, answer=a.text, sources=list(a.sources),
+                latency_ms=a.latency_ms,
+            )  # fmt: skip
+            for a in result.answers
+        ]
+        ids = await self.db(answers_repo.insert_answers, rows)
+        outcome = result.outcome
+        self.metrics.update(
+            queries_executed=len(queries),
+            answers_collected=len(ids),
+            collector_calls=result.calls,
+            failed_calls=result.failed_calls,
+            errors_by_collector={name: reasons[:3] for name, reasons in result.errors.items()},
+        )
+        return outcome.status, outcome.error_message, ids
+
+    async def score(self, brand: Brand, answer_ids: list[int] | None) -> None:
+        pos_limit = int(self.meta.get("positionLimit") or DEFAULT_SCORE_LIMIT)
+        sent_limit = int(self.meta.get("sentimentLimit") or DEFAULT_SCORE_LIMIT)
+        limit = max(pos_limit, sent_limit)
+        if answer_ids is None:  # scoring alone: the brand's latest answers
+            answers = await self.db(answers_repo.latest_answers_for_brand, brand.id, limit)
+            if not answers:
+                raise CronkeeperError(f"brand {brand.name!r} has no collected answers to score")
+        else:
+            answers = await self.db(answers_repo.answers_for_run, self.run.id, limit=100_000)
+            answers = sorted(answers, key=lambda a: a["id"], reverse=True)[:limit]
+        scores, rows = [], []
+        for i, answer in enumerate(answers):  # newest first
+            s = score_answer(answer["answer"], brand.name, brand.aliases, brand.competitors)
+            position = s.position if i < pos_limit else None
+            sentiment = s.sentiment if i < sent_limit else None
+            scores.append(s)
+            rows.append(
+                NewScore(
+                    answer_id=answer["id"], run_id=self.run.id, brand_id=brand.id,
+                    mentioned=s.mentioned, mention_count=s.mention_count, position=position,
+                    sentiment=sentiment, share_of_voice=s.share_of_voice,
+                    competitors_mentioned=list(s.competitors_mentioned),
+                )  # fmt: skip
+            )
+        await self.db(answers_repo.insert_scores, rows)
+        summary = summarize(scores)
+        self.metrics.update(summary)
+        await self.progress(answers_scored=summary["answers_scored"])
+
+    async def export(self) -> None:
+        """Write the run's export where its job's metadata says; the data is final by now."""
+        await self.checkpoint()
+        try:
+            done = await self.db(exports.auto_export, self.run, self.meta)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, CronkeeperError) else f"{type(exc).__name__}: {exc}"
+            raise CronkeeperError(f"auto-export failed: {reason}") from exc
+        self.metrics.update(export_path=str(done.path), export_rows=done.rows)
+
+    async def notify(self, client: httpx.AsyncClient, status: RunStatus, error: str | None) -> None:
+        payload = {
+            "run_id": self.run.id, "job_id": str(self.run.scheduled_job_id),
+            "brand_id": str(self.run.brand_id), "job_type": str(self.run.job_type),
+            "status": str(status), "metrics": self.metrics, "error": error,
+        }  # fmt: skip
+        try:
+            result = await notify_run(client, self.meta, status, payload)
+        except Exception as exc:  # a webhook never fails the run
+            self.metrics["webhook_error"] = f"{type(exc).__name__}: {exc}"
+            return
+        if result is not None:
+            self.metrics["webhook"] = {"ok": result.ok, "attempts": result.attempts, "status_code": result.status_code}
+            if not result.ok:
+                self.metrics["webhook_error"] = result.error
+
+
+async def perform(ctx, *, do_collect: bool, do_score: bool) -> HandlerResult:
+    work = _Work(ctx)
+    status, error = RunStatus.COMPLETED, None
+    async with httpx.AsyncClient(verify=_ssl_context()) as client:
+        try:
+            brand = await work.db(brands.get_brand, ctx.run.brand_id)
+            if brand is None:
+                raise CronkeeperError(f"brand {ctx.run.brand_id} no longer exists")
+            answer_ids = None
+            if do_collect:
+                status, error, answer_ids = await work.collect(client, brand)
+            if do_score and status is not RunStatus.FAILED:
+                await work.score(brand, answer_ids)
+            if status in EXPORTED_STATUSES and exports.wants_export(work.meta):
+                await work.export()
+        except RunCancelled:
+            raise
+        except CronkeeperError as exc:
+            status, error = RunStatus.FAILED, str(exc)
+        await work.notify(client, status, error)
+    return HandlerResult(status, work.metrics, error)
+
+
+async def data_collection(ctx) -> HandlerResult:
+    return await perform(ctx, do_collect=True, do_score=False)
+
+
+async def scoring(ctx) -> HandlerResult:
+    return await perform(ctx, do_collect=False, do_score=True)
+
+
+async def data_collection_and_scoring(ctx) -> HandlerResult:
+    return await perform(ctx, do_collect=True, do_score=True)
+
+
+def register(registry: Registry) -> None:
+    """Entry point: the real handlers for the three job types."""
+    registry.register(JobType.DATA_COLLECTION, data_collection)
+    registry.register(JobType.SCORING, scoring)
+    registry.register(JobType.DATA_COLLECTION_AND_SCORING, data_collection_and_scoring)
+
+
+# The process-wide registry: the built-ins now, installed packages' entry points on first use.
+registry = Registry(use_entry_points=True)
+register(registry)

@@ -1,0 +1,140 @@
+"""The scheduler loop: tick, heartbeat, sleep until the next slot or a change.
+
+It sleeps until the next poll or the earliest ``next_run_at``, whichever is
+sooner, and wakes at once when a job is created or changed (``LISTEN
+cronkeeper_jobs``), so a run is created within a second of its time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import psycopg
+from cronkeeper.services.scheduler.pruner import Pruner
+from cronkeeper.services.scheduler.tick import TickResult, tick
+
+from cronkeeper.clock import Clock, SystemClock
+from cronkeeper.db import TRANSIENT_ERRORS
+from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import processes
+from cronkeeper.settings import Settings
+
+log = logging.getLogger("cronkeeper.scheduler")
+
+
+@dataclass
+class Scheduler:
+    dsn: str
+    settings: Settings
+    clock: Clock = SystemClock()
+    process_id: str = ""
+    rng: random.Random | None = None
+
+    def __post_init__(self) -> None:
+        self.process_id = self.process_id or processes.new_process_id("scheduler")
+        self.rng = self.rng or random.Random()
+        self._conn: psycopg.Connection | None = None
+        self.pruner = Pruner(self.settings)
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            from cronkeeper.db import connect
+
+            self._conn = connect(self.dsn, autocommit=True)
+            self._conn.execute("LISTEN cronkeeper_jobs")
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            try:
+                processes.mark_stopped(self._conn, self.process_id, self.clock.now())
+            except psycopg.Error:
+                pass
+            self._conn.close()
+
+    def run_once(self) -> TickResult:
+        """One tick at the clock's now, plus a heartbeat."""
+        conn = self._connection()
+        now = self.clock.now()
+        result = tick(
+            conn,
+            now,
+            batch_size=self.settings.scheduler_batch_size,
+            grace_seconds=self.settings.misfire_grace_seconds,
+            max_catchup=self.settings.max_catchup_runs,
+            rng=self.rng,
+        )
+        processes.heartbeat(
+            conn, self.process_id, "scheduler", self.clock.now(),
+            {"last_tick": now.isoformat(), "poll_seconds": self.settings.scheduler_poll_seconds},
+        )  # fmt: skip
+        if result.jobs:
+            log.info(
+                "tick_done",
+                extra={
+                    "process_id": self.process_id, "jobs": result.jobs, "runs_created": result.runs_created,
+                    "runs_skipped": result.runs_skipped, "runs_replaced": result.replaced,
+                },
+            )  # fmt: skip
+        return result
+
+    def seconds_until_next(self) -> float:
+        conn = self._connection()
+        poll = self.settings.scheduler_poll_seconds
+        earliest = jobs_repo.earliest_next_run(conn)
+        if earliest is None:
+            return poll
+        return max(0.0, min(poll, (earliest - self.clock.now()).total_seconds()))
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        """Sleep up to ``seconds``; wake early on a job change or on stop."""
+        deadline = time.monotonic() + seconds
+        conn = self._connection()
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                return
+
+    def prune(self) -> dict[str, int]:
+        """One retention pass on a connection of its own (see ``cronkeeper.services.scheduler.pruner``)."""
+        from cronkeeper.db import connect
+
+        with connect(self.dsn, autocommit=True) as conn:
+            return self.pruner.prune(conn, self.clock.now())
+
+    def _retain(self, stop: threading.Event) -> None:
+        """Prune in the background every ``retention_interval_seconds``: ticks never wait for it."""
+        while not stop.wait(self.settings.retention_interval_seconds):
+            try:
+                self.prune()
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
+                log.warning("prune_failed", extra={"process_id": self.process_id, "error": str(exc).strip()})
+
+    def serve(self, stop: threading.Event) -> None:
+        """Tick until ``stop`` is set; survive the database going away."""
+        backoff = 0.5
+        log.info("scheduler_started", extra={"process_id": self.process_id})
+        threading.Thread(target=self._retain, args=(stop,), name="retention", daemon=True).start()
+        while not stop.is_set():
+            try:
+                self.run_once()
+                backoff = 0.5
+                self.wait(self.seconds_until_next(), stop)
+            except TRANSIENT_ERRORS as exc:
+                log.warning(
+                    "reconnecting",
+                    extra={"process_id": self.process_id, "error": str(exc).strip(), "retry_in": backoff},
+                )
+                if self._conn is not None:
+                    self._conn.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self.close()
+        log.info("scheduler_stopped", extra={"process_id": self.process_id})
+

@@ -1,0 +1,410 @@
+"""The worker loop: claim pending runs, execute them, keep their leases alive.
+
+Runs are claimed in batches with ``FOR UPDATE SKIP LOCKED`` every poll
+interval and at once when ``NOTIFY cronkeeper_runs`` says a run is new. A
+fixed set of executor threads (``concurrency``) takes claimed runs from a
+local queue. Outcomes that need no retry are written back in batches (one
+``UPDATE ... FROM unnest`` per flush); failures are recorded one by one with
+their retry in the same transaction. A heartbeat thread renews the leases of
+runs in hand and notices cancellations. On stop, claiming ends, runs in hand
+get ``shutdown_grace_seconds`` to finish, and those still running are released
+back to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import psycopg
+from cronkeeper.services.worker.executor import Context, Outcome, execute, finish, rescue_expired
+
+from cronkeeper.clock import Clock, SystemClock
+from cronkeeper.db import TRANSIENT_ERRORS, connect, make_pool, reading
+from cronkeeper.handlers import Registry
+from cronkeeper.job_types import registry as default_registry
+from cronkeeper.models import RunStatus
+from cronkeeper.repo import processes
+from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo.runs import ClaimedRun
+from cronkeeper.settings import Settings
+
+log = logging.getLogger("cronkeeper.worker")
+
+FLUSH_SIZE = 500  # outcomes written per statement at most
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    claimed: int = 0
+    completed: int = 0
+    partial: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    lost: int = 0
+    rescued: int = 0
+
+    def __sub__(self, other: DrainResult) -> DrainResult:
+        names = DrainResult.__dataclass_fields__
+        return DrainResult(**{k: getattr(self, k) - getattr(other, k) for k in names})
+
+
+class Worker:
+    def __init__(
+        self,
+        dsn: str,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        clock: Clock | None = None,
+        concurrency: int | None = None,
+        prefetch: int = 0,
+        worker_id: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.dsn = dsn
+        self.settings = settings
+        self.registry = registry or default_registry
+        self.clock = clock or SystemClock()
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.prefetch = prefetch  # runs claimed beyond free executors (throughput tuning)
+        self.worker_id = worker_id or processes.new_process_id("worker")
+        self.rng = rng or random.Random()
+        self.pool = make_pool(dsn, min_size=1, max_size=self.concurrency + 4, reconnect_timeout=3600)
+        self.shutdown = threading.Event()
+        self.wake = threading.Event()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queue: queue.SimpleQueue[ClaimedRun | None] = queue.SimpleQueue()
+        self._outstanding: dict[int, ClaimedRun] = {}  # claimed, not yet written back
+        self._contexts: dict[int, Context] = {}  # executing now
+        self._done: list[tuple[ClaimedRun, Outcome]] = []
+        self._executors: list[threading.Thread] = []
+        self._counts = dict.fromkeys(DrainResult.__dataclass_fields__, 0)
+
+    # -- steps -----------------------------------------------------------
+    def claim(self, limit: int) -> list[ClaimedRun]:
+        if limit <= 0:
+            return []
+        with reading(self.pool) as conn:
+            claimed = runs_repo.claim_runs(conn, self.worker_id, self.clock.now(), limit, self.settings.lease_seconds)
+        with self._lock:
+            for c in claimed:
+                self._outstanding[c.run.id] = c
+            self._counts["claimed"] += len(claimed)
+        if log.isEnabledFor(logging.INFO):
+            for c in claimed:
+                log.info("run_claimed", extra=self._ids(c))
+        return claimed
+
+    def rescue(self) -> int:
+        with self.pool.connection() as conn:
+            result = rescue_expired(conn, self.clock.now(), rng=self.rng)
+        self._bump("rescued", result.failed)
+        return result.failed
+
+    def _ids(self, c: ClaimedRun) -> dict:
+        return {"run_id": c.run.id, "job_id": str(c.run.scheduled_job_id), "worker_id": self.worker_id}
+
+    def _execute(self, claimed: ClaimedRun) -> None:
+        ctx = Context(claimed, self.pool, self.worker_id, self.clock, self.shutdown, self.dsn)
+        with self._lock:
+            self._contexts[claimed.run.id] = ctx
+        outcome = execute(ctx, self.registry)
+        with self._lock:
+            self._contexts.pop(claimed.run.id, None)
+        if outcome.status is RunStatus.FAILED:
+            self._finish_one(claimed, outcome)  # with its retry, at once
+        else:
+            with self._lock:
+                self._done.append((claimed, outcome))
+                self._idle.notify_all()
+
+    def _finish_one(self, claimed: ClaimedRun, outcome: Outcome) -> None:
+        ids = self._ids(claimed)
+        try:
+            try:
+                with self.pool.connection() as conn:
+                    result = finish(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
+            except psycopg.Error:
+                log.exception("run_finish_failed", extra=ids)
+                return  # the lease will expire and the run be rescued
+            if result.run is None:
+                self._bump("lost")
+                log.warning("run_lost", extra={**ids, "status": str(outcome.status)})
+                return
+            self._bump(str(outcome.status))
+            event = "run_retried" if result.retry_run_id else f"run_{outcome.status}"
+            log.warning(event, extra={**ids, "error": outcome.error_message, "retry_run_id": result.retry_run_id})
+        finally:
+            # Last, so that whoever waits for the run to be written back (run_once,
+            # a graceful stop) also sees its count and its log line.
+            self._forget([claimed.run.id])
+
+    def flush(self) -> int:
+        """Write back the batched outcomes; returns how many were written."""
+        with self._lock:
+            done, self._done = self._done[:FLUSH_SIZE], self._done[FLUSH_SIZE:]
+        if not done:
+            return 0
+        now = self.clock.now()
+        rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
+        try:
+            with reading(self.pool) as conn:
+                ours = runs_repo.finish_runs(conn, self.worker_id, rows)
+        except psycopg.Error:
+            with self._lock:
+                self._done[:0] = done  # try again on the next flush
+            raise
+        for claimed, outcome in done:
+            if claimed.run.id in ours:
+                self._bump(str(outcome.status))
+                if log.isEnabledFor(logging.INFO):
+                    log.info(f"run_{outcome.status}", extra={**self._ids(claimed), "error": outcome.error_message})
+            else:
+                self._bump("lost")
+                log.warning("run_lost", extra={**self._ids(claimed), "status": str(outcome.status)})
+        self._forget([c.run.id for c, _ in done])  # after the counts and logs (see _finish_one)
+        return len(done)
+
+    def _forget(self, ids: list[int]) -> None:
+        with self._lock:
+            for i in ids:
+                self._outstanding.pop(i, None)
+            self._idle.notify_all()
+        self.wake.set()  # room to claim more
+
+    def _write_back(self, stop: threading.Event) -> None:
+        """Flush outcomes as they come, on its own connection, while the main loop claims."""
+        backoff = 0.5
+        while not stop.is_set():
+            with self._lock:
+                if not self._done:
+                    self._idle.wait(timeout=0.5)
+                    continue
+            try:
+                self.flush()
+                backoff = 0.5
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
+                log.warning("flush_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def heartbeat(self) -> None:
+        """Renew the leases of runs in hand; flag the ones cancelled meanwhile."""
+        with self._lock:
+            ids = list(self._outstanding)
+        with self.pool.connection() as conn:
+            flags = runs_repo.renew_leases(conn, self.worker_id, ids, self.clock.now(), self.settings.lease_seconds)
+            processes.heartbeat(
+                conn, self.worker_id, "worker", self.clock.now(),
+                {"in_hand": len(ids), "concurrency": self.concurrency,
+                 "poll_seconds": self.settings.worker_poll_seconds},
+            )  # fmt: skip
+        with self._lock:
+            for run_id, cancel in flags.items():
+                if cancel and run_id in self._contexts:
+                    self._contexts[run_id].cancel_seen.set()
+
+    def _bump(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + n
+
+    def counts(self) -> DrainResult:
+        with self._lock:
+            return DrainResult(**{k: self._counts.get(k, 0) for k in DrainResult.__dataclass_fields__})
+
+    def in_hand(self) -> list[int]:
+        with self._lock:
+            return list(self._outstanding)
+
+    # -- executors -------------------------------------------------------
+    def _ensure_executors(self) -> None:
+        while len(self._executors) < self.concurrency:
+            t = threading.Thread(target=self._executor_loop, name=f"executor-{len(self._executors)}", daemon=True)
+            self._executors.append(t)
+            t.start()
+
+    def _executor_loop(self) -> None:
+        while True:
+            claimed = self._queue.get()
+            if claimed is None:
+                return
+            try:
+                self._execute(claimed)
+            except Exception:  # never lose an executor
+                log.exception("executor_error", extra=self._ids(claimed))
+
+    def _dispatch(self, batch: list[ClaimedRun]) -> None:
+        self._ensure_executors()
+        for claimed in batch:
+            self._queue.put(claimed)
+
+    def _free(self) -> int:
+        with self._lock:
+            return self.concurrency + self.prefetch - len(self._outstanding)
+
+    def _wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every claimed run is executed and written back."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.flush()
+            with self._lock:
+                if not self._outstanding:
+                    return True
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(timeout=0.01 if left is None else min(left, 0.01))
+
+    # -- drivers ---------------------------------------------------------
+    def run_once(self) -> DrainResult:
+        """Drain: rescue expired leases, then claim and run until nothing is due; then return.
+
+        Pipelined like ``serve``: outcomes are written back on their own thread
+        while this one claims the next batch as soon as half of
+        ``concurrency + prefetch`` is free, so the executors never wait for a
+        claim and the claim never waits for a write-back.
+        """
+        before = self.counts()
+        self.rescue()
+        stop = threading.Event()
+        writer = threading.Thread(target=self._write_back, args=(stop,), name="write-back", daemon=True)
+        writer.start()
+        low = max(1, (self.concurrency + self.prefetch) // 2)
+        try:
+            while True:
+                self.wake.clear()
+                free = self._free()
+                if free < low:
+                    self.wake.wait(0.05)  # set when outcomes are written back (_forget)
+                    continue
+                batch = self.claim(free)
+                if not batch:
+                    break
+                self._dispatch(batch)
+            self._wait_idle()
+        finally:
+            stop.set()
+            with self._lock:
+                self._idle.notify_all()
+            writer.join()
+        return self.counts() - before
+
+    def _listen(self, stop: threading.Event) -> None:
+        conn = None
+        while not stop.is_set():
+            try:
+                if conn is None or conn.closed:
+                    conn = connect(self.dsn, autocommit=True)
+                    conn.execute("LISTEN cronkeeper_runs")
+                    self.wake.set()  # runs may have arrived while we were away
+                for _ in conn.notifies(timeout=1.0, stop_after=1):
+                    self.wake.set()
+            except (psycopg.Error, *TRANSIENT_ERRORS):
+                if conn is not None:
+                    conn.close()
+                conn = None
+                stop.wait(1.0)
+        if conn is not None:
+            conn.close()
+
+    def _beat(self, stop: threading.Event) -> None:
+        interval = min(self.settings.lease_seconds / 3, 5.0)
+        while not stop.wait(interval):
+            try:
+                self.heartbeat()
+            except psycopg.Error as exc:
+                log.warning("heartbeat_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip()})
+
+    def _sleep_seconds(self) -> float:
+        poll = self.settings.worker_poll_seconds
+        with self.pool.connection() as conn:
+            earliest = runs_repo.earliest_pending(conn)
+        if earliest is None:
+            return poll
+        return max(0.0, min(poll, (earliest - self.clock.now()).total_seconds()))
+
+    def serve(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; then shut down gracefully."""
+        helpers_stop = threading.Event()
+        threading.Thread(target=self._listen, args=(helpers_stop,), daemon=True).start()
+        threading.Thread(target=self._beat, args=(helpers_stop,), daemon=True).start()
+        threading.Thread(target=self._write_back, args=(helpers_stop,), name="write-back", daemon=True).start()
+        threading.Thread(target=lambda: (stop.wait(), self.wake.set()), daemon=True).start()
+        log.info("worker_started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency})
+        last_rescue, backoff = 0.0, 0.5
+        try:
+            self.heartbeat()
+        except psycopg.Error:
+            pass
+        while not stop.is_set():
+            try:
+                self.wake.clear()
+                if time.monotonic() - last_rescue > min(self.settings.lease_seconds / 2, 10):
+                    self.rescue()
+                    last_rescue = time.monotonic()
+                free = self._free()
+                if free < max(1, (self.concurrency + self.prefetch) // 4) and self.in_hand():
+                    self.wake.wait(self.settings.worker_poll_seconds)  # claim in batches, not run by run
+                    continue
+                batch = self.claim(free)
+                self._dispatch(batch)
+                backoff = 0.5
+                if batch and len(batch) == free:
+                    continue  # more may be waiting
+                busy = bool(self.in_hand())
+                self.wake.wait(self.settings.worker_poll_seconds if busy else self._sleep_seconds())
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
+                log.warning("reconnecting", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self._shutdown()
+        helpers_stop.set()
+
+    def _shutdown(self) -> None:
+        self.shutdown.set()
+        grace = self.settings.shutdown_grace_seconds
+        log.info("worker_stopping", extra={"worker_id": self.worker_id, "in_hand": len(self.in_hand()), "grace": grace})
+        # runs claimed but not started yet go back at once
+        while True:
+            try:
+                claimed = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if claimed is not None:
+                self._release([claimed.run.id])
+        finished = False
+        try:
+            finished = self._wait_idle(timeout=grace)
+        except psycopg.Error:
+            pass
+        if not finished:
+            self._release(self.in_hand())
+        for _ in self._executors:
+            self._queue.put(None)
+        try:
+            with self.pool.connection() as conn:
+                processes.mark_stopped(conn, self.worker_id, self.clock.now())
+        except psycopg.Error:
+            pass
+        log.info("worker_stopped", extra={"worker_id": self.worker_id})
+
+    def _release(self, ids: list[int]) -> None:
+        try:
+            with self.pool.connection() as conn:
+                for run_id in ids:
+                    if runs_repo.release_run(conn, run_id, self.worker_id, self.clock.now()):
+                        log.warning("run_released", extra={"run_id": run_id, "worker_id": self.worker_id})
+        except psycopg.Error:
+            log.warning("release_failed", extra={"worker_id": self.worker_id, "runs": ids})
+        self._forget(ids)
+
+    def close(self) -> None:
+        for _ in self._executors:
+            self._queue.put(None)
+        self.pool.close()

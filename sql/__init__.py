@@ -1,0 +1,1 @@
+"""The numbered migrations (``migrations/*.sql``), shipped as package data of ``cronkeeper.sql``."""

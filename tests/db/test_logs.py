@@ -1,0 +1,107 @@
+"""Every process logs one JSON line per event, with the ids of what it concerns."""
+
+import datetime as dt
+import json
+import logging
+import random
+import time
+
+from cronkeeper.services.scheduler.loop import Scheduler
+from cronkeeper.services.worker.loop import Worker
+
+from cronkeeper.clock import FixedClock
+from cronkeeper.handlers import Registry
+from cronkeeper.logs import JsonFormatter
+from cronkeeper.settings import Settings
+from tests.support.factories import make_job, make_run
+
+S = dt.timedelta(seconds=1)
+
+
+def events(caplog, kind: str) -> list[dict]:
+    formatter = JsonFormatter(kind)
+    return [json.loads(formatter.format(r)) for r in caplog.records]
+
+
+def test_run_lifecycle_events_carry_job_run_and_worker_ids(dsn, conn, t0, caplog):
+    caplog.set_level(logging.INFO)
+    settings = Settings(database_url=None, data_dir=".", lease_seconds=10)
+    ok = make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0)
+    bad = make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0, job_type="scoring", max_retries=1)
+    scheduler = Scheduler(dsn, settings, clock=FixedClock(t0 + S))
+    scheduler.run_once()
+    scheduler.close()
+
+    registry = Registry()
+    registry.register("data_collection", lambda ctx: ctx.progress(done=1) or {"n": 1})
+    registry.register("scoring", lambda ctx: 1 / 0)
+    worker = Worker(dsn, settings, registry=registry, clock=FixedClock(t0 + S), rng=random.Random(1))
+    worker.run_once()
+    worker.close()
+
+    got = events(caplog, "worker")
+    for e in got:
+        assert e["ts"].endswith("+00:00") and e["level"] in ("info", "warning") and e["process"] == "worker"
+    by_event = {}
+    for e in got:
+        by_event.setdefault(e["event"], []).append(e)
+    assert {e["job_id"] for e in by_event["run_scheduled"]} == {str(ok.id), str(bad.id)}
+    tick = by_event["tick_done"][0]
+    assert (tick["jobs"], tick["runs_created"], tick["runs_skipped"]) == (2, 2, 0)
+    for name in ("run_claimed", "run_started"):
+        assert {e["job_id"] for e in by_event[name]} == {str(ok.id), str(bad.id)}
+        assert all(e["worker_id"] == worker.worker_id and isinstance(e["run_id"], int) for e in by_event[name])
+    [progress] = by_event["run_progress"]
+    assert progress["job_id"] == str(ok.id) and progress["metrics"] == {"done": 1}
+    [done] = by_event["run_completed"]
+    assert done["job_id"] == str(ok.id) and done["worker_id"] == worker.worker_id
+    [retried] = by_event["run_retried"]
+    assert retried["job_id"] == str(bad.id) and "ZeroDivisionError" in retried["error"]
+    assert isinstance(retried["retry_run_id"], int)
+
+
+def test_lease_expiry_is_logged_with_the_dead_workers_id(dsn, conn, t0, caplog):
+    caplog.set_level(logging.INFO)
+    job = make_job(conn)
+    run = make_run(conn, job, now=t0, status="processing", worker_id="worker-gone-1-abc",
+                   started_at=t0, lease_expires_at=t0 + S)  # fmt: skip
+    worker = Worker(dsn, Settings(database_url=None, data_dir="."), registry=Registry(), clock=FixedClock(t0 + 5 * S))
+    assert worker.rescue() == 1
+    worker.close()
+    [e] = [e for e in events(caplog, "worker") if e["event"] == "lease_expired"]
+    assert (e["run_id"], e["job_id"], e["worker_id"]) == (run.id, str(job.id), "worker-gone-1-abc")
+
+
+def test_run_once_returns_after_every_outcome_is_counted_and_logged(dsn, conn, t0, caplog):
+    """A failed run is written back by its executor thread; run_once must not return
+    between that write-back and the run's count and log line."""
+    caplog.set_level(logging.INFO)
+    settings = Settings(database_url=None, data_dir=".", lease_seconds=10)
+    registry = Registry()
+    registry.register("scoring", lambda ctx: 1 / 0)
+    jobs = [make_job(conn, job_type="scoring", max_retries=1) for _ in range(4)]
+
+    class Slow(logging.Handler):  # widens the window between write-back and log line
+        def emit(self, record):
+            if record.getMessage() == "run_retried":
+                time.sleep(0.05)
+
+    slow = Slow()
+    logging.getLogger("cronkeeper.worker").addHandler(slow)
+    try:
+        _drain_failing_rounds(conn, dsn, settings, registry, jobs, t0, caplog)
+    finally:
+        logging.getLogger("cronkeeper.worker").removeHandler(slow)
+
+
+def _drain_failing_rounds(conn, dsn, settings, registry, jobs, t0, caplog):
+    for round_ in range(3):
+        caplog.clear()
+        for job in jobs:
+            make_run(conn, job, now=t0)
+        worker = Worker(dsn, settings, registry=registry, clock=FixedClock(t0 + S), rng=random.Random(round_), concurrency=4)
+        result = worker.run_once()
+        worker.close()
+        retried = [e for e in events(caplog, "worker") if e["event"] == "run_retried"]
+        assert (result.failed, len(retried)) == (4, 4), round_
+        conn.execute("DELETE FROM job_runs")

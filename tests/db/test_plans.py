@@ -1,0 +1,132 @@
+"""The poll queries use their indexes (EXPLAIN on a table big enough to matter)."""
+
+import datetime as dt
+import re
+
+import psycopg
+
+from cronkeeper.repo.queries import load
+from tests.support.factories import make_brand, make_job, make_run
+
+
+def _plan(conn, query, params):
+    conn.execute("SET enable_seqscan = off")
+    rows = conn.execute(b"EXPLAIN " + query, params).fetchall()
+    return "\n".join(r["QUERY PLAN"] for r in rows)
+
+
+def test_due_jobs_and_claim_use_partial_indexes(conn, t0):
+    brand = make_brand(conn)
+    conn.execute(
+        """
+        INSERT INTO scheduled_jobs (customer_id, brand_id, job_type, schedule_kind, cron_expression,
+                                    next_run_at, is_active)
+        SELECT %s, %s, 'scoring', 'cron', '* * * * *', %s + g * interval '1 minute', g %% 10 <> 0
+        FROM generate_series(1, 5000) g
+        """,
+        (brand.customer_id, brand.id, t0),
+    )
+    conn.execute("ANALYZE scheduled_jobs")
+    plan = _plan(conn, load("scheduled_jobs")["lock_due_jobs"], {"now": t0, "limit": 100})
+    assert "scheduled_jobs_due_idx" in plan
+    plan = _plan(
+        conn,
+        load("job_runs")["claim_runs"],
+        {"now": t0, "limit": 10, "worker_id": "w", "lease_until": t0 + dt.timedelta(seconds=30)},
+    )
+    assert "job_runs_pending_idx" in plan
+    plan = _plan(conn, load("job_runs")["lock_expired_runs"], {"now": t0, "limit": 10})
+    assert "job_runs_lease_idx" in plan
+
+
+def test_api_list_pages_use_the_index_of_their_filter(conn, t0):
+    """Each filter combination is its own statement, so a bound filter reaches its index."""
+    from cronkeeper.repo.pages import PLAN_STABLE, _statement
+    from tests.support.factories import make_job
+
+    brand, crowd = make_brand(conn), make_brand(conn)
+    job, busy = make_job(conn, brand), make_job(conn, crowd)
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after, started_at, finished_at, worker_id)
+        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', 'schedule', 'completed',
+               %(t0)s + g * interval '1 minute', %(t0)s + g * interval '1 minute',
+               %(t0)s + g * interval '1 minute', %(t0)s + g * interval '1 minute', 'w'
+        FROM generate_series(1, 5000) g
+        """,
+        {"job": busy.id, "customer": crowd.customer_id, "brand": crowd.id, "t0": t0},
+    )  # the crowd: 5,000 runs of another customer's job; ours has none, so its filters are selective
+    conn.execute("ANALYZE job_runs")
+    params = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_id": job.id,
+              "before_id": 100, "limit": 51}  # fmt: skip
+    expected = {
+        ("customer_id", None): "job_runs_customer_idx", ("brand_id", None): "job_runs_brand_idx",
+        ("job_id", None): "job_runs_job_idx", ("status", "'failed'"): "job_runs_status_idx",
+        ("before_id", None): "job_runs_pkey", (): "job_runs_pkey",
+    }  # fmt: skip
+    for given, index in expected.items():
+        statement = _statement("runs_page", (given,) if given else ())
+        assert index in _plan(conn, statement, params), (given, index)
+        if not given or given[0] in PLAN_STABLE:  # the API plans these once per connection: so must the generic plan
+            assert index in _generic_plan(conn, statement, params), (given, index)
+    one_customer = _statement("jobs_page", (("customer_id", None),))
+    assert "scheduled_jobs_customer_idx" in _plan(conn, one_customer, {"customer_id": brand.customer_id, "limit": 51})
+    for plan in (_plan, _generic_plan):
+        assert "scheduled_jobs_created_idx" in plan(conn, _statement("jobs_page", ()), {"limit": 51})
+
+
+def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0):
+    """Why a customer/brand/job filter keeps a plan made for its value (cronkeeper.repo.pages.PLAN_STABLE)."""
+    from cronkeeper.repo.pages import PLAN_STABLE, _statement
+    from tests.support.factories import make_job
+
+    assert "customer_id" not in PLAN_STABLE and "job_id" not in PLAN_STABLE
+    brand, crowd = make_brand(conn), make_brand(conn)
+    busy = make_job(conn, crowd)
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after)
+        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', 'schedule', 'pending',
+               %(t0)s + g * interval '1 minute', %(t0)s + g * interval '1 minute'
+        FROM generate_series(1, 5000) g
+        """,
+        {"job": busy.id, "customer": crowd.customer_id, "brand": crowd.id, "t0": t0},
+    )  # one customer owns every run: the statistics see a single value
+    conn.execute("ANALYZE job_runs")
+    statement = _statement("runs_page", (("customer_id", None),))
+    params = {"customer_id": brand.customer_id, "limit": 51}
+    assert "job_runs_customer_idx" in _plan(conn, statement, params)
+    assert "job_runs_customer_idx" not in _generic_plan(conn, statement, params)
+
+
+def _generic_plan(conn, query: bytes, params: dict) -> str:
+    """EXPLAIN of the plan PostgreSQL makes once for a prepared statement, whatever its parameters."""
+    names = list(dict.fromkeys(re.findall(rb"%\((\w+)\)s", query)))
+    text = re.sub(rb"%\((\w+)\)s", lambda m: b"$%d" % (names.index(m.group(1)) + 1), query).replace(b"%%", b"%")
+    conn.execute(b"PREPARE page AS " + text)
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        values = [params[n.decode()] for n in names]
+        args = ", ".join(["%s"] * len(values))
+        with psycopg.ClientCursor(conn) as cur:
+            rows = cur.execute(f"EXPLAIN EXECUTE page({args})" if values else "EXPLAIN EXECUTE page", values).fetchall()
+        return "\n".join(r["QUERY PLAN"] if isinstance(r, dict) else r[0] for r in rows)
+    finally:
+        conn.execute("RESET plan_cache_mode")
+        conn.execute("DEALLOCATE page")
+
+
+def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0):
+    """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007)."""
+    from cronkeeper.repo.pages import _statement
+
+    [config] = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'ck_run_docs'").fetchone().values()
+    assert config == ["plan_cache_mode=force_generic_plan"]
+    assert b"ck_run_docs" in _statement("runs_page", (("job_id", None),))
+    assert b"ck_run_docs" not in _statement("runs_page", (("before_id", None),))
+    job = make_job(conn)
+    runs = [make_run(conn, job, now=t0) for _ in range(3)]
+    docs = conn.execute("SELECT run_id, doc FROM ck_run_docs(%s)", ([r.id for r in runs[:2]],)).fetchall()
+    assert [d["run_id"] for d in docs] == [runs[1].id, runs[0].id]  # newest first, only those asked for

@@ -1,0 +1,177 @@
+"""Real collection over real HTTP (fake engines on 127.0.0.1), scoring and webhooks, end to end."""
+
+import datetime as dt
+import json
+import random
+
+import pytest
+from cronkeeper.services.worker.loop import Worker
+
+from cronkeeper import job_types as work
+from cronkeeper.clock import FixedClock
+from cronkeeper.errors import ValidationError
+from cronkeeper.handlers import Registry
+from cronkeeper.notify import verify_signature
+from cronkeeper.repo import brand_queries
+from cronkeeper.repo.collectors import upsert_collector
+from cronkeeper.settings import Settings
+from tests.support.factories import make_brand, make_job, make_run
+from tests.support.fakes_http import (
+    FakeChatServer,
+    FakeServer,
+    Reply,
+    WebhookReceiver,
+    closed_port_url,
+)
+
+ANSWERS = {
+    "best running shoes": "For most runners, Nike Pegasus is excellent and reliable. Adidas is also popular.",
+    "top marathon shoes": "Adidas Adizero leads, then Hoka. Nike Vaporfly is fast but expensive and fragile.",
+}
+
+
+@pytest.fixture
+def registry():
+    r = Registry()
+    work.register(r)
+    return r
+
+
+@pytest.fixture
+def brand(conn):
+    b = make_brand(conn, name="Nike", aliases=["Nike Inc"], competitors=["Adidas", "Hoka"])
+    for q in ANSWERS:
+        brand_queries.insert_query(conn, b.id, q)
+    brand_queries.insert_query(conn, b.id, "inactive query", is_active=False)
+    return b
+
+
+def chat_collector(conn, name, url, key_env="FAKE_KEY"):
+    upsert_collector(conn, name, "openai_chat",
+                     {"base_url": url, "model": f"{name}-model", "api_key_env": key_env, "max_retries": 1})  # fmt: skip
+
+
+def run_job(dsn, conn, registry, brand, t0, **meta):
+    job = make_job(conn, brand, job_type=meta.pop("job_type", "data_collection_and_scoring"), metadata=meta,
+                   max_retries=0)  # fmt: skip
+    run = make_run(conn, job, now=t0)
+    w = Worker(dsn, Settings(database_url=None, data_dir="."), registry=registry, clock=FixedClock(t0),
+               rng=random.Random(1))  # fmt: skip
+    w.run_once()
+    w.close()
+    return conn.execute("SELECT * FROM job_runs WHERE id = %s", (run.id,)).fetchone()
+
+
+def test_collects_scores_and_stores_answers(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "k1")
+    with FakeChatServer(lambda q: ANSWERS[q], api_key="k1") as chat, FakeServer(
+        lambda r: Reply(200, {"result": {"text": "Hoka and Nike both make good shoes.",
+                                          "links": ["https://a.example/x"]}})  # fmt: skip
+    ) as serp:
+        chat_collector(conn, "fakechat", chat.url)
+        upsert_collector(conn, "fakeserp", "http_json",
+                         {"url_template": serp.url + "/search?q={query}", "text_path": "result.text",
+                          "sources_path": "result.links[*]"})  # fmt: skip
+        run = run_job(dsn, conn, registry, brand, t0, collectors=["fakechat", "fakeserp"])
+    assert run["status"] == "completed", run["error_message"]
+    m = run["metrics"]
+    assert (m["queries_executed"], m["answers_collected"], m["answers_scored"]) == (2, 4, 4)
+    assert m["calls_done"] == 4 and m["queries_done"] == 2  # progress was written
+    assert m["mention_rate"] == 1.0
+    answers = conn.execute("SELECT * FROM collected_answers WHERE run_id = %s ORDER BY id", (run["id"],)).fetchall()
+    assert {a["collector"] for a in answers} == {"fakechat", "fakeserp"}
+    assert any(a["sources"] == ["https://a.example/x"] for a in answers)
+    assert all(a["query_id"] is not None for a in answers)
+    scores = {
+        (s["query"], s["collector"]): s
+        for s in conn.execute(
+            "SELECT s.*, a.query, a.collector FROM answer_scores s JOIN collected_answers a ON a.id = s.answer_id"
+        )
+    }
+    first = scores[("best running shoes", "fakechat")]
+    assert (first["mentioned"], first["position"]) == (True, 1) and first["sentiment"] > 0
+    second = scores[("top marathon shoes", "fakechat")]
+    assert second["position"] == 3 and second["sentiment"] < 0
+    assert second["competitors_mentioned"] == ["Adidas", "Hoka"]
+    assert scores[("best running shoes", "fakeserp")]["position"] == 2
+
+
+def test_one_collector_of_four_down_is_partial_all_down_is_failed(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "k")
+    with FakeChatServer(lambda q: ANSWERS[q]) as chat:
+        for name in ("c1", "c2", "c3"):
+            chat_collector(conn, name, chat.url)
+        chat_collector(conn, "down", closed_port_url())
+        run = run_job(dsn, conn, registry, brand, t0, collectors=["c1", "c2", "c3", "down"])
+    assert run["status"] == "partial"
+    assert "down:" in run["error_message"] and "2 of 8 calls failed" in run["error_message"]
+    assert run["metrics"]["answers_collected"] == 6
+    chat_collector(conn, "down2", closed_port_url())
+    run = run_job(dsn, conn, registry, brand, t0, collectors=["down", "down2"])
+    assert run["status"] == "failed"
+    assert "down:" in run["error_message"] and "down2:" in run["error_message"]
+
+
+def test_missing_api_key_fails_with_a_clear_message(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    chat_collector(conn, "keyless", "http://127.0.0.1:9", key_env="NOPE_KEY")
+    run = run_job(dsn, conn, registry, brand, t0, collectors=["keyless"])
+    assert run["status"] == "failed"
+    assert "keyless" in run["error_message"] and "NOPE_KEY" in run["error_message"]
+
+
+def test_brand_without_active_queries_fails(dsn, conn, registry, t0):
+    bare = make_brand(conn, name="Bare")
+    run = run_job(dsn, conn, registry, bare, t0, job_type="data_collection")
+    assert run["status"] == "failed"
+    assert run["error_message"] == "brand 'Bare' has no active queries"
+
+
+def test_scoring_alone_rescores_latest_answers_within_limits(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "k")
+    with FakeChatServer(lambda q: ANSWERS[q]) as chat:
+        chat_collector(conn, "fakechat", chat.url)
+        run_job(dsn, conn, registry, brand, t0, job_type="data_collection", collectors=["fakechat"])
+    run = run_job(dsn, conn, registry, brand, t0, job_type="scoring", positionLimit=1, sentimentLimit=2)
+    assert run["status"] == "completed"
+    assert run["metrics"]["answers_scored"] == 2
+    rows = conn.execute("SELECT * FROM answer_scores WHERE run_id = %s ORDER BY answer_id DESC", (run["id"],)).fetchall()
+    assert rows[0]["position"] is not None and rows[1]["position"] is None  # positionLimit=1
+    assert rows[1]["sentiment"] is not None
+
+
+def test_webhook_is_signed_and_its_failure_never_fails_the_run(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "k")
+    monkeypatch.setenv("HOOK_SECRET", "s3cret")
+    with FakeChatServer(lambda q: ANSWERS[q]) as chat, WebhookReceiver() as hook:
+        chat_collector(conn, "fakechat", chat.url)
+        run = run_job(dsn, conn, registry, brand, t0, collectors=["fakechat"],
+                      on_success={"url": hook.url + "/done", "secret_env": "HOOK_SECRET"})  # fmt: skip
+        [delivery] = hook.requests
+    assert run["status"] == "completed"
+    assert verify_signature("s3cret", delivery.body, delivery.headers.get("x-cronkeeper-signature"))
+    body = json.loads(delivery.body)
+    assert (body["run_id"], body["status"]) == (run["id"], "completed")
+    assert run["metrics"]["webhook"]["ok"] is True
+    with FakeChatServer(lambda q: ANSWERS[q]) as chat:
+        chat_collector(conn, "fakechat", chat.url)
+        run = run_job(dsn, conn, registry, brand, t0, collectors=["fakechat"],
+                      on_success={"url": closed_port_url() + "/x"})  # fmt: skip
+    assert run["status"] == "completed"
+    assert run["metrics"]["webhook_error"]
+
+
+def test_metadata_is_validated_when_a_job_is_saved(conn, brand, t0):
+    from cronkeeper import jobs
+
+    base = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_type": "data_collection",
+            "cron_expression": "0 9 * * *"}  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        jobs.create_job(conn, {**base, "metadata": {"collectors": ["chatgpt", "bing_chat"]}}, t0)
+    assert err.value.field == "metadata.collectors" and "bing_chat" in err.value.message
+    with pytest.raises(ValidationError) as err:
+        jobs.create_job(conn, {**base, "metadata": {"positionLimit": -1}}, t0)
+    assert err.value.field == "metadata.positionLimit"
+    job = jobs.create_job(conn, {**base, "metadata": {"collectors": ["chatgpt"], "parallel": True}}, t0)
+    assert job.metadata["collectors"] == ["chatgpt"]
+    assert job.next_run_at == dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC) + dt.timedelta(days=1)

@@ -1,0 +1,70 @@
+"""Helpers shared by the API tests (no tests here): a client on a real database, and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from cronkeeper.api.app import create_app
+from litestar.testing import TestClient
+
+from cronkeeper.clock import Clock, FixedClock
+from cronkeeper.db import connect
+from cronkeeper.settings import Settings
+from cronkeeper.tokens import create_token
+
+
+def settings(**overrides: Any) -> Settings:
+    return Settings(database_url=None, data_dir=".", pool_max_size=4, **overrides)
+
+
+class Api:
+    """A test client (admin token by default) plus a connection to look behind the API."""
+
+    def __init__(self, client: TestClient, conn, clock: Clock) -> None:
+        self.client = client
+        self.conn = conn
+        self.clock = clock
+
+    def token(self, role: str = "admin", customer_id: UUID | None = None) -> dict[str, str]:
+        made = create_token(self.conn, name=f"test {role}", role=role, customer_id=customer_id)
+        return {"Authorization": f"Bearer {made.secret}"}
+
+    def __getattr__(self, name: str):  # get/post/put/delete of the client
+        return getattr(self.client, name)
+
+
+@contextmanager
+def api_client(
+    dsn: str, clock: Clock | None = None, *, token: bool = True, **setting_overrides: Any
+) -> Iterator[Api]:
+    """A client of a fresh app on ``dsn``, sending an admin token unless ``token=False``."""
+    clock = clock or FixedClock(dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC))
+    app = create_app(dsn, settings(**setting_overrides), clock=clock)
+    conn = connect(dsn, autocommit=True) if token else None
+    try:
+        with TestClient(app) as client:
+            api = Api(client, conn, clock)
+            if token:
+                client.headers.update(api.token("admin"))
+            yield api
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def count(conn, table: str) -> int:
+    # table names here come from the tests themselves, never from input
+    return conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]  # noqa: S608
+
+
+def new_job_body(brand, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "customer_id": str(brand.customer_id), "brand_id": str(brand.id), "job_type": "data_collection",
+        "cron_expression": "0 10 * * *", "timezone": "UTC", "is_active": True, "metadata": {},
+    }  # fmt: skip
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
