@@ -102,13 +102,7 @@ def _skip_paused_slots(conn: psycopg.Connection, job: ScheduledJob, now: dt.date
     """On resume, record the slots that passed while the job was paused."""
     schedule, slot, rows = job.schedule, job.next_run_at, []
     while slot is not None and slot <= now and len(rows) < MAX_ENUMERATED_SLOTS:
-        rows.append(
-            NewRun(
-                scheduled_job_id=job.id, customer_id=job.customer_id, brand_id=job.brand_id,
-                job_type=str(job.job_type), trigger="schedule", scheduled_for=slot, run_after=slot,
-                status="skipped", skip_reason="job paused", finished_at=now,
-            )  # fmt: skip
-        )
+        rows.append(NewRun.for_slot(job, slot, slot, now, skip_reason="job paused"))
         slot = schedule.next_after(slot)
     runs_repo.insert_runs(conn, rows)
 
@@ -183,13 +177,7 @@ def trigger_job(
     """A manual run, due now; workers hear of it through NOTIFY. Overlap policy does not apply."""
     with conn.transaction():
         job = get_job(conn, job_id, customer_id=customer_id)
-        rows = runs_repo.insert_runs(
-            conn,
-            [NewRun(
-                scheduled_job_id=job.id, customer_id=job.customer_id, brand_id=job.brand_id,
-                job_type=str(job.job_type), trigger="manual", scheduled_for=now, run_after=now,
-            )],
-        )  # fmt: skip
+        rows = runs_repo.insert_runs(conn, [NewRun.manual(job, now)])
         run = runs_repo.get_run(conn, rows[0]["id"])
     assert run is not None
     return run
@@ -224,15 +212,7 @@ def retry_run(
         run = get_run(conn, run_id, customer_id=customer_id)
         if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PARTIAL, RunStatus.SKIPPED):
             raise Conflict(f"only failed, partial, cancelled or skipped runs can be retried; run {run_id} is {run.status}")
-        rows = runs_repo.insert_runs(
-            conn,
-            [NewRun(
-                scheduled_job_id=run.scheduled_job_id, customer_id=run.customer_id,
-                brand_id=run.brand_id, job_type=str(run.job_type), trigger="retry",
-                scheduled_for=run.scheduled_for, run_after=now, attempt=run.attempt + 1,
-                retry_of=run.id,
-            )],
-        )  # fmt: skip
+        rows = runs_repo.insert_runs(conn, [NewRun.retry(run, now)])
         new = runs_repo.get_run(conn, rows[0]["id"])
     assert new is not None
     return new

@@ -13,7 +13,7 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from cronkeeper.models import JOB_TYPES, TRIGGERS, JobRun, RunStatus, new_run
+from cronkeeper.models import JOB_TYPES, TRIGGERS, JobRun, RunStatus, ScheduledJob, new_run
 from cronkeeper.repo.queries import load
 
 Q = load("job_runs")
@@ -42,6 +42,34 @@ class NewRun:
     retry_of: int | None = None
     finished_at: dt.datetime | None = None
     error_message: str | None = None
+
+    @classmethod
+    def for_slot(
+        cls, job: ScheduledJob, scheduled_for: dt.datetime, run_after: dt.datetime, now: dt.datetime,
+        *, trigger: str = "schedule", skip_reason: str | None = None,
+    ) -> NewRun:
+        """A run of ``job`` for one slot: pending, or recorded skipped (finished ``now``) with its reason."""
+        skipped = skip_reason is not None
+        return cls(
+            scheduled_job_id=job.id, customer_id=job.customer_id, brand_id=job.brand_id,
+            job_type=str(job.job_type), trigger=trigger, scheduled_for=scheduled_for, run_after=run_after,
+            status="skipped" if skipped else "pending", skip_reason=skip_reason,
+            finished_at=now if skipped else None,
+        )  # fmt: skip
+
+    @classmethod
+    def manual(cls, job: ScheduledJob, now: dt.datetime) -> NewRun:
+        """A run of ``job`` asked for now (trigger, run now, sync mode); overlap policy does not apply."""
+        return cls.for_slot(job, now, now, now, trigger="manual")
+
+    @classmethod
+    def retry(cls, run: JobRun, run_after: dt.datetime) -> NewRun:
+        """The next attempt of ``run``, for the same slot, due at ``run_after``."""
+        return cls(
+            scheduled_job_id=run.scheduled_job_id, customer_id=run.customer_id, brand_id=run.brand_id,
+            job_type=str(run.job_type), trigger="retry", scheduled_for=run.scheduled_for,
+            run_after=run_after, attempt=run.attempt + 1, retry_of=run.id,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -156,19 +156,7 @@ def plan_job(
 
 
 def _new_run(job: ScheduledJob, slot: PlannedSlot, now: dt.datetime) -> NewRun:
-    skipped = slot.skip_reason is not None
-    return NewRun(
-        scheduled_job_id=job.id,
-        customer_id=job.customer_id,
-        brand_id=job.brand_id,
-        job_type=str(job.job_type),
-        trigger="schedule",
-        scheduled_for=slot.scheduled_for,
-        run_after=slot.run_after,
-        status="skipped" if skipped else "pending",
-        skip_reason=slot.skip_reason,
-        finished_at=now if skipped else None,
-    )
+    return NewRun.for_slot(job, slot.scheduled_for, slot.run_after, now, skip_reason=slot.skip_reason)
 
 
 def tick_batch(

@@ -57,17 +57,7 @@ def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float
 
 
 def _retry_row(run: JobRun, now: dt.datetime, retry_delay: int, rng: random.Random) -> NewRun:
-    return NewRun(
-        scheduled_job_id=run.scheduled_job_id,
-        customer_id=run.customer_id,
-        brand_id=run.brand_id,
-        job_type=str(run.job_type),
-        trigger="retry",
-        scheduled_for=run.scheduled_for,
-        run_after=now + dt.timedelta(seconds=backoff_seconds(retry_delay, run.attempt, rng)),
-        attempt=run.attempt + 1,
-        retry_of=run.id,
-    )
+    return NewRun.retry(run, now + dt.timedelta(seconds=backoff_seconds(retry_delay, run.attempt, rng)))
 
 
 def _maybe_retry(
