@@ -37,4 +37,4 @@ stop: $(STAMP)
 	$(BIN)/cronkeeper db stop
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,1 +1,1 @@
-"""The admin API: a Litestar app (``api.app.create_app``) and the ``api``/``token`` commands (``api.cli``)."""
+"""The admin API: a Litestar app (``cronkeeper.api.app.create_app``) and the ``cronkeeper api`` command (``cronkeeper.api.cli``)."""

@@ -17,6 +17,14 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio.to_thread
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from psycopg_pool import ConnectionPool
+
 from cronkeeper.api.auth import TokenAuthMiddleware, permission_guard, provide_access
 from cronkeeper.api.controllers.admin_ui import ADMIN_UI_HANDLERS
 from cronkeeper.api.controllers.brands import BrandController, BrandQueryController
@@ -29,14 +37,6 @@ from cronkeeper.api.controllers.system import SystemController, health, metrics
 from cronkeeper.api.controllers.ui_data import UI_DATA_HANDLERS
 from cronkeeper.api.errors import EXCEPTION_HANDLERS
 from cronkeeper.api.metrics import make_registry
-from litestar import Litestar, Router
-from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
-from psycopg_pool import ConnectionPool
-
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import make_pool, resolve_dsn
 from cronkeeper.repo import processes
@@ -50,10 +50,10 @@ POOL_TIMEOUT_SECONDS = 10.0
 HEARTBEAT_SECONDS = 15.0
 # IN_LOOP: the hot reads (a run, the runs and jobs lists, a job's history) run on
 # the event loop instead of the thread pool: one indexed query of ~0.5-1 ms, and
-# no thread hop, no fight for the GIL between the loop and the handler threads.
-# With one API process per core this cut the lists' p99 at 32 clients by ~40 %
-# (docs/benchmarks.md, finding 4.11). A request on the loop holds at most one
-# connection, from ``page_pools``, which nothing else uses; their statements are
+# no thread hop, no fight for the GIL between the loop and the handler threads,
+# which keeps the lists' p99 down under many clients (docs/benchmarks.md). A
+# request on the loop holds at most one connection, from ``page_pools``, which
+# nothing else uses; their statements are
 # bounded by LOOP_STATEMENT_TIMEOUT_MS and a connection is waited for at most
 # LOOP_POOL_TIMEOUT_SECONDS, so a slow or absent database stalls the process's
 # loop for seconds at most (the request gets 503/500, as on the thread pool).

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 import msgspec
-from cronkeeper.api.schemas import JobPage, RunPage, describe_schedule
 from litestar import Response
 from litestar.enums import MediaType
 
+from cronkeeper.api.schemas import JobPage, RunPage, describe_schedule
 from cronkeeper.repo.pages import JobRow
 
 _encode = msgspec.json.encode

@@ -6,23 +6,25 @@ Ids in paths are taken as strings and parsed here, so a malformed one is a
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from cronkeeper.api.auth import Access
-from cronkeeper.api.schemas import ErrorOut
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter, SkipValidation
 from psycopg_pool import ConnectionPool
 
+from cronkeeper import fields
+from cronkeeper.api import cursors
+from cronkeeper.api.auth import Access
+from cronkeeper.api.schemas import ErrorOut
 from cronkeeper.clock import Clock
 from cronkeeper.errors import ValidationError
 from cronkeeper.repo.pages import Pools
 from cronkeeper.settings import Settings
 
-_DIGITS = re.compile(r"[0-9]{1,18}")
+T = TypeVar("T")
 
 PoolDep = NamedDependency[ConnectionPool]
 PagePoolsDep = NamedDependency[Pools]
@@ -52,9 +54,13 @@ _DESCRIPTIONS = {
 }
 
 
-def page(rows: list, limit: int) -> tuple[list, bool]:
-    """The rows of a page fetched with ``limit + 1``, and whether another page follows."""
-    return rows[:limit], len(rows) > limit
+def page(rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> tuple[list[T], str | None]:
+    """The rows of a page fetched with ``limit + 1``, and the cursor of the next page
+    (``key`` of its last row), ``None`` when no page follows."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, cursors.encode(*key(rows[-1]))
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
@@ -76,13 +82,8 @@ def search_param(value: str | None) -> str | None:
 
 
 def uuid_param(value: str, field: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise ValidationError(f"{field} must be a UUID; got {value[:60]!r}", field=field) from None
+    return fields.uuid(value, field)
 
 
 def int_param(value: str, field: str) -> int:
-    if not _DIGITS.fullmatch(value):
-        raise ValidationError(f"{field} must be a positive integer; got {value[:60]!r}", field=field)
-    return int(value)
+    return fields.whole_number(value, field, 1)

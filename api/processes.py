@@ -2,10 +2,10 @@
 
 uvicorn's own ``--workers`` mode hands one listening socket to every process
 and lets them race to ``accept``: the first process to wake takes a burst of
-new connections, and keep-alive clients stay where they landed. Measured here
-(32 keep-alive clients, 2 processes, docs/benchmarks.md finding 5): all 32
-connections on one process in most runs, so the second process idled and the
-first one's queue set the p99.
+new connections, and keep-alive clients stay where they landed: with 32
+keep-alive clients and 2 processes, all 32 connections usually land on one
+process (docs/benchmarks.md), so the second idles and the first one's queue
+sets the p99.
 
 On Linux each process here opens its own socket with ``SO_REUSEPORT`` and the
 kernel spreads new connections over them by their address hash. Elsewhere
@@ -64,6 +64,8 @@ def port_socket(host: str, port: int) -> socket.socket:
 
 def _serve_one(host: str, port: int, config: dict[str, Any]) -> None:
     """One API process (a fresh interpreter): its own listener on the shared port."""
+    # uvicorn takes ~0.1 s to import: only a serving process pays it, not every
+    # `cronkeeper` command (its parser loads this module through cronkeeper.api.cli)
     import uvicorn
 
     sock = port_socket(host, port)

@@ -28,8 +28,9 @@ import time
 
 import psycopg
 from common import admin_token, fresh_database, percentile, record, server, start_api, stop
-from cronkeeper.api import cursors
 from http_load import load
+
+from cronkeeper.api import cursors
 
 CUSTOMERS, BRANDS_PER_CUSTOMER = 100, 10
 

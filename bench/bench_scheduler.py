@@ -15,9 +15,9 @@ import random
 import time
 
 from common import fresh_database, record, server
-from cronkeeper.services.scheduler.tick import tick
 
 from cronkeeper.db import connect
+from cronkeeper.services.scheduler.tick import tick
 
 EXPRESSIONS = ["* * * * *", "*/5 * * * *", "0 * * * *", "0 9 * * *", "30 2 * * *", "0 9 * * 1-5",
                "15 */6 * * *", "0 0 1 * *", "0 12 * * 0", "*/15 9-17 * * 1-5"]  # fmt: skip

@@ -2,8 +2,9 @@
 
 Each script gets a fresh database: on ``BENCH_DATABASE_URL``'s server when set,
 else on a throw-away embedded PostgreSQL (the default users run on). Results
-are printed as a small table and appended to docs/benchmarks.md with the
-machine and the command that produced them.
+are printed as a small table and appended to ``bench/results/<script>.md``
+with the machine, the load and the command that produced them;
+docs/benchmarks.md summarises them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +52,7 @@ def server():
 def fresh_database(server_dsn: str, *, migrated: bool = True):
     name = f"ck_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     dsn = make_conninfo(server_dsn, dbname=name)
     try:
         if migrated:
@@ -58,7 +60,7 @@ def fresh_database(server_dsn: str, *, migrated: bool = True):
         yield dsn
     finally:
         with psycopg.connect(server_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def machine() -> str:
@@ -81,17 +83,21 @@ def table(title: str, headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(out)
 
 
+RESULTS = ROOT / "bench" / "results"
+
+
 def record(title: str, headers: list[str], rows: list[list[object]], notes: str = "") -> None:
-    """Print the table and append it, with machine and command, to docs/benchmarks.md."""
+    """Print the table and append it, with machine and command, to bench/results/<script>.md."""
     text = table(title, headers, rows)
     print(text)
     if notes:
         print(notes)
     command = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    doc = ROOT / "docs" / "benchmarks.md"
+    doc = RESULTS / f"{Path(sys.argv[0]).stem}.md"
     if not doc.exists():
-        doc.write_text("# Benchmarks\n\nFigures appended by the scripts in `bench/` (`make bench`).\n")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        doc.write_text(f"# Records of `bench/{doc.stem}.py`\n\nAppended by the script, oldest first.\n")
     with doc.open("a") as f:
         f.write(f"\n{text}\n\n- {stamp}; {machine()}\n- command: `{command}` at {git_rev()}{_dirty()}\n")
         if notes:
@@ -100,7 +106,7 @@ def record(title: str, headers: list[str], rows: list[list[object]], notes: str 
 
 def _dirty() -> str:
     try:
-        changed = subprocess.check_output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/benchmarks.md"], cwd=ROOT, text=True)
+        changed = subprocess.check_output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"], cwd=ROOT, text=True)
     except (OSError, subprocess.CalledProcessError):
         return ""
     return " with uncommitted changes" if changed.strip() else ""

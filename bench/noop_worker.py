@@ -17,10 +17,10 @@ import time
 
 from childsync import done, ready
 from common import ROOT  # noqa: F401  (puts the project on sys.path)
-from cronkeeper.services.worker.loop import Worker
 
 from cronkeeper.handlers import Registry
 from cronkeeper.models import JobType
+from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from cronkeeper.signals import stop_event
 

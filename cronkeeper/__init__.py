@@ -17,6 +17,7 @@ __all__ = ["Job", "JobManager", "JobSchedule", "Scheduler"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
+        # on first use: the client loads the service loops, which `import cronkeeper` must not pay for
         from cronkeeper import client
 
         return getattr(client, name)

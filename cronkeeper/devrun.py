@@ -15,16 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-from cronkeeper.db import embedded_running, prepared_dsn, stop_embedded
+from cronkeeper.db import connect, embedded_running, prepared_dsn, stop_embedded
 from cronkeeper.settings import Settings
+from cronkeeper.tokens import create_token
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_admin_token(dsn: str) -> str:
-    from cronkeeper.db import connect
-    from cronkeeper.tokens import create_token
-
     with connect(dsn, autocommit=True) as conn:
         return create_token(conn, name=f"make-run-{int(time.time())}", role="admin").secret
 

@@ -4,7 +4,7 @@ Rows come from a server-side cursor (``answers.stream_export_rows``), are
 formatted one at a time and written out at once, so memory stays flat however
 many answers a run has. The same rows feed three outlets:
 
-- ``write_export(conn, run_id, fmt, out)``: to a text stream (the CLI's stdout);
+- ``write_export(conn, run_id, fmt, out)``: to a text stream (``cronkeeper runs export``);
 - ``export_to_path(...)``: to a file, through a temporary file renamed into
   place, so a failed export never leaves half a file behind;
 - ``iter_export(...)``: encoded chunks for an HTTP streaming response.
@@ -17,7 +17,6 @@ Paths are templates: ``{date}`` (the run's slot, ``scheduled_for``, as a UTC
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -25,7 +24,6 @@ import json
 import math
 import os
 import string
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -35,10 +33,10 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper.errors import CronkeeperError, NotFound, ValidationError
+from cronkeeper import runs
+from cronkeeper.errors import CronkeeperError, ValidationError
 from cronkeeper.models import JobRun
 from cronkeeper.repo import answers as answers_repo
-from cronkeeper.repo import runs as runs_repo
 from cronkeeper.settings import Settings
 
 FORMATS = ("csv", "jsonl")
@@ -59,14 +57,6 @@ def check_format(fmt: Any, field: str = "format") -> str:
         return fmt.strip().lower()
     got = repr(fmt)[:60]
     raise ValidationError(f"{field} must be one of {', '.join(FORMATS)}; got {got}", field=field)
-
-
-def find_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> JobRun:
-    """The run, or ``NotFound`` (also when it belongs to another customer than ``customer_id``)."""
-    run = runs_repo.get_run(conn, run_id, customer_id=customer_id)
-    if run is None:
-        raise NotFound(f"no job run {run_id}")
-    return run
 
 
 # -- formatting ----------------------------------------------------------------
@@ -130,7 +120,7 @@ def write_export(
     ``out`` should be opened with ``newline=""`` (CSV writes its own CRLFs).
     """
     fmt = check_format(fmt)
-    find_run(conn, run_id, customer_id=customer_id)
+    runs.get_run(conn, run_id, customer_id=customer_id)
     return _write(conn, run_id, fmt, out)
 
 
@@ -139,7 +129,7 @@ def iter_export(
 ) -> Iterator[bytes]:
     """The run's export as UTF-8 chunks of about ``chunk_bytes``, for an HTTP stream.
 
-    Check the format and the run (``check_format``, ``find_run``) before
+    Check the format and the run (``check_format``, ``runs.get_run``) before
     streaming: once the response has started, a 404 can no longer be sent.
     """
     pending: list[str] = []
@@ -296,65 +286,3 @@ def auto_export(
     return export_to_path(
         conn, run, metadata["output_format"], metadata["output_path"], field="metadata.output_path", root=root
     )
-
-
-# -- command line ----------------------------------------------------------------
-
-
-def register_cli(runs_subparsers: argparse._SubParsersAction) -> None:
-    """Add ``export RUN_ID [--format csv|jsonl] [--output PATH]`` to the ``runs`` group."""
-    p = runs_subparsers.add_parser(
-        "export",
-        help="write a run's answers and scores as CSV or JSON Lines",
-        description="Write a run's collected answers and scores, streamed from the database.",
-    )
-    p.add_argument("run_id", metavar="RUN_ID")
-    p.add_argument(
-        "--format", metavar="csv|jsonl", default=None,
-        help="output format (default: jsonl for an --output ending in .jsonl or .ndjson, else csv)",
-    )  # fmt: skip
-    p.add_argument(
-        "--output", "-o", metavar="PATH", default=None,
-        help="file to write, may hold {date}, {job_id}, {run_id} (default: standard output)",
-    )  # fmt: skip
-    p.set_defaults(func=export_command)
-
-
-def _run_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise ValidationError(
-            f"run_id must be a positive integer; got {value[:60]!r}", field="run_id"
-        )
-    return int(value)
-
-
-def _default_format(output: str | None) -> str:
-    return "jsonl" if output and output.lower().endswith((".jsonl", ".ndjson")) else "csv"
-
-
-def export_command(args: argparse.Namespace, settings: Any) -> int:
-    """``cronkeeper runs export``: bad input is checked before the database is touched."""
-    from cronkeeper.db import connect, prepared_dsn
-
-    run_id = _run_id(args.run_id)
-    fmt = check_format(args.format or _default_format(args.output))
-    if args.output is not None:
-        check_path_template(args.output, "output")
-    with connect(prepared_dsn(settings), autocommit=True) as conn:
-        run = find_run(conn, run_id)
-        if args.output is None:
-            return _to_stdout(conn, run.id, fmt)
-        done = export_to_path(conn, run, fmt, args.output)
-    print(f"exported {done.rows} rows of run {run.id} to {done.path}")
-    return 0
-
-
-def _to_stdout(conn: psycopg.Connection, run_id: int, fmt: str) -> int:
-    try:
-        _write(conn, run_id, fmt, sys.stdout)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `... | head`: the reader left; say nothing more
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    return 0

@@ -1,6 +1,10 @@
 """Creating, changing, pausing and triggering jobs: the one implementation
 the API, the CLI and the Python API all call. Each function takes a
-connection and runs in one transaction of its own."""
+connection and runs in one transaction of its own.
+
+``customer_id=`` (keyword) on these functions limits them to one customer's
+jobs, as an API token bound to a customer is; ``None`` sees every job.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,18 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper.errors import Conflict, InvalidSchedule, NotFound, ValidationError
-from cronkeeper.models import JobRun, JobType, MisfirePolicy, OverlapPolicy, RunStatus, ScheduledJob
+from cronkeeper import fields
+from cronkeeper.collectors import validate_job_metadata
+from cronkeeper.errors import InvalidSchedule, NotFound, ValidationError
+from cronkeeper.exports import validate_output_metadata
+from cronkeeper.job_types import known_collectors
+from cronkeeper.models import Brand, JobRun, JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.repo import brands as brands_repo
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
 from cronkeeper.schedule import Schedule
-from cronkeeper.services.scheduler.tick import MAX_ENUMERATED_SLOTS
+from cronkeeper.schedule.slots import due_slots, first_after
 
 SCHEDULE_FIELDS = ("cron_expression", "timezone", "interval_seconds", "jitter_seconds", "run_at")
 EDITABLE = (
@@ -24,71 +33,64 @@ EDITABLE = (
     "overlap_policy", "misfire_policy", *SCHEDULE_FIELDS,
 )  # fmt: skip
 
-def _enum(cls, value: Any, field: str):
-    try:
-        return cls(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in cls)
-        raise ValidationError(f"{field} must be one of {allowed}; got {value!r}", field=field) from None
-
-
-def _int(value: Any, field: str, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{field} must be an integer", field=field)
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValidationError(f"{field} must be {bound}; got {value}", field=field)
-    return value
-
 
 def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = None) -> dict[str, Any]:
     """Check and normalise a complete set of job fields; returns them with the schedule's."""
     out = dict(values)
-    out["job_type"] = str(_enum(JobType, values.get("job_type"), "job_type"))
-    out["overlap_policy"] = str(_enum(OverlapPolicy, values.get("overlap_policy", "forbid"), "overlap_policy"))
-    out["misfire_policy"] = str(_enum(MisfirePolicy, values.get("misfire_policy", "run_once"), "misfire_policy"))
-    out["max_retries"] = _int(values.get("max_retries", 3), "max_retries", 0, 100)
-    out["retry_delay"] = _int(values.get("retry_delay", 60), "retry_delay", 0)
-    out["timeout_seconds"] = _int(values.get("timeout_seconds", 3600), "timeout_seconds", 1)
-    if not isinstance(values.get("is_active", True), bool):
-        raise ValidationError("is_active must be true or false", field="is_active")
-    out["is_active"] = values.get("is_active", True)
+    out["job_type"] = str(fields.enum_value(JobType, values.get("job_type"), "job_type"))
+    out["overlap_policy"] = str(fields.enum_value(OverlapPolicy, values.get("overlap_policy", "forbid"), "overlap_policy"))
+    out["misfire_policy"] = str(fields.enum_value(MisfirePolicy, values.get("misfire_policy", "run_once"), "misfire_policy"))
+    out["max_retries"] = fields.integer(values.get("max_retries", 3), "max_retries", 0, 100)
+    out["retry_delay"] = fields.integer(values.get("retry_delay", 60), "retry_delay", 0)
+    out["timeout_seconds"] = fields.integer(values.get("timeout_seconds", 3600), "timeout_seconds", 1)
+    out["is_active"] = fields.boolean(values.get("is_active", True), "is_active")
     metadata = values.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise ValidationError("metadata must be an object", field="metadata")
-    from cronkeeper.collectors import validate_job_metadata
-    from cronkeeper.exports import validate_output_metadata
-    from cronkeeper.job_types import known_collectors
-
-    out["metadata"] = validate_output_metadata(validate_job_metadata(out["job_type"], metadata, known_collectors(conn)))
-    name = values.get("name")
-    if name is not None and not isinstance(name, str):
-        raise ValidationError("name must be a string", field="name")
+    metadata = validate_job_metadata(out["job_type"], metadata, known_collectors(conn))
+    out["metadata"] = validate_output_metadata(metadata)
+    out["name"] = fields.optional_text(values.get("name"), "name")
     schedule = Schedule.from_fields(**{k: values.get(k) for k in SCHEDULE_FIELDS if values.get(k) is not None})
     out.update(schedule.to_fields())
     return out
 
 
-def create_job(conn: psycopg.Connection, values: dict[str, Any], now: dt.datetime) -> ScheduledJob:
-    """Validate and insert a job with its first ``next_run_at``."""
-    fields = validate_fields(values, conn)
-    schedule = Schedule.from_fields(**{k: fields.get(k) for k in ("schedule_kind", *SCHEDULE_FIELDS)})
+def _schedule(fields_: dict[str, Any]) -> Schedule:
+    return Schedule.from_fields(**{k: fields_.get(k) for k in ("schedule_kind", *SCHEDULE_FIELDS)})
+
+
+def owning_brand(
+    conn: psycopg.Connection, brand_id: Any, given_customer: Any = None, *, customer_id: UUID | None = None
+) -> Brand:
+    """The brand a new job belongs to; the job's customer is always the brand's.
+
+    A ``given_customer`` other than the brand's is refused naming ``customer_id``;
+    a brand that does not exist, or is not ``customer_id``'s, naming ``brand_id``.
+    """
+    if brand_id is None:
+        fields.refuse("brand_id", "is required")
+    ident = fields.uuid(brand_id, "brand_id")
+    brand = brands_repo.get_brand(conn, ident, customer_id=customer_id)
+    if brand is None:
+        raise ValidationError(f"no brand {ident}", field="brand_id")
+    if given_customer is not None and fields.uuid(given_customer, "customer_id") != brand.customer_id:
+        fields.refuse("customer_id", f"must be the brand's customer ({brand.customer_id}) or left out")
+    return brand
+
+
+def create_job(
+    conn: psycopg.Connection, values: dict[str, Any], now: dt.datetime, *, customer_id: UUID | None = None
+) -> ScheduledJob:
+    """Validate and insert a job with its first ``next_run_at``; its customer is its brand's."""
+    out = validate_fields(values, conn)
+    schedule = _schedule(out)
     if schedule.run_at is not None and schedule.run_at <= now:
         raise InvalidSchedule("run_at must be in the future", field="run_at")
-    for key in ("customer_id", "brand_id"):
-        if not values.get(key):
-            raise ValidationError(f"{key} is required", field=key)
-        fields[key] = _uuid(values[key], key)
-    fields["next_run_at"] = schedule.first_run(now)
+    out["next_run_at"] = schedule.first_run(now)
     with conn.transaction():
-        return jobs_repo.insert_job(conn, fields)
-
-
-def _uuid(value: Any, field: str) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise ValidationError(f"{field} must be a UUID", field=field) from None
+        brand = owning_brand(conn, values.get("brand_id"), values.get("customer_id"), customer_id=customer_id)
+        out.update(brand_id=brand.id, customer_id=brand.customer_id)
+        return jobs_repo.insert_job(conn, out)
 
 
 def get_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None = None) -> ScheduledJob:
@@ -98,12 +100,26 @@ def get_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None 
     return job
 
 
+def list_jobs(
+    conn: psycopg.Connection,
+    *,
+    customer_id: UUID | None = None,
+    brand_id: UUID | None = None,
+    is_active: bool | None = None,
+    job_type: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+) -> list[tuple[ScheduledJob, str]]:
+    """Jobs newest first, each with its brand's name (``search``: part of that name)."""
+    rows = jobs_repo.list_jobs(conn, customer_id=customer_id, brand_id=brand_id, is_active=is_active,
+                               job_type=job_type, search=search, limit=limit)  # fmt: skip
+    return [(ScheduledJob.from_row(r), r["brand_name"]) for r in rows]
+
+
 def _skip_paused_slots(conn: psycopg.Connection, job: ScheduledJob, now: dt.datetime) -> None:
     """On resume, record the slots that passed while the job was paused."""
-    schedule, slot, rows = job.schedule, job.next_run_at, []
-    while slot is not None and slot <= now and len(rows) < MAX_ENUMERATED_SLOTS:
-        rows.append(NewRun.for_slot(job, slot, slot, now, skip_reason="job paused"))
-        slot = schedule.next_after(slot)
+    due = due_slots(job.schedule, job.next_run_at, now)
+    rows = [NewRun.for_slot(job, slot, slot, now, skip_reason="job paused") for slot in due.slots]
     runs_repo.insert_runs(conn, rows)
 
 
@@ -119,7 +135,7 @@ def update_job(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         field = sorted(unknown)[0]
-        raise ValidationError(f"{field} cannot be changed", field=field)
+        fields.refuse(field, "cannot be changed")
     with conn.transaction():
         job = jobs_repo.get_job(conn, job_id, customer_id=customer_id, for_update=True)
         if job is None:
@@ -129,33 +145,23 @@ def update_job(
             for k in ("cron_expression", "interval_seconds", "run_at", "jitter_seconds"):
                 current[k] = None
         merged = {**current, **changes}
-        fields = validate_fields(merged, conn)
-        schedule_changed = any(fields.get(k) != getattr(job, k) for k in (*SCHEDULE_FIELDS, "schedule_kind"))
-        resumed = fields["is_active"] and not job.is_active
+        out = validate_fields(merged, conn)
+        schedule_changed = any(out.get(k) != getattr(job, k) for k in (*SCHEDULE_FIELDS, "schedule_kind"))
+        resumed = out["is_active"] and not job.is_active
         if schedule_changed:
-            fields["next_run_at"] = Schedule.from_fields(
-                **{k: fields.get(k) for k in ("schedule_kind", *SCHEDULE_FIELDS)}
-            ).first_run(now)
+            out["next_run_at"] = _schedule(out).first_run(now)
+        elif resumed and job.next_run_at is not None and job.next_run_at <= now:
+            _skip_paused_slots(conn, job, now)
+            out["next_run_at"] = _first_future(job, now)
         else:
-            if resumed and job.next_run_at is not None and job.next_run_at <= now:
-                _skip_paused_slots(conn, job, now)
-                fields["next_run_at"] = _first_future(job, now)
-            else:
-                fields["next_run_at"] = job.next_run_at
-        updated = jobs_repo.update_job(conn, job.id, fields)
+            out["next_run_at"] = job.next_run_at
+        updated = jobs_repo.update_job(conn, job.id, out)
     assert updated is not None
     return updated
 
 
 def _first_future(job: ScheduledJob, now: dt.datetime) -> dt.datetime | None:
-    schedule = job.schedule
-    if schedule.interval_seconds and job.next_run_at:
-        step = schedule.interval_seconds
-        n = int((now - job.next_run_at).total_seconds() // step) + 1
-        return job.next_run_at + dt.timedelta(seconds=n * step)
-    if schedule.run_at is not None:
-        return None
-    return schedule.next_after(now)
+    return first_after(job.schedule, job.next_run_at, now)
 
 
 def set_active(
@@ -181,38 +187,3 @@ def trigger_job(
         run = runs_repo.get_run(conn, rows[0]["id"])
     assert run is not None
     return run
-
-
-def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> JobRun:
-    run = runs_repo.get_run(conn, run_id, customer_id=customer_id)
-    if run is None:
-        raise NotFound(f"no job run {run_id}")
-    return run
-
-
-def cancel_run(
-    conn: psycopg.Connection, run_id: int, now: dt.datetime, *, customer_id: UUID | None = None
-) -> JobRun:
-    """Cancel a pending run now; a processing one stops at its next checkpoint."""
-    with conn.transaction():
-        run = get_run(conn, run_id, customer_id=customer_id)
-        if RunStatus(run.status).is_final:
-            raise Conflict(f"run {run_id} is already {run.status}")
-        cancelled = runs_repo.cancel_run(conn, run_id, now)
-    if cancelled is None:
-        raise Conflict(f"run {run_id} finished meanwhile")
-    return cancelled
-
-
-def retry_run(
-    conn: psycopg.Connection, run_id: int, now: dt.datetime, *, customer_id: UUID | None = None
-) -> JobRun:
-    """A new attempt of a finished run that did not succeed, due now."""
-    with conn.transaction():
-        run = get_run(conn, run_id, customer_id=customer_id)
-        if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PARTIAL, RunStatus.SKIPPED):
-            raise Conflict(f"only failed, partial, cancelled or skipped runs can be retried; run {run_id} is {run.status}")
-        rows = runs_repo.insert_runs(conn, [NewRun.retry(run, now)])
-        new = runs_repo.get_run(conn, rows[0]["id"])
-    assert new is not None
-    return new

@@ -9,6 +9,8 @@ from functools import cache, lru_cache
 from typing import Any, NewType
 from uuid import UUID
 
+from cronkeeper.schedule import Schedule
+
 JobId = NewType("JobId", UUID)
 RunId = NewType("RunId", int)
 CustomerId = NewType("CustomerId", UUID)
@@ -55,8 +57,6 @@ class MisfirePolicy(StrEnum):
 
 @lru_cache(maxsize=65536)
 def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds, run_at):
-    from cronkeeper.schedule import Schedule
-
     return Schedule.from_fields(
         schedule_kind=kind,
         cron_expression=cron_expression,

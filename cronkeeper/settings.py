@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from cronkeeper.errors import ConfigurationError
 
 
 def _default_data_dir() -> Path:
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("cronkeeper", appauthor=False))
 
 

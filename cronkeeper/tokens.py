@@ -13,14 +13,17 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
-from cronkeeper.errors import AuthError, NotFound, ValidationError
+from cronkeeper import fields
+from cronkeeper.errors import AuthError, ConfigurationError, NotFound
 from cronkeeper.repo import tokens as tokens_repo
 
 PREFIX = "ck_"
@@ -28,6 +31,10 @@ _SECRET_BYTES = 32
 _MAX_LENGTH = 128
 # last_used_at is rewritten at most this often per token (one write per request is waste)
 TOUCH_EVERY_SECONDS = 60.0
+# API processes may keep a checked token this long, so a revoked one is refused
+# by every process within this time
+CACHE_VAR = "CRONKEEPER_API_TOKEN_CACHE_SECONDS"
+DEFAULT_CACHE_SECONDS = 5.0
 
 
 class Role(StrEnum):
@@ -47,7 +54,7 @@ class ApiToken:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ApiToken:
-        names = {f.name for f in fields(cls)}
+        names = {f.name for f in dataclass_fields(cls)}
         token = cls(**{k: v for k, v in row.items() if k in names})
         object.__setattr__(token, "role", Role(token.role))
         return token
@@ -73,22 +80,27 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _role(value: Any) -> Role:
+def cache_seconds(env: Mapping[str, str]) -> float:
+    """How long an API process may trust a checked token (``CRONKEEPER_API_TOKEN_CACHE_SECONDS``)."""
+    raw = env.get(CACHE_VAR) or str(DEFAULT_CACHE_SECONDS)
     try:
-        return Role(value)
+        value = float(raw)
     except ValueError:
-        allowed = ", ".join(r.value for r in Role)
-        raise ValidationError(f"role must be one of {allowed}; got {value!r}", field="role") from None
+        value = -1.0
+    if not 0 <= value <= 300:
+        raise ConfigurationError(f"{CACHE_VAR} must be a number of seconds from 0 to 300, got {raw!r}", field=CACHE_VAR)
+    return value
 
 
 def create_token(
     conn: psycopg.Connection, *, name: str, role: str = "admin", customer_id: UUID | None = None
 ) -> NewToken:
     """Make and store a token; the returned ``secret`` is the only copy of it."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationError("name must not be empty", field="name")
+    name = fields.text(name, "name")
+    checked_role = fields.enum_value(Role, role, "role")
+    owner = fields.uuid(customer_id, "customer_id") if customer_id is not None else None
     secret = generate_secret()
-    row = tokens_repo.insert_token(conn, name.strip(), hash_secret(secret), str(_role(role)), customer_id)
+    row = tokens_repo.insert_token(conn, name, hash_secret(secret), str(checked_role), owner)
     return NewToken(ApiToken.from_row(row), secret)
 
 

@@ -20,12 +20,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from cronkeeper.db import connect
+from cronkeeper.db import connect, start_embedded, stop_embedded
 from cronkeeper.migrate import migrate
+from tests.support.databases import DatabaseSupply, create_database, drop_database, with_db
 
 _counter = itertools.count()
 E2E = Path(__file__).parent / "e2e"
@@ -39,8 +38,9 @@ def pytest_collection_modifyitems(config, items):
 RUN_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
-def with_db(dsn: str, dbname: str) -> str:
-    return make_conninfo(dsn, dbname=dbname)
+# A throwaway server need not survive a crash, so commits and the per-test
+# copies of the template never wait for the disk.
+TEST_SERVER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +50,9 @@ def server_dsn():
     if url:
         yield url
         return
-    from cronkeeper.db import start_embedded, stop_embedded
-
     data_dir = Path(tempfile.mkdtemp(prefix="cronkeeper-test-"))
     try:
-        yield start_embedded(data_dir)
+        yield start_embedded(data_dir, server_settings=TEST_SERVER_SETTINGS)
     finally:
         stop_embedded(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -63,35 +61,35 @@ def server_dsn():
 @pytest.fixture(scope="session")
 def template_db(server_dsn):
     name = f"ck_tpl_{RUN_TAG}"
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    drop_database(server_dsn, name)
+    create_database(server_dsn, name)
     migrate(with_db(server_dsn, name))
     yield name
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(server_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def databases(server_dsn, template_db):
+    supply = DatabaseSupply(server_dsn, template_db, prefix=f"ck_t_{RUN_TAG}")
+    yield supply
+    supply.close()
 
 
 @pytest.fixture
 def fresh_db(server_dsn):
     """An empty database (no migrations); returns its DSN."""
     name = f"ck_e_{RUN_TAG}_{next(_counter)}"
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    create_database(server_dsn, name)
     yield with_db(server_dsn, name)
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(server_dsn, name)
 
 
 @pytest.fixture
-def dsn(server_dsn, template_db):
+def dsn(server_dsn, databases):
     """A migrated database of this test's own."""
-    name = f"ck_t_{RUN_TAG}_{next(_counter)}"
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    name = databases.take()
     yield with_db(server_dsn, name)
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    databases.give_back(name)
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import psycopg
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromQuery, JSONBody
+
+from cronkeeper import brands
 from cronkeeper.api import cursors
-from cronkeeper.api.auth import Access
 from cronkeeper.api.params import (
     READ,
     WRITE,
@@ -31,28 +33,8 @@ from cronkeeper.api.schemas import (
     BrandQueryOut,
     BrandQueryUpdate,
     BrandUpdate,
-    stripped,
 )
-from litestar import Controller, delete, get, post, put
-from litestar.params import FromQuery, JSONBody
-
-from cronkeeper.errors import NotFound, ValidationError
-from cronkeeper.models import Brand
-from cronkeeper.repo import brand_queries as queries_repo
 from cronkeeper.repo import brands as brands_repo
-
-
-def _brand(conn: psycopg.Connection, brand_id: str, access: Access) -> Brand:
-    """The brand if this token may see it; else the same 404 as for none at all."""
-    ident = uuid_param(brand_id, "brand_id")
-    brand = brands_repo.get_brand(conn, ident, customer_id=access.customer_id)
-    if brand is None:
-        raise NotFound(f"no brand {ident}")
-    return brand
-
-
-def _names(values: list[str] | None, field: str) -> list[str]:
-    return [stripped(v, field) for v in values or []]
 
 
 class BrandController(Controller):
@@ -75,51 +57,36 @@ class BrandController(Controller):
             rows = brands_repo.list_brands_page(
                 conn, customer_id=access.filter(customer_id), search=search, after=after, limit=limit + 1
             )
-        rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1].name, rows[-1].id) if more else None
+        rows, next_cursor = page(rows, limit, lambda b: (b.name, b.id))
         return BrandPage(data=[BrandOut.of(b) for b in rows], next_cursor=next_cursor)
 
     @post("/", operation_id="createBrand", status_code=201, responses=WRITE, sync_to_thread=True)
     def create_brand(self, data: JSONBody[BrandIn], pool: PoolDep, access: AccessDep) -> BrandOut:
         values = data.given()
         customer_id = access.owner(values.get("customer_id"))
-        if customer_id is None:
-            raise ValidationError("customer_id is required", field="customer_id")
-        name = stripped(values["name"], "name")
-        aliases, competitors = _names(values.get("aliases"), "aliases"), _names(values.get("competitors"), "competitors")
         with pool.connection() as conn:
-            brand = brands_repo.insert_brand(conn, customer_id, name, aliases, competitors)
-        access.audit("brand_created", brand_id=brand.id, customer_id=customer_id)
+            brand = brands.create_brand(conn, customer_id, values["name"], values.get("aliases"), values.get("competitors"))
+        access.audit("brand_created", brand_id=brand.id, customer_id=brand.customer_id)
         return BrandOut.of(brand)
 
     @get("/{brand_id:str}", operation_id="getBrand", responses=READ, sync_to_thread=True)
     def get_brand(self, brand_id: UuidPath, pool: PoolDep, access: AccessDep) -> BrandOut:
         with pool.connection() as conn:
-            return BrandOut.of(_brand(conn, brand_id, access))
+            return BrandOut.of(brands.get_brand(conn, uuid_param(brand_id, "brand_id"), customer_id=access.customer_id))
 
     @put("/{brand_id:str}", operation_id="updateBrand", responses=WRITE, sync_to_thread=True)
     def update_brand(self, brand_id: UuidPath, data: JSONBody[BrandUpdate], pool: PoolDep, access: AccessDep) -> BrandOut:
         """Change any subset of name, aliases and competitors."""
-        changes = data.given()
+        ident = uuid_param(brand_id, "brand_id")
         with pool.connection() as conn:
-            brand = _brand(conn, brand_id, access)
-            updated = brands_repo.update_brand(
-                conn, brand.id,
-                stripped(changes["name"], "name") if "name" in changes else brand.name,
-                _names(changes["aliases"], "aliases") if "aliases" in changes else brand.aliases,
-                _names(changes["competitors"], "competitors") if "competitors" in changes else brand.competitors,
-            )  # fmt: skip
-        if updated is None:
-            raise NotFound(f"no brand {brand.id}")
-        return BrandOut.of(updated)
+            return BrandOut.of(brands.update_brand(conn, ident, data.given(), customer_id=access.customer_id))
 
     @delete("/{brand_id:str}", operation_id="deleteBrand", responses=WRITE, sync_to_thread=True)
     def delete_brand(self, brand_id: UuidPath, pool: PoolDep, access: AccessDep) -> None:
         """Delete the brand with its queries, jobs and runs."""
         ident = uuid_param(brand_id, "brand_id")
         with pool.connection() as conn:
-            if not brands_repo.delete_brand(conn, ident, customer_id=access.customer_id):
-                raise NotFound(f"no brand {ident}")
+            brands.delete_brand(conn, ident, customer_id=access.customer_id)
         access.audit("brand_deleted", brand_id=ident)
 
 
@@ -131,44 +98,35 @@ class BrandQueryController(Controller):
     def list_queries(
         self, brand_id: UuidPath, pool: PoolDep, access: AccessDep, active_only: FromQuery[bool] = False
     ) -> BrandQueryList:
+        ident = uuid_param(brand_id, "brand_id")
         with pool.connection() as conn:
-            brand = _brand(conn, brand_id, access)
-            rows = queries_repo.list_queries(conn, brand.id, active_only=active_only)
+            rows = brands.list_queries(conn, ident, active_only=active_only, customer_id=access.customer_id)
         return BrandQueryList(data=[BrandQueryOut.of(q) for q in rows])
 
     @post("/", operation_id="createBrandQuery", status_code=201, responses=WRITE, sync_to_thread=True)
     def create_query(
         self, brand_id: UuidPath, data: JSONBody[BrandQueryIn], pool: PoolDep, access: AccessDep
     ) -> BrandQueryOut:
-        values = data.given()
-        text = stripped(values["text"], "text")
+        ident, values = uuid_param(brand_id, "brand_id"), data.given()
         with pool.connection() as conn:
-            brand = _brand(conn, brand_id, access)
-            return BrandQueryOut.of(queries_repo.insert_query(conn, brand.id, text, values.get("is_active", True)))
+            query = brands.add_query(
+                conn, ident, values["text"], values.get("is_active", True), customer_id=access.customer_id
+            )
+        return BrandQueryOut.of(query)
 
     @put("/{query_id:str}", operation_id="updateBrandQuery", responses=WRITE, sync_to_thread=True)
     def update_query(
         self, brand_id: UuidPath, query_id: IntPath, data: JSONBody[BrandQueryUpdate], pool: PoolDep, access: AccessDep
     ) -> BrandQueryOut:
         """Change the text, ``is_active`` or both."""
-        ident, changes = int_param(query_id, "query_id"), data.given()
+        ident, query = uuid_param(brand_id, "brand_id"), int_param(query_id, "query_id")
         with pool.connection() as conn:
-            brand = _brand(conn, brand_id, access)
-            current = queries_repo.get_query(conn, brand.id, ident)
-            if current is None:
-                raise NotFound(f"no query {ident} for brand {brand.id}")
-            text = stripped(changes["text"], "text") if "text" in changes else current.text
-            updated = queries_repo.update_query(
-                conn, brand.id, ident, text, changes.get("is_active", current.is_active)
+            return BrandQueryOut.of(
+                brands.update_query(conn, ident, query, data.given(), customer_id=access.customer_id)
             )
-        if updated is None:
-            raise NotFound(f"no query {ident} for brand {brand.id}")
-        return BrandQueryOut.of(updated)
 
     @delete("/{query_id:str}", operation_id="deleteBrandQuery", responses=WRITE, sync_to_thread=True)
     def delete_query(self, brand_id: UuidPath, query_id: IntPath, pool: PoolDep, access: AccessDep) -> None:
-        ident = int_param(query_id, "query_id")
+        ident, query = uuid_param(brand_id, "brand_id"), int_param(query_id, "query_id")
         with pool.connection() as conn:
-            brand = _brand(conn, brand_id, access)
-            if not queries_repo.delete_query(conn, brand.id, ident):
-                raise NotFound(f"no query {ident} for brand {brand.id}")
+            brands.remove_query(conn, ident, query, customer_id=access.customer_id)

@@ -6,10 +6,11 @@ and deleting customers needs an unbound admin token.
 
 from __future__ import annotations
 
-from uuid import UUID
+from litestar import Controller, delete, get, post, put
+from litestar.params import JSONBody
 
+from cronkeeper import customers
 from cronkeeper.api import cursors
-from cronkeeper.api.auth import Access
 from cronkeeper.api.params import (
     READ,
     WRITE,
@@ -21,20 +22,8 @@ from cronkeeper.api.params import (
     page,
     uuid_param,
 )
-from cronkeeper.api.schemas import CustomerIn, CustomerOut, CustomerPage, stripped
-from litestar import Controller, delete, get, post, put
-from litestar.params import JSONBody
-
-from cronkeeper.errors import NotFound
-from cronkeeper.models import Customer
+from cronkeeper.api.schemas import CustomerIn, CustomerOut, CustomerPage
 from cronkeeper.repo import customers as customers_repo
-
-
-def _found(access: Access, customer: Customer | None, ident: UUID) -> Customer:
-    """The customer if this token may see it; else the same 404 as for none at all."""
-    if customer is None or access.customer_id not in (None, customer.id):
-        raise NotFound(f"no customer {ident}")
-    return customer
 
 
 class CustomerController(Controller):
@@ -51,8 +40,7 @@ class CustomerController(Controller):
             rows = customers_repo.list_customers_page(
                 conn, only_id=access.customer_id, after=after, limit=limit + 1
             )
-        rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1].name, rows[-1].id) if more else None
+        rows, next_cursor = page(rows, limit, lambda c: (c.name, c.id))
         return CustomerPage(data=[CustomerOut.of(c) for c in rows], next_cursor=next_cursor)
 
     @post(
@@ -60,9 +48,8 @@ class CustomerController(Controller):
         opt={"unbound_only": True}, sync_to_thread=True,
     )  # fmt: skip
     def create_customer(self, data: JSONBody[CustomerIn], pool: PoolDep, access: AccessDep) -> CustomerOut:
-        name = stripped(data.given()["name"], "name")
         with pool.connection() as conn:
-            customer = customers_repo.insert_customer(conn, name)
+            customer = customers.create_customer(conn, data.given()["name"])
         access.audit("customer_created", customer_id=customer.id)
         return CustomerOut.of(customer)
 
@@ -70,18 +57,15 @@ class CustomerController(Controller):
     def get_customer(self, customer_id: UuidPath, pool: PoolDep, access: AccessDep) -> CustomerOut:
         ident = uuid_param(customer_id, "customer_id")
         with pool.connection() as conn:
-            return CustomerOut.of(_found(access, customers_repo.get_customer(conn, ident), ident))
+            return CustomerOut.of(customers.get_customer(conn, ident, scope=access.customer_id))
 
     @put("/{customer_id:str}", operation_id="updateCustomer", responses=WRITE, sync_to_thread=True)
     def update_customer(
         self, customer_id: UuidPath, data: JSONBody[CustomerIn], pool: PoolDep, access: AccessDep
     ) -> CustomerOut:
         ident = uuid_param(customer_id, "customer_id")
-        name = stripped(data.given()["name"], "name")
-        if access.customer_id not in (None, ident):
-            raise NotFound(f"no customer {ident}")
         with pool.connection() as conn:
-            return CustomerOut.of(_found(access, customers_repo.update_customer(conn, ident, name), ident))
+            return CustomerOut.of(customers.rename_customer(conn, ident, data.given()["name"], scope=access.customer_id))
 
     @delete(
         "/{customer_id:str}", operation_id="deleteCustomer", responses=WRITE,
@@ -91,6 +75,5 @@ class CustomerController(Controller):
         """Delete the customer with its brands, jobs, runs and tokens."""
         ident = uuid_param(customer_id, "customer_id")
         with pool.connection() as conn:
-            if not customers_repo.delete_customer(conn, ident):
-                raise NotFound(f"no customer {ident}")
+            customers.delete_customer(conn, ident)
         access.audit("customer_deleted", customer_id=ident)

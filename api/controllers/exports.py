@@ -15,14 +15,14 @@ from typing import Annotated
 
 import anyio
 import anyio.to_thread
-from cronkeeper.api.params import READ, AccessDep, IntPath, PoolDep, int_param
 from litestar import Controller, get
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import QueryParameter
 from litestar.response import Stream
 from psycopg_pool import ConnectionPool
 
-from cronkeeper import exports
+from cronkeeper import exports, runs
+from cronkeeper.api.params import READ, AccessDep, IntPath, PoolDep, int_param
 
 Format = Annotated[
     str,
@@ -80,7 +80,7 @@ class JobRunExportController(Controller):
         ident = int_param(run_id, "run_id")
         fmt = exports.check_format(fmt)
         with pool.connection() as conn:
-            run = exports.find_run(conn, ident, customer_id=access.customer_id)
+            run = runs.get_run(conn, ident, customer_id=access.customer_id)
         return Stream(
             _stream(pool, run.id, fmt),
             media_type=exports.CONTENT_TYPES[fmt],

@@ -7,6 +7,12 @@ from uuid import UUID
 
 import anyio.to_thread
 import psycopg
+from litestar import Controller, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromQuery, JSONBody, QueryParameter
+from psycopg_pool import ConnectionPool
+
+from cronkeeper import client, jobs
 from cronkeeper.api import cursors
 from cronkeeper.api.auth import Access
 from cronkeeper.api.errors import status_for
@@ -36,12 +42,6 @@ from cronkeeper.api.schemas import (
     JobUpdate,
     RunOut,
 )
-from litestar import Controller, Response, delete, get, post, put
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromQuery, JSONBody, QueryParameter
-from psycopg_pool import ConnectionPool
-
-from cronkeeper import client, jobs
 from cronkeeper.clock import Clock
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
@@ -98,17 +98,19 @@ class ScheduledJobController(Controller):
             page_pools, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
             job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
         )  # fmt: skip
-        rows, more = page(rows, limit)
-        next_cursor = cursors.encode(*rows[-1].keyset()) if more else None
+        rows, next_cursor = page(rows, limit, lambda j: j.keyset())
         return page_response(map(job_json, rows), next_cursor)
 
     @post("/", operation_id="createScheduledJob", status_code=201, responses=WRITE, sync_to_thread=True)
     def create_job(self, data: JSONBody[JobIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> JobOut:
-        """A new job with its first ``next_run_at`` and a plain-English description of its schedule."""
+        """A new job with its first ``next_run_at`` and a plain-English description of its schedule.
+
+        Its customer is its brand's; ``customer_id`` may be left out, and when given must be that one.
+        """
         values = data.given()
         values["customer_id"] = access.owner(values.get("customer_id"))
         with pool.connection() as conn:
-            job = jobs.create_job(conn, values, clock.now())
+            job = jobs.create_job(conn, values, clock.now(), customer_id=access.customer_id)
         access.audit("job_created", job_id=job.id, customer_id=job.customer_id)
         return JobOut.of(job)
 
@@ -182,8 +184,7 @@ class ScheduledJobController(Controller):
         if not rows:  # runs of the job in scope prove it exists; only an empty page needs a look
             with reading(page_pools.custom) as conn:
                 jobs.get_job(conn, ident, customer_id=access.customer_id)
-        rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1].id) if more else None
+        rows, next_cursor = page(rows, limit, lambda r: (r.id,))
         return page_response((r.json for r in rows), next_cursor)
 
     @post("/bulk", operation_id="bulkScheduledJobs", status_code=200, responses=WRITE, sync_to_thread=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from cronkeeper.api.params import ClockDep, errors
-from cronkeeper.api.schemas import PreviewIn, PreviewOut, utc
 from litestar import Controller, post
 from litestar.params import JSONBody
 
 from cronkeeper import schedule
+from cronkeeper.api.params import ClockDep, errors
+from cronkeeper.api.schemas import PreviewIn, PreviewOut, utc
 from cronkeeper.errors import InvalidSchedule
 
 _DEFINING = ("cron_expression", "interval_seconds", "run_at")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from litestar import Controller, get, post
+from litestar.params import FromQuery
+
+from cronkeeper import runs
 from cronkeeper.api import cursors
 from cronkeeper.api.pages import RunPageResponse, page_response
 from cronkeeper.api.params import (
@@ -20,10 +24,6 @@ from cronkeeper.api.params import (
     page,
 )
 from cronkeeper.api.schemas import RunOut
-from litestar import Controller, get, post
-from litestar.params import FromQuery
-
-from cronkeeper import jobs
 from cronkeeper.db import reading
 from cronkeeper.models import JobType, RunStatus
 from cronkeeper.repo import pages
@@ -52,8 +52,7 @@ class JobRunController(Controller):
             status=str(status) if status else None, job_type=str(job_type) if job_type else None,
             before_id=before, limit=limit + 1,
         )  # fmt: skip
-        rows, more = page(rows, limit)
-        next_cursor = cursors.encode(rows[-1].id) if more else None
+        rows, next_cursor = page(rows, limit, lambda r: (r.id,))
         return page_response((r.json for r in rows), next_cursor)
 
     @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
@@ -61,14 +60,14 @@ class JobRunController(Controller):
         """One run with its metrics and error."""
         ident = int_param(run_id, "run_id")
         with reading(page_pools.custom) as conn:
-            return RunOut.of(jobs.get_run(conn, ident, customer_id=access.customer_id))
+            return RunOut.of(runs.get_run(conn, ident, customer_id=access.customer_id))
 
     @post("/{run_id:str}/cancel", operation_id="cancelJobRun", status_code=200, responses=WRITE, sync_to_thread=True)
     def cancel_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:
         """A pending run is cancelled at once; a processing one stops at its next checkpoint (409 if finished)."""
         ident = int_param(run_id, "run_id")
         with pool.connection() as conn:
-            run = jobs.cancel_run(conn, ident, clock.now(), customer_id=access.customer_id)
+            run = runs.cancel_run(conn, ident, clock.now(), customer_id=access.customer_id)
         access.audit("run_cancelled", run_id=run.id, status=run.status)
         return RunOut.of(run)
 
@@ -77,6 +76,6 @@ class JobRunController(Controller):
         """A new attempt of a failed, partial, cancelled or skipped run, due now (409 otherwise)."""
         ident = int_param(run_id, "run_id")
         with pool.connection() as conn:
-            run = jobs.retry_run(conn, ident, clock.now(), customer_id=access.customer_id)
+            run = runs.retry_run(conn, ident, clock.now(), customer_id=access.customer_id)
         access.audit("run_retried", run_id=run.id, retry_of=ident)
         return RunOut.of(run)

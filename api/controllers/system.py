@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import psycopg
-from cronkeeper.api.params import ClockDep, PoolDep, SettingsDep, errors
-from cronkeeper.api.schemas import HealthOut, ProcessOut, SystemOut, utc
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from cronkeeper.api.params import ClockDep, PoolDep, SettingsDep, errors
+from cronkeeper.api.schemas import HealthOut, ProcessOut, SystemOut, utc
 from cronkeeper.models import RunStatus
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes

@@ -17,6 +17,11 @@ import datetime as dt
 from typing import Annotated, Any
 from uuid import UUID
 
+from litestar import Controller, get
+from litestar.params import QueryParameter
+from msgspec import Struct
+
+from cronkeeper import brands, runs
 from cronkeeper.api.params import (
     READ,
     AccessDep,
@@ -28,15 +33,9 @@ from cronkeeper.api.params import (
     uuid_param,
 )
 from cronkeeper.api.schemas import RunOut, utc
-from litestar import Controller, get
-from litestar.params import QueryParameter
-from msgspec import Struct
-
-from cronkeeper import jobs
-from cronkeeper.errors import NotFound
+from cronkeeper.job_types import collector_configs
 from cronkeeper.models import JobRun
 from cronkeeper.repo import answers as answers_repo
-from cronkeeper.repo import brands as brands_repo
 from cronkeeper.repo import runs as runs_repo
 
 MAX_LAST_RUN_IDS = 200
@@ -160,8 +159,6 @@ class UIDataController(Controller):
     @get("/collectors", operation_id="listCollectorNames", responses=errors(401), sync_to_thread=True)
     def collectors(self, pool: PoolDep) -> CollectorList:
         """The enabled collectors a job's ``metadata.collectors`` may name."""
-        from cronkeeper.job_types import collector_configs
-
         with pool.connection() as conn:
             configs = collector_configs(conn)
         data = [CollectorOut(name=c.name, kind=str(c.kind), model=c.model) for c in configs.values()]
@@ -190,7 +187,7 @@ class RunAnswersController(Controller):
         """The answers this run collected (paged by id) and every score it wrote."""
         ident = int_param(run_id, "run_id")
         with pool.connection() as conn:
-            jobs.get_run(conn, ident, customer_id=access.customer_id)  # 404 when not visible
+            runs.get_run(conn, ident, customer_id=access.customer_id)  # 404 when not visible
             answers = answers_repo.answers_for_run(conn, ident, after_id=after_id, limit=limit + 1)
             scores = answers_repo.scores_for_run(conn, ident) if after_id == 0 else []
         more = len(answers) > limit
@@ -210,9 +207,7 @@ class BrandTrendsController(Controller):
         """Mention rate, mean position and mean sentiment of the brand's scored runs, oldest first."""
         ident = uuid_param(brand_id, "brand_id")
         with pool.connection() as conn:
-            brand = brands_repo.get_brand(conn, ident, customer_id=access.customer_id)
-            if brand is None:
-                raise NotFound(f"no brand {ident}")
+            brand = brands.get_brand(conn, ident, customer_id=access.customer_id)
             rows = answers_repo.trends_for_brand(conn, brand.id, limit=limit)
         points = [
             TrendPoint(

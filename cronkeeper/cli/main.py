@@ -1,7 +1,8 @@
 """The ``cronkeeper`` command.
 
-Core commands live here (``db``, ``migrate``) and in ``cronkeeper.cli.commands``
-(``jobs``, ``runs``, ``brands``, ``customers``, ``tokens``). The processes add
+Core commands live here (``db``, ``migrate``); each noun has its module
+(``cronkeeper.cli.jobs``, ``runs``, ``brands``, ``customers``, ``tokens``), whose
+commands call that noun's service in ``cronkeeper``. The processes add
 theirs (``scheduler``, ``worker``, ``api``): each names the module whose
 ``register`` adds its subcommand. They are loaded by name, so the library never
 imports the services statically and a missing optional dependency of one
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from cronkeeper.cli import commands
+from cronkeeper.cli import brands, customers, jobs, runs, tokens
 from cronkeeper.db import resolve_dsn, stop_embedded
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.migrate import migrate
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply missing migrations")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_migrate)
-    commands.register(sub)
+    for noun in (jobs, runs, brands, customers, tokens):
+        noun.register(sub)
     for module_name in SERVICE_COMMANDS:
         try:
             register: Callable[[argparse._SubParsersAction], None] = importlib.import_module(module_name).register
@@ -86,8 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit status (2 for bad usage or input, one line on stderr)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # bad usage, or --help: return the status rather than leave
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         settings = Settings.from_env()
         return int(args.func(args, settings) or 0)

@@ -3,8 +3,8 @@
 A page of 50 runs decoded into Python and encoded again cost the API about
 twice what PostgreSQL takes to write the same JSON (``docs/benchmarks.md``),
 so the lists ask PostgreSQL for one JSON text per row and pass it on. The
-shape is that of ``api.schemas.RunOut`` / ``JobOut`` (checked by
-``tests/test_api_serving.py``); a job's ``schedule_description`` is the one
+shape is that of ``cronkeeper.api.schemas.RunOut`` / ``JobOut`` (checked by
+``tests/e2e/test_api_serving.py``); a job's ``schedule_description`` is the one
 field PostgreSQL cannot write, so it comes back with a key for its schedule
 (``JobRow.schedule_key``) under which the API keeps descriptions made once.
 

@@ -12,12 +12,9 @@ shapes users know and produce ordinary cron, interval or once schedules.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-
-import pytz
 
 from cronkeeper.errors import InvalidSchedule
 from cronkeeper.schedule.cron import (
@@ -27,10 +24,10 @@ from cronkeeper.schedule.cron import (
     validate_cron,
     validate_timezone,
 )
+from cronkeeper.schedule.parts import clock_time, cron_weekday, local_instant, whole_number
 
 UTC = dt.UTC
 MAX_SECONDS = 2_147_483_647  # the database column is a 32-bit integer
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _DEFINING = ("cron_expression", "interval_seconds", "run_at")
 
 
@@ -47,40 +44,15 @@ _OWN_FIELD = {
 }
 
 
-def _whole(value: Any, field: str, lo: int, hi: int | None, what: str = "a whole number") -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < lo
-        or (hi is not None and value > hi)
-    ):
-        bounds = f"at least {lo}" if hi is None else f"from {lo} to {hi}"
-        raise InvalidSchedule(f"{field} must be {what} {bounds}, got {value!r}", field=field)
-    return value
-
-
-def _clock_time(value: Any) -> tuple[int, int]:
-    """``"HH:MM"`` (or a naive ``datetime.time`` on a whole minute) as (hour, minute);
-    ``InvalidSchedule`` (field ``time``) otherwise."""
-    if isinstance(value, dt.time) and value.tzinfo is None and not (value.second or value.microsecond):
-        return value.hour, value.minute
-    match = _TIME.fullmatch(value) if isinstance(value, str) else None
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise InvalidSchedule(
-            f"time must be HH:MM between 00:00 and 23:59, got {value!r}", field="time"
-        )
-    return int(match[1]), int(match[2])
-
-
 def _check_interval(interval: Any, jitter: Any) -> None:
     what = "a whole number of seconds,"
-    _whole(interval, "interval_seconds", 1, None, what)
+    whole_number(interval, "interval_seconds", 1, None, what)
     if interval > MAX_SECONDS:
         raise InvalidSchedule(
             f"interval_seconds must be at most {MAX_SECONDS}, got {interval}",
             field="interval_seconds",
         )
-    _whole(jitter, "jitter_seconds", 0, None, what)
+    whole_number(jitter, "jitter_seconds", 0, None, what)
     if jitter >= interval:
         raise InvalidSchedule(
             f"jitter_seconds must be smaller than interval_seconds ({interval}), got {jitter}",
@@ -98,23 +70,6 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("expected a timezone-aware datetime")
     return moment.astimezone(UTC)
-
-
-def _local_instant(day: dt.date, hour: int, minute: int, timezone: str) -> dt.datetime:
-    """The UTC instant of a local wall time, read as cron reads a fixed-time job.
-
-    The first occurrence when the hour repeats (fall-back); right after the
-    jump when the wall time does not exist (spring-forward).
-    """
-    tz = validate_timezone(timezone)
-    wall = dt.datetime(day.year, day.month, day.day, hour, minute)
-    try:
-        return tz.localize(wall, is_dst=None).astimezone(UTC)
-    except pytz.AmbiguousTimeError:
-        return min(tz.localize(wall, is_dst=flag) for flag in (True, False)).astimezone(UTC)
-    except pytz.NonExistentTimeError:
-        before = tz.localize(wall - dt.timedelta(days=2), is_dst=False)
-        return next_fire(f"{minute} {hour} {day.day} {day.month} *", timezone, before)
 
 
 def _duration(seconds: int) -> str:
@@ -303,34 +258,35 @@ class Schedule:
             day = date if is_day else dt.date.fromisoformat(date)
         except (TypeError, ValueError):
             raise InvalidSchedule(f"date must be YYYY-MM-DD, got {date!r}", field="date") from None
-        hour, minute = _clock_time(time)
+        hour, minute = clock_time(time)
         return cls(
-            ScheduleKind.ONCE, run_at=_local_instant(day, hour, minute, timezone), timezone=timezone
+            ScheduleKind.ONCE, run_at=local_instant(day, hour, minute, timezone), timezone=timezone
         )
 
     @classmethod
     def hourly(cls, minute: int = 0, timezone: str = "UTC") -> Schedule:
         """Every hour at ``minute`` past."""
-        return cls.cron(f"{_whole(minute, 'minute', 0, 59)} * * * *", timezone)
+        return cls.cron(f"{whole_number(minute, 'minute', 0, 59)} * * * *", timezone)
 
     @classmethod
     def daily(cls, time: str | dt.time, timezone: str = "UTC") -> Schedule:
         """Every day at local ``time`` (HH:MM)."""
-        hour, minute = _clock_time(time)
+        hour, minute = clock_time(time)
         return cls.cron(f"{minute} {hour} * * *", timezone)
 
     @classmethod
-    def weekly(cls, day_of_week: int, time: str | dt.time, timezone: str = "UTC") -> Schedule:
-        """Every week on ``day_of_week`` (0 = Monday ... 6 = Sunday) at local ``time``."""
-        day = _whole(day_of_week, "day_of_week", 0, 6, "a day number (0 = Monday)")
-        hour, minute = _clock_time(time)
-        return cls.cron(f"{minute} {hour} * * {(day + 1) % 7}", timezone)  # cron counts from Sunday
+    def weekly(cls, day_of_week: int | str, time: str | dt.time, timezone: str = "UTC") -> Schedule:
+        """Every week on ``day_of_week`` at local ``time``. Days count as in cron:
+        0 or 7 = Sunday, 1 = Monday ... 6 = Saturday; a name ("mon", "Monday") works too."""
+        day = cron_weekday(day_of_week)
+        hour, minute = clock_time(time)
+        return cls.cron(f"{minute} {hour} * * {day}", timezone)
 
     @classmethod
     def monthly(cls, day_of_month: int, time: str | dt.time, timezone: str = "UTC") -> Schedule:
         """Every month on ``day_of_month`` at local ``time``; months without that day are skipped."""
-        day = _whole(day_of_month, "day_of_month", 1, 31)
-        hour, minute = _clock_time(time)
+        day = whole_number(day_of_month, "day_of_month", 1, 31)
+        hour, minute = clock_time(time)
         return cls.cron(f"{minute} {hour} {day} * *", timezone)
 
     @classmethod

@@ -1,4 +1,9 @@
-"""``cronkeeper scheduler [--once]``."""
+"""``cronkeeper scheduler [--once]``: run the scheduler loop until stopped, or one tick.
+
+``--once`` applies any pending migration, ticks once, prints the ``TickResult``
+as JSON and exits 0. Without it, the loop serves until SIGTERM/SIGINT, waiting
+for the database first (``service_dsn``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import asdict
 
 from cronkeeper.db import prepared_dsn, service_dsn
 from cronkeeper.logs import setup_logging
+from cronkeeper.services.scheduler.loop import SchedulerLoop
 from cronkeeper.settings import Settings
 from cronkeeper.signals import stop_event
 
@@ -19,11 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from cronkeeper.services.scheduler.loop import Scheduler
-
     setup_logging("scheduler", settings.log_level, settings.log_format)
     if args.once:
-        scheduler = Scheduler(prepared_dsn(settings), settings)
+        scheduler = SchedulerLoop(prepared_dsn(settings), settings)
         result = scheduler.run_once()
         scheduler.close()
         print(json.dumps(asdict(result)))
@@ -31,5 +35,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     stop = stop_event()
     dsn = service_dsn(settings, stop, "scheduler")
     if dsn is not None:
-        Scheduler(dsn, settings).serve(stop)
+        SchedulerLoop(dsn, settings).serve(stop)
     return 0

@@ -1,8 +1,22 @@
-"""The scheduler loop: tick, heartbeat, sleep until the next slot or a change.
+"""The scheduler loop: the driver around ``tick`` that waits, wakes and reports.
 
-It sleeps until the next poll or the earliest ``next_run_at``, whichever is
-sooner, and wakes at once when a job is created or changed (``LISTEN
-cronkeeper_jobs``), so a run is created within a second of its time.
+``SchedulerLoop.serve(stop)`` ticks (``services.scheduler.tick``), records a
+heartbeat in ``processes``, then sleeps until the next poll or the earliest
+``next_run_at``, whichever is sooner, and wakes at once when a job is created
+or changed (``LISTEN cronkeeper_jobs``), so a run is created within a second of
+its time. A thread of its own runs the pruner (``services.scheduler.pruner``).
+The database going away is survived: the loop reconnects with a backoff from
+0.5 s doubling up to 10 s. ``stop`` ends it after the current tick.
+
+Options (from ``Settings``): ``scheduler_poll_seconds`` (60), the longest
+sleep; ``scheduler_batch_size`` (1000), ``misfire_grace_seconds`` (120) and
+``max_catchup_runs`` (100), passed to the tick; ``retention_*``, the pruner's.
+
+Emits: ``run_once()`` returns the tick's ``TickResult``; log events
+``scheduler_started``, ``tick_done`` (when jobs were due, with counts),
+``reconnecting``, ``prune_failed``, ``scheduler_stopped``, each with the
+``process_id``; the heartbeat row (kind ``scheduler``, last tick, poll
+seconds), marked stopped on ``close``.
 """
 
 from __future__ import annotations
@@ -14,20 +28,22 @@ import time
 from dataclasses import dataclass
 
 import psycopg
-from cronkeeper.services.scheduler.pruner import Pruner
-from cronkeeper.services.scheduler.tick import TickResult, tick
 
 from cronkeeper.clock import Clock, SystemClock
-from cronkeeper.db import TRANSIENT_ERRORS
+from cronkeeper.db import TRANSIENT_ERRORS, connect
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
+from cronkeeper.services.scheduler.pruner import Pruner, PruneResult
+from cronkeeper.services.scheduler.tick import TickResult, tick
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.scheduler")
 
 
 @dataclass
-class Scheduler:
+class SchedulerLoop:
+    """One scheduler process's loop (the Python API's ``cronkeeper.client.Scheduler`` hosts one in a thread)."""
+
     dsn: str
     settings: Settings
     clock: Clock = SystemClock()
@@ -42,13 +58,12 @@ class Scheduler:
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
-            from cronkeeper.db import connect
-
             self._conn = connect(self.dsn, autocommit=True)
             self._conn.execute("LISTEN cronkeeper_jobs")
         return self._conn
 
     def close(self) -> None:
+        """Mark this process stopped (best effort) and close the connection."""
         if self._conn is not None and not self._conn.closed:
             try:
                 processes.mark_stopped(self._conn, self.process_id, self.clock.now())
@@ -83,6 +98,7 @@ class Scheduler:
         return result
 
     def seconds_until_next(self) -> float:
+        """Seconds to sleep: until the earliest ``next_run_at``, at most the poll interval."""
         conn = self._connection()
         poll = self.settings.scheduler_poll_seconds
         earliest = jobs_repo.earliest_next_run(conn)
@@ -101,12 +117,10 @@ class Scheduler:
             for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
                 return
 
-    def prune(self) -> dict[str, int]:
-        """One retention pass on a connection of its own (see ``cronkeeper.services.scheduler.pruner``)."""
-        from cronkeeper.db import connect
-
+    def prune(self) -> PruneResult:
+        """One pruner pass at the clock's now, on a connection of its own."""
         with connect(self.dsn, autocommit=True) as conn:
-            return self.pruner.prune(conn, self.clock.now())
+            return self.pruner.run_once(conn, self.clock.now())
 
     def _retain(self, stop: threading.Event) -> None:
         """Prune in the background every ``retention_interval_seconds``: ticks never wait for it."""

@@ -1,13 +1,30 @@
 """The scheduler's step: turn due jobs into runs and advance ``next_run_at``.
 
 ``tick(conn, now)`` locks a batch of due active jobs (``FOR UPDATE SKIP LOCKED``),
-plans each job's slots, inserts the runs (pending or skipped, with the reason)
-and advances the jobs, all in one transaction per batch. Any number of
-schedulers may tick at once: the row locks keep them apart, and the unique
-index on ``(scheduled_job_id, scheduled_for)`` makes a doubled slot impossible.
+plans each job's slots (``plan_job``, pure), inserts the runs (pending or
+skipped, with the reason) and advances the jobs, all in one transaction per
+batch (``tick_batch``). Any number of schedulers may tick at once: the row
+locks keep them apart, and the unique index on ``(scheduled_job_id,
+scheduled_for)`` makes a doubled slot impossible.
 
 Every slot is accounted for: a slot that does not run is inserted with status
-``skipped`` and a ``skip_reason``.
+``skipped`` and a ``skip_reason``. Which slots are due comes from
+``cronkeeper.schedule.slots`` (listed up to ``MAX_ENUMERATED_SLOTS`` per job;
+the rest of a longer gap is noted on a skipped run).
+
+Options (keyword arguments of ``tick``/``tick_batch``; the loop passes the
+settings named in brackets):
+
+- ``batch_size`` (1000) [``scheduler_batch_size``]: jobs locked per transaction;
+- ``grace_seconds`` (120) [``misfire_grace_seconds``]: how late a slot may
+  start under the ``skip`` misfire policy;
+- ``max_catchup`` (100) [``max_catchup_runs``]: slots run under ``run_all``;
+- ``rng`` (a fresh ``random.Random``): draws each run's jitter.
+
+Emits: a ``TickResult`` of counts; log events ``run_scheduled`` and
+``run_skipped`` (run and job ids) per inserted run, and ``job_schedule_invalid``
+(error) for a job whose schedule no longer computes, which is parked
+(``next_run_at`` cleared).
 """
 
 from __future__ import annotations
@@ -16,6 +33,7 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import psycopg
 
@@ -24,16 +42,15 @@ from cronkeeper.models import MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
+from cronkeeper.schedule.slots import due_slots
 
 log = logging.getLogger("cronkeeper.scheduler")
-
-# Slots enumerated per job per tick after downtime; past this, the rest of the
-# gap is recorded as one skipped run (every slot is still accounted for).
-MAX_ENUMERATED_SLOTS = 1000
 
 
 @dataclass(frozen=True)
 class PlannedSlot:
+    """One slot of a plan: when it was due, when it may start (after jitter), why it is skipped."""
+
     scheduled_for: dt.datetime
     run_after: dt.datetime
     skip_reason: str | None = None  # None: the slot runs
@@ -41,6 +58,8 @@ class PlannedSlot:
 
 @dataclass(frozen=True)
 class JobPlan:
+    """One job's plan at a tick: its due slots, its next ``next_run_at``, whether active runs are cancelled."""
+
     slots: tuple[PlannedSlot, ...]
     next_run_at: dt.datetime | None
     replace_active: bool = False
@@ -52,6 +71,8 @@ class JobPlan:
 
 @dataclass(frozen=True)
 class TickResult:
+    """Counts of one tick: jobs due, runs created/skipped/replaced, slots already there, batches, errors."""
+
     jobs: int = 0
     runs_created: int = 0
     runs_skipped: int = 0
@@ -76,25 +97,51 @@ def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def due_slots(job: ScheduledJob, now: dt.datetime) -> tuple[list[dt.datetime], int, dt.datetime | None]:
-    """Slots from ``next_run_at`` up to ``now``; also how many more were not listed, and the next future slot."""
-    schedule = job.schedule
-    slots: list[dt.datetime] = []
-    slot = job.next_run_at
-    while slot is not None and slot <= now and len(slots) < MAX_ENUMERATED_SLOTS:
-        slots.append(slot)
-        slot = schedule.next_after(slot)
-    more = 0
-    if slot is not None and slot <= now:
-        # a very long gap: jump to the first future slot without listing each one
-        if schedule.interval_seconds:
-            step = schedule.interval_seconds
-            behind = (now - slot).total_seconds()
-            n = int(behind // step) + 1
-            more, slot = n, slot + dt.timedelta(seconds=n * step)
-        else:
-            more, slot = -1, schedule.next_after(now)  # count unknown for cron
-    return slots, more, slot
+def _misfire_reasons(
+    policy: MisfirePolicy,
+    slots: list[dt.datetime],
+    now: dt.datetime,
+    grace_seconds: float,
+    max_catchup: int,
+) -> dict[dt.datetime, str]:
+    """Which due slots the misfire policy skips, and why."""
+    if policy is MisfirePolicy.RUN_ONCE:
+        return {
+            s: f"misfire: coalesced into the catch-up run for {_iso(slots[-1])}" for s in slots[:-1]
+        }
+    if policy is MisfirePolicy.SKIP:
+        late = {s: (now - s).total_seconds() for s in slots}
+        return {
+            s: f"misfire: missed by {seconds:.0f} s (grace {grace_seconds:.0f} s)"
+            for s, seconds in late.items() if seconds > grace_seconds
+        }  # fmt: skip
+    # run_all, bounded like Kubernetes' 100 missed starts
+    return {
+        s: f"misfire: more than {max_catchup} missed slots (run_all limit)"
+        for s in slots[:-max_catchup]
+    }
+
+
+def _overlap_reasons(
+    policy: OverlapPolicy, runnable: list[dt.datetime], has_active: bool
+) -> tuple[dict[dt.datetime, str], bool]:
+    """Which runnable slots the overlap policy skips, and why; also whether active runs are replaced."""
+    if policy is OverlapPolicy.FORBID:
+        if has_active:
+            return {
+                s: "overlap: a previous run is still pending or processing" for s in runnable
+            }, False
+        first = runnable[0] if runnable else None
+        return {
+            s: f"overlap: the run for {_iso(first)} was created in the same tick"
+            for s in runnable[1:]
+        }, False
+    if policy is OverlapPolicy.REPLACE and runnable:
+        last = runnable[-1]
+        return {
+            s: f"overlap: replaced by the run for {_iso(last)}" for s in runnable[:-1]
+        }, has_active
+    return {}, False
 
 
 def plan_job(
@@ -106,40 +153,18 @@ def plan_job(
     max_catchup: int,
     rng: random.Random,
 ) -> JobPlan:
-    """Decide, for one due job, which slots run, which are skipped and why."""
-    slots, more, next_run_at = due_slots(job, now)
+    """Decide, for one due job, which slots run, which are skipped and why (pure: ``now`` and ``rng`` given)."""
+    due = due_slots(job.schedule, job.next_run_at, now)
+    slots = list(due.slots)
     if not slots:
-        return JobPlan((), next_run_at)
-    reasons: dict[dt.datetime, str] = {}
-    policy = job.misfire_policy
-    if policy is MisfirePolicy.RUN_ONCE:
-        for s in slots[:-1]:
-            reasons[s] = f"misfire: coalesced into the catch-up run for {_iso(slots[-1])}"
-    elif policy is MisfirePolicy.SKIP:
-        for s in slots:
-            late = (now - s).total_seconds()
-            if late > grace_seconds:
-                reasons[s] = f"misfire: missed by {late:.0f} s (grace {grace_seconds:.0f} s)"
-    else:  # run_all, bounded like Kubernetes' 100 missed starts
-        for s in slots[:-max_catchup]:
-            reasons[s] = f"misfire: more than {max_catchup} missed slots (run_all limit)"
+        return JobPlan((), due.next_slot)
+    reasons = _misfire_reasons(job.misfire_policy, slots, now, grace_seconds, max_catchup)
     runnable = [s for s in slots if s not in reasons]
-    replace = False
-    overlap = job.overlap_policy
-    if overlap is OverlapPolicy.FORBID:
-        if has_active:
-            for s in runnable:
-                reasons[s] = "overlap: a previous run is still pending or processing"
-        else:
-            for s in runnable[1:]:
-                reasons[s] = f"overlap: the run for {_iso(runnable[0])} was created in the same tick"
-    elif overlap is OverlapPolicy.REPLACE and runnable:
-        replace = has_active
-        for s in runnable[:-1]:
-            reasons[s] = f"overlap: replaced by the run for {_iso(runnable[-1])}"
-    if more:
+    overlap, replace = _overlap_reasons(job.overlap_policy, runnable, has_active)
+    reasons.update(overlap)
+    if due.unlisted:
         # the unlisted rest of a long gap is noted on the latest skipped slot
-        gap = f"{more} further slots" if more > 0 else "further slots"
+        gap = f"{due.unlisted} further slots" if due.unlisted > 0 else "further slots"
         noted = [s for s in slots if s in reasons]
         if noted:
             reasons[noted[-1]] += f"; misfire: {gap} up to {_iso(now)} not listed (downtime)"
@@ -147,16 +172,69 @@ def plan_job(
     planned = tuple(
         PlannedSlot(
             scheduled_for=s,
-            run_after=s + dt.timedelta(seconds=rng.uniform(0, jitter)) if jitter and s not in reasons else s,
+            run_after=s + dt.timedelta(seconds=rng.uniform(0, jitter))
+            if jitter and s not in reasons
+            else s,
             skip_reason=reasons.get(s),
         )
         for s in slots
     )
-    return JobPlan(planned, next_run_at, replace_active=replace)
+    return JobPlan(planned, due.next_slot, replace_active=replace)
 
 
-def _new_run(job: ScheduledJob, slot: PlannedSlot, now: dt.datetime) -> NewRun:
-    return NewRun.for_slot(job, slot.scheduled_for, slot.run_after, now, skip_reason=slot.skip_reason)
+@dataclass
+class _Batch:
+    """What one batch writes: the new runs, and each job's advance."""
+
+    new_runs: list[NewRun] = field(default_factory=list)
+    ids: list[UUID] = field(default_factory=list)
+    nexts: list[dt.datetime | None] = field(default_factory=list)
+    lasts: list[dt.datetime | None] = field(default_factory=list)
+    replace_ids: list[UUID] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, job: ScheduledJob, plan: JobPlan, now: dt.datetime) -> None:
+        if plan.replace_active:
+            self.replace_ids.append(job.id)
+        self.new_runs.extend(
+            NewRun.for_slot(job, s.scheduled_for, s.run_after, now, skip_reason=s.skip_reason)
+            for s in plan.slots
+        )
+        ran = plan.to_run
+        self.advance(job, plan.next_run_at, ran[-1].scheduled_for if ran else None)
+
+    def advance(
+        self, job: ScheduledJob, next_run_at: dt.datetime | None, last: dt.datetime | None
+    ) -> None:
+        self.ids.append(job.id)
+        self.nexts.append(next_run_at)
+        self.lasts.append(last)
+
+
+def _plan_batch(
+    jobs: list[ScheduledJob],
+    active: set[UUID],
+    now: dt.datetime,
+    grace_seconds: float,
+    max_catchup: int,
+    rng: random.Random,
+) -> _Batch:
+    """Plan every locked job; a job whose schedule no longer computes is parked, not fatal."""
+    batch = _Batch()
+    for job in jobs:
+        try:
+            plan = plan_job(
+                job, now, has_active=job.id in active, grace_seconds=grace_seconds,
+                max_catchup=max_catchup, rng=rng,
+            )  # fmt: skip
+        except CronkeeperError as exc:
+            # a schedule that no longer computes (e.g. edited by hand): park the job
+            log.error("job_schedule_invalid", extra={"job_id": str(job.id), "error": str(exc)})
+            batch.errors.append(f"{job.id}: {exc}")
+            batch.advance(job, None, None)
+            continue
+        batch.add(job, plan, now)
+    return batch
 
 
 def tick_batch(
@@ -175,43 +253,25 @@ def tick_batch(
         if not jobs:
             return TickResult()
         active = runs_repo.active_job_ids(conn, [j.id for j in jobs])
-        new_runs: list[NewRun] = []
-        ids, nexts, lasts, replace_ids, errors = [], [], [], [], []
-        for job in jobs:
-            try:
-                plan = plan_job(
-                    job, now, has_active=job.id in active, grace_seconds=grace_seconds,
-                    max_catchup=max_catchup, rng=rng,
-                )  # fmt: skip
-            except CronkeeperError as exc:
-                # a schedule that no longer computes (e.g. edited by hand): park the job
-                log.error("job_schedule_invalid", extra={"job_id": str(job.id), "error": str(exc)})
-                errors.append(f"{job.id}: {exc}")
-                ids.append(job.id), nexts.append(None), lasts.append(None)
-                continue
-            if plan.replace_active:
-                replace_ids.append(job.id)
-            new_runs.extend(_new_run(job, s, now) for s in plan.slots)
-            ran = plan.to_run
-            ids.append(job.id)
-            nexts.append(plan.next_run_at)
-            lasts.append(ran[-1].scheduled_for if ran else None)
+        batch = _plan_batch(jobs, active, now, grace_seconds, max_catchup, rng)
         replaced = 0
-        if replace_ids:
+        if batch.replace_ids:
             replaced = runs_repo.cancel_active_for_jobs(
-                conn, replace_ids, now, "cancelled: replaced by a newer run (overlap policy replace)"
+                conn,
+                batch.replace_ids,
+                now,
+                "cancelled: replaced by a newer run (overlap policy replace)",
             )
-        inserted = runs_repo.insert_runs(conn, new_runs)
-        jobs_repo.advance_jobs(conn, ids, nexts, lasts)
+        inserted = runs_repo.insert_runs(conn, batch.new_runs)
+        jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts)
     created = sum(1 for r in inserted if r["status"] == "pending")
-    skipped = len(inserted) - created
     if log.isEnabledFor(logging.INFO):
         for r in inserted:
             event = "run_scheduled" if r["status"] == "pending" else "run_skipped"
             log.info(event, extra={"run_id": r["id"], "job_id": str(r["scheduled_job_id"])})
     return TickResult(
-        jobs=len(jobs), runs_created=created, runs_skipped=skipped, replaced=replaced,
-        duplicates=len(new_runs) - len(inserted), batches=1, errors=tuple(errors),
+        jobs=len(jobs), runs_created=created, runs_skipped=len(inserted) - created, replaced=replaced,
+        duplicates=len(batch.new_runs) - len(inserted), batches=1, errors=tuple(batch.errors),
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from cronkeeper.db import prepared_dsn, service_dsn
 from cronkeeper.errors import ValidationError
 from cronkeeper.logs import setup_logging
+from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from cronkeeper.signals import stop_event
 
@@ -25,8 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from cronkeeper.services.worker.loop import Worker
-
     if args.concurrency is not None and args.concurrency < 1:
         raise ValidationError("--concurrency must be at least 1", field="concurrency")
     if args.prefetch < 0:

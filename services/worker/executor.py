@@ -1,36 +1,32 @@
-"""The worker's steps: claim runs, execute one, record its outcome, rescue lost ones.
+"""One run's handler, executed within its job's timeout.
 
-Each step takes a connection (or pool) and ``now``; the worker service only
-drives them. Retries are new rows (``trigger = 'retry'``, ``attempt + 1``,
-``retry_of`` the failed run) so every row is processed exactly once and the
-history shows each attempt.
+``execute`` turns whatever the handler does (returns, raises, overruns its
+timeout, is cancelled) into a ``RunOutcome``; it never raises and writes
+nothing but progress. Writing the outcome back is the completer's duty
+(``completer.py``), so the worker loop, the inline runner and the Python API
+record outcomes the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import inspect
 import logging
-import random
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from psycopg_pool import ConnectionPool
 
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.errors import RunCancelled
 from cronkeeper.handlers import HandlerResult, Registry
-from cronkeeper.models import JobRun, RunStatus
+from cronkeeper.models import RunStatus
 from cronkeeper.repo import runs as runs_repo
-from cronkeeper.repo.runs import ClaimedRun, NewRun
+from cronkeeper.repo.runs import ClaimedRun
 
 log = logging.getLogger("cronkeeper.worker")
-
-MAX_BACKOFF_SECONDS = 6 * 3600
 
 
 class RunTimedOut(Exception):
@@ -38,86 +34,12 @@ class RunTimedOut(Exception):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RunOutcome:
+    """What became of one run's handler: the status to record, its metrics and error."""
+
     status: RunStatus
     metrics: dict[str, Any]
     error_message: str | None = None
-
-
-@dataclass(frozen=True)
-class FinishResult:
-    run: JobRun | None  # None: the run was no longer ours (lease lost)
-    retry_run_id: int | None = None
-
-
-def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float:
-    """Exponential backoff with jitter: ``retry_delay * 2**(attempt-1)`` plus up to 25 %."""
-    base = min(MAX_BACKOFF_SECONDS, retry_delay * 2 ** max(0, attempt - 1))
-    return base + rng.uniform(0, base / 4)
-
-
-def _retry_row(run: JobRun, now: dt.datetime, retry_delay: int, rng: random.Random) -> NewRun:
-    return NewRun.retry(run, now + dt.timedelta(seconds=backoff_seconds(retry_delay, run.attempt, rng)))
-
-
-def _maybe_retry(
-    conn: psycopg.Connection, run: JobRun, max_retries: int, retry_delay: int, now: dt.datetime, rng: random.Random
-) -> int | None:
-    if run.status is not RunStatus.FAILED or run.attempt > max_retries:
-        return None
-    rows = runs_repo.insert_runs(conn, [_retry_row(run, now, retry_delay, rng)])
-    return rows[0]["id"] if rows else None
-
-
-def finish(
-    conn: psycopg.Connection,
-    claimed: ClaimedRun,
-    worker_id: str,
-    outcome: Outcome,
-    now: dt.datetime,
-    rng: random.Random | None = None,
-) -> FinishResult:
-    """Record the outcome and, for a failure with retries left, enqueue the retry; one transaction."""
-    rng = rng or random.Random()
-    with conn.transaction():
-        run = runs_repo.finish_run(
-            conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message
-        )
-        if run is None:
-            return FinishResult(None)
-        retry_id = _maybe_retry(conn, run, claimed.max_retries, claimed.retry_delay, now, rng)
-    return FinishResult(run, retry_id)
-
-
-@dataclass(frozen=True)
-class RescueResult:
-    failed: int = 0
-    retried: int = 0
-
-
-def rescue_expired(
-    conn: psycopg.Connection, now: dt.datetime, *, limit: int = 100, rng: random.Random | None = None
-) -> RescueResult:
-    """Take back runs whose lease expired (their worker died): fail them, retry if allowed."""
-    rng = rng or random.Random()
-    failed = retried = 0
-    with conn.transaction():
-        for row in runs_repo.lock_expired_runs(conn, now, limit):
-            message = (
-                f"lease expired at {row['lease_expires_at'].isoformat(timespec='seconds')}: "
-                f"worker {row['worker_id']} stopped heartbeating"
-            )
-            run = runs_repo.fail_expired(conn, row["id"], now, message)
-            if run is None:
-                continue
-            failed += 1
-            log.warning(
-                "lease_expired",
-                extra={"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": row["worker_id"]},
-            )
-            if _maybe_retry(conn, run, row["max_retries"], row["retry_delay"], now, rng):
-                retried += 1
-    return RescueResult(failed, retried)
 
 
 class Context:
@@ -210,13 +132,13 @@ def _is_async(handler: Any) -> bool:
         return inspect.iscoroutinefunction(handler)
 
 
-def execute(ctx: Context, registry: Registry) -> Outcome:
+def execute(ctx: Context, registry: Registry) -> RunOutcome:
     """Run the handler for the run's job type within its timeout; never raises."""
     run = ctx.run
     handler = registry.get(run.job_type)
     started = time.monotonic()
     if handler is None:
-        return Outcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
+        return RunOutcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
     if log.isEnabledFor(logging.INFO):
         log.info("run_started", extra={**ctx.ids(), "job_type": str(run.job_type), "attempt": run.attempt})
     error = None
@@ -248,4 +170,4 @@ def execute(ctx: Context, registry: Registry) -> Outcome:
         status, metrics, error = RunStatus.FAILED, dict(ctx._metrics), f"{type(exc).__name__}: {exc}"
     if "duration_ms" not in metrics:
         metrics["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
-    return Outcome(status, metrics, error)
+    return RunOutcome(status, metrics, error)

@@ -1,46 +1,52 @@
-"""Run a small job now, in this process, and return the finished run.
+"""Run one job now, in this process: ``?mode=sync`` and the Python API's ``Job.run()``.
 
-``run_now`` is what ``POST .../trigger?mode=sync`` calls (and what a script can
-call). The run is an ordinary manual run: it is inserted by
-``jobs.trigger_job`` and claimed by id in the same transaction, so no worker
-sees it pending; it is executed by ``execution.execute`` and recorded by
-``execution.finish`` exactly like a worker's run (status, metrics, error,
-``worker_id`` ``sync-...``).
+Both go the same way. ``start`` inserts an ordinary manual run
+(``jobs.trigger_job``) and claims it by id in the same transaction, so no
+worker sees it pending; ``execute_here`` runs its handler through the
+executor and writes the outcome back through a ``Completer``, exactly like a
+worker's run (status, metrics, error, ``worker_id``).
 
-Bounds, so a request never turns into a long job:
+Two callers, two policies:
 
-- at most ``MAX_QUERIES`` active brand queries for a collecting job (else
-  ``ValidationError``, field ``mode``);
-- the run gets at most ``TIMEOUT_SECONDS`` (or the job's own timeout if
-  shorter): a handler that goes on past it is stopped at its next checkpoint
-  and recorded ``failed`` ("timed out"); the caller gets ``Conflict`` at the
-  deadline and does not wait for it;
-- at most ``MAX_CONCURRENT`` sync runs per process (else ``Conflict``).
-
-A failed sync run is not retried automatically: the caller sees the failure at
-once and may retry it. Should the run have been claimed by someone else, it is
-waited for up to the same deadline. A run whose handler never returns keeps its
-lease only until it expires; then any worker fails it ("lease expired").
+- ``run_now`` (``POST .../trigger?mode=sync``) is bounded, so a request never
+  turns into a long job: at most ``MAX_QUERIES`` active brand queries for a
+  collecting job (else ``ValidationError``, field ``mode``); the run gets at
+  most ``TIMEOUT_SECONDS`` (or its job's timeout if shorter), after which a
+  handler is stopped at its next checkpoint and recorded ``failed`` ("timed
+  out") while the caller gets ``Conflict`` at the deadline; at most
+  ``MAX_CONCURRENT`` sync runs per process (else ``Conflict``). A failed sync
+  run is not retried: the caller sees the failure at once. Nothing renews its
+  lease, which outlasts the deadline: a handler that never returns keeps the
+  run until the lease expires and a worker's rescuer fails it. Should another
+  worker have claimed the run, its outcome is awaited up to the deadline.
+- ``run_here`` (``JobManager.run_job``, ``Job.run()``) runs in the caller's
+  thread with the job's own timeout, renews the lease while the handler runs
+  (noticing a cancellation, as the worker's heartbeat does) and leaves a
+  failure's retry to the workers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import threading
 import time
+from typing import Any
 from uuid import UUID
 
-from cronkeeper.services.worker.executor import Context, Outcome, execute, finish
+import psycopg
 from psycopg_pool import ConnectionPool
 
-from cronkeeper import handlers, job_types, jobs
+from cronkeeper import handlers, job_types, jobs, runs
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.errors import Conflict, ValidationError
 from cronkeeper.models import JobRun, JobType, RunStatus
 from cronkeeper.repo import brand_queries, processes
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
+from cronkeeper.services.worker.completer import Completer, Completion
+from cronkeeper.services.worker.executor import Context, RunOutcome, execute
 
 log = logging.getLogger("cronkeeper.services.worker.inline")
 
@@ -55,6 +61,101 @@ _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
 _COLLECTING = (JobType.DATA_COLLECTION, JobType.DATA_COLLECTION_AND_SCORING)
 
 
+# -- the one path: start, execute, complete ------------------------------------------------
+def start(
+    pool: ConnectionPool,
+    job_id: UUID,
+    now: dt.datetime,
+    worker_id: str,
+    lease_seconds: float,
+    *,
+    customer_id: UUID | None = None,
+    max_queries: int | None = None,
+) -> tuple[JobRun, ClaimedRun | None]:
+    """Insert a manual run of ``job_id`` and claim it in one transaction (NOTIFY goes out
+    already claimed); the claim is None when someone else took the run first.
+
+    ``max_queries`` bounds a collecting job's active brand queries (``ValidationError``).
+    """
+    with pool.connection() as conn, conn.transaction():
+        if max_queries is not None:
+            _check_size(conn, job_id, customer_id, max_queries)
+        run = jobs.trigger_job(conn, job_id, now, customer_id=customer_id)
+        return run, runs_repo.claim_run(conn, run.id, worker_id, now, lease_seconds)
+
+
+def execute_here(
+    pool: ConnectionPool,
+    claimed: ClaimedRun,
+    worker_id: str,
+    clock: Clock,
+    registry: handlers.Registry,
+    *,
+    dsn: str | None = None,
+    renew_lease: float | None = None,
+    log_extra: dict[str, Any] | None = None,
+) -> tuple[RunOutcome, Completion]:
+    """Execute a claimed run in this thread and write its outcome back; returns both.
+
+    With ``renew_lease`` (seconds) the lease is renewed while the handler runs;
+    without, the claim's lease must outlast the run. Raises ``psycopg.Error``
+    when the outcome could not be written.
+    """
+    ctx = Context(claimed, pool, worker_id, clock, dsn=dsn or pool.conninfo)
+    done = threading.Event()
+    keeper = None
+    if renew_lease:
+        keeper = threading.Thread(target=_keep_lease, args=(ctx, renew_lease, done), daemon=True)
+        keeper.start()
+    try:
+        outcome = execute(ctx, registry)
+    finally:
+        done.set()
+        if keeper is not None:
+            keeper.join()
+    completer = Completer(pool, worker_id, clock, log_extra=log_extra)
+    written = completer.submit(claimed, outcome)
+    assert written is not None  # an unbatched completer writes at once
+    return outcome, written
+
+
+def _keep_lease(ctx: Context, lease_seconds: float, done: threading.Event) -> None:
+    """The worker's heartbeat for one run: renew its lease, notice a cancellation."""
+    while not done.wait(min(lease_seconds / 3, 5.0)):
+        try:
+            with ctx.connection() as conn:
+                flags = runs_repo.renew_leases(conn, ctx.worker_id, [ctx.run.id], ctx.clock.now(), lease_seconds)
+        except psycopg.Error as exc:  # a missed renewal is retried on the next beat
+            log.warning("heartbeat_failed", extra={**ctx.ids(), "error": str(exc).strip()})
+            continue
+        if flags.get(ctx.run.id):
+            ctx.cancel_seen.set()
+
+
+# -- the Python API: unbounded, in the caller's thread -------------------------------------
+def run_here(
+    pool: ConnectionPool,
+    job_id: UUID,
+    *,
+    clock: Clock,
+    registry: handlers.Registry,
+    lease_seconds: float,
+    dsn: str | None = None,
+) -> JobRun:
+    """Trigger a manual run of ``job_id`` and execute it in this thread, as a worker would;
+    returns the run as written. Raises ``NotFound`` for an unknown job and ``Conflict``
+    when the run was taken back (its lease expired) before it finished."""
+    worker_id = processes.new_process_id("worker")
+    run, claimed = start(pool, job_id, clock.now(), worker_id, lease_seconds)
+    if claimed is None:
+        raise Conflict(f"run {run.id} was claimed by another worker")
+    _, written = execute_here(pool, claimed, worker_id, clock, registry, dsn=dsn, renew_lease=lease_seconds)
+    if not written.written or written.run is None:
+        raise Conflict(f"run {run.id} was taken back (its lease expired) before it finished")
+    return written.run
+
+
+# -- ?mode=sync: bounded, so a request never turns into a long job ----------------------------
 def _use_async(reason: str) -> str:
     return f"{reason}; use mode=async (the default) for this job"
 
@@ -71,43 +172,26 @@ def _check_size(conn, job_id: UUID, customer_id: UUID | None, max_queries: int) 
         )
 
 
-def _start(pool: ConnectionPool, job_id: UUID, clock: Clock, customer_id: UUID | None, max_queries: int,
-           worker_id: str, lease_seconds: float) -> tuple[JobRun, ClaimedRun | None]:  # fmt: skip
-    """Insert the manual run and claim it in one transaction (NOTIFY goes out already claimed)."""
-    with pool.connection() as conn, conn.transaction():
-        _check_size(conn, job_id, customer_id, max_queries)
-        now = clock.now()
-        run = jobs.trigger_job(conn, job_id, now, customer_id=customer_id)
-        return run, runs_repo.claim_run(conn, run.id, worker_id, now, lease_seconds)
-
-
 class _Execution(threading.Thread):
     """Executes and records one claimed run; ``done`` is set once it is written."""
 
     def __init__(self, pool: ConnectionPool, claimed: ClaimedRun, worker_id: str, clock: Clock,
                  registry: handlers.Registry) -> None:  # fmt: skip
         super().__init__(name=f"sync-run-{claimed.run.id}", daemon=True)
-        self.ctx = Context(claimed, pool, worker_id, clock, dsn=pool.conninfo)
-        self.pool, self.registry = pool, registry
+        self.args_ = (pool, claimed, worker_id, clock, registry)
         self.done = threading.Event()
-        self.outcome: Outcome | None = None
         self.timed_out = False
         self.recorded: JobRun | None = None  # None when the run was no longer ours
 
     def run(self) -> None:
-        ctx = self.ctx
+        pool, claimed, worker_id, clock, registry = self.args_
+        deadline = time.monotonic() + claimed.timeout_seconds
         try:
-            self.outcome = execute(ctx, self.registry)
-            self.timed_out = time.monotonic() > ctx.deadline and self.outcome.status is RunStatus.FAILED
-            with self.pool.connection() as conn:
-                result = finish(conn, ctx.claimed, ctx.worker_id, self.outcome, ctx.clock.now())
-            self.recorded = result.run
-            status = str(self.outcome.status)
-            log.info(f"run_{status}", extra={**ctx.ids(), "mode": "sync", "error": self.outcome.error_message})
-            if result.run is None:
-                log.warning("run_lost", extra={**ctx.ids(), "mode": "sync", "status": status})
+            outcome, written = execute_here(pool, claimed, worker_id, clock, registry, log_extra={"mode": "sync"})
+            self.timed_out = time.monotonic() > deadline and outcome.status is RunStatus.FAILED
+            self.recorded = written.run
         except Exception:  # the lease expires and a worker fails the run
-            log.exception("sync_run_error", extra=ctx.ids())
+            log.exception("sync_run_error", extra={"run_id": claimed.run.id, "worker_id": worker_id})
         finally:
             self.done.set()
             _slots.release()
@@ -124,14 +208,15 @@ def run_now(
     max_queries: int | None = None,
     lease_seconds: float = 60.0,
 ) -> JobRun:
-    """Trigger ``job_id`` and execute the run here; returns the finished run (any final status).
+    """Trigger ``job_id`` and execute the run here within the sync bounds; returns the
+    finished run (any final status).
 
     Raises ``NotFound`` for an unknown job, ``ValidationError`` (field ``mode``) when
     the job is too big for a sync run, ``Conflict`` when the run did not finish
     within ``timeout`` seconds or too many sync runs are in progress.
     """
     clock = clock or SystemClock()
-    registry = registry or job_types.registry
+    registry = registry or job_types.registry  # looked up now: tests swap the process-wide one
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     max_queries = MAX_QUERIES if max_queries is None else max_queries
     deadline = time.monotonic() + timeout
@@ -140,8 +225,9 @@ def run_now(
     try:
         worker_id = processes.new_process_id("sync")
         # the lease outlasts the wait: nothing renews it while the handler runs
-        run, claimed = _start(pool, job_id, clock, customer_id, max_queries, worker_id,
-                              max(lease_seconds, timeout + FINISH_GRACE_SECONDS))  # fmt: skip
+        lease = max(lease_seconds, timeout + FINISH_GRACE_SECONDS)
+        run, claimed = start(pool, job_id, clock.now(), worker_id, lease, customer_id=customer_id,
+                             max_queries=max_queries)  # fmt: skip
     except BaseException:
         _slots.release()
         raise
@@ -162,7 +248,7 @@ def run_now(
 
 def _final(pool: ConnectionPool, run_id: int) -> JobRun:
     with pool.connection() as conn:
-        return jobs.get_run(conn, run_id)
+        return runs.get_run(conn, run_id)
 
 
 def _wait_for(pool: ConnectionPool, run_id: int, deadline: float) -> JobRun:

@@ -3,10 +3,10 @@
 Runs are claimed in batches with ``FOR UPDATE SKIP LOCKED`` every poll
 interval and at once when ``NOTIFY cronkeeper_runs`` says a run is new. A
 fixed set of executor threads (``concurrency``) takes claimed runs from a
-local queue. Outcomes that need no retry are written back in batches (one
-``UPDATE ... FROM unnest`` per flush); failures are recorded one by one with
-their retry in the same transaction. A heartbeat thread renews the leases of
-runs in hand and notices cancellations. On stop, claiming ends, runs in hand
+local queue and hand their outcomes to a batching ``Completer``
+(``completer.py``), which a write-back thread flushes while this loop claims.
+Now and then the loop rescues runs whose lease expired (``rescuer.py``). A
+heartbeat thread renews the leases of runs in hand and notices cancellations. On stop, claiming ends, runs in hand
 get ``shutdown_grace_seconds`` to finish, and those still running are released
 back to the queue.
 """
@@ -21,21 +21,20 @@ import time
 from dataclasses import dataclass
 
 import psycopg
-from cronkeeper.services.worker.executor import Context, Outcome, execute, finish, rescue_expired
 
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import TRANSIENT_ERRORS, connect, make_pool, reading
 from cronkeeper.handlers import Registry
 from cronkeeper.job_types import registry as default_registry
-from cronkeeper.models import RunStatus
 from cronkeeper.repo import processes
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
+from cronkeeper.services.worker import rescuer
+from cronkeeper.services.worker.completer import Completer, Completion
+from cronkeeper.services.worker.executor import Context, RunOutcome, execute
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.worker")
-
-FLUSH_SIZE = 500  # outcomes written per statement at most
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,10 @@ class DrainResult:
 
 
 class Worker:
+    """One worker process's loop: ``run_once`` drains what is due and returns its counts,
+    ``serve`` works until stopped. ``registry`` defaults to the built-in job types
+    (``cronkeeper.job_types.registry``); ``clock`` and ``rng`` may be injected."""
+
     def __init__(
         self,
         dsn: str,
@@ -82,7 +85,8 @@ class Worker:
         self._queue: queue.SimpleQueue[ClaimedRun | None] = queue.SimpleQueue()
         self._outstanding: dict[int, ClaimedRun] = {}  # claimed, not yet written back
         self._contexts: dict[int, Context] = {}  # executing now
-        self._done: list[tuple[ClaimedRun, Outcome]] = []
+        self.completer = Completer(self.pool, self.worker_id, self.clock, rng=self.rng, batch=True,
+                                   on_written=self._written)  # fmt: skip
         self._executors: list[threading.Thread] = []
         self._counts = dict.fromkeys(DrainResult.__dataclass_fields__, 0)
 
@@ -103,7 +107,7 @@ class Worker:
 
     def rescue(self) -> int:
         with self.pool.connection() as conn:
-            result = rescue_expired(conn, self.clock.now(), rng=self.rng)
+            result = rescuer.rescue_expired(conn, self.clock.now(), rng=self.rng)
         self._bump("rescued", result.failed)
         return result.failed
 
@@ -117,59 +121,17 @@ class Worker:
         outcome = execute(ctx, self.registry)
         with self._lock:
             self._contexts.pop(claimed.run.id, None)
-        if outcome.status is RunStatus.FAILED:
-            self._finish_one(claimed, outcome)  # with its retry, at once
-        else:
-            with self._lock:
-                self._done.append((claimed, outcome))
-                self._idle.notify_all()
-
-    def _finish_one(self, claimed: ClaimedRun, outcome: Outcome) -> None:
-        ids = self._ids(claimed)
         try:
-            try:
-                with self.pool.connection() as conn:
-                    result = finish(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
-            except psycopg.Error:
-                log.exception("run_finish_failed", extra=ids)
-                return  # the lease will expire and the run be rescued
-            if result.run is None:
-                self._bump("lost")
-                log.warning("run_lost", extra={**ids, "status": str(outcome.status)})
-                return
-            self._bump(str(outcome.status))
-            event = "run_retried" if result.retry_run_id else f"run_{outcome.status}"
-            log.warning(event, extra={**ids, "error": outcome.error_message, "retry_run_id": result.retry_run_id})
-        finally:
-            # Last, so that whoever waits for the run to be written back (run_once,
-            # a graceful stop) also sees its count and its log line.
-            self._forget([claimed.run.id])
-
-    def flush(self) -> int:
-        """Write back the batched outcomes; returns how many were written."""
-        with self._lock:
-            done, self._done = self._done[:FLUSH_SIZE], self._done[FLUSH_SIZE:]
-        if not done:
-            return 0
-        now = self.clock.now()
-        rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
-        try:
-            with reading(self.pool) as conn:
-                ours = runs_repo.finish_runs(conn, self.worker_id, rows)
+            self.completer.submit(claimed, outcome)  # a failure at once, with its retry
         except psycopg.Error:
-            with self._lock:
-                self._done[:0] = done  # try again on the next flush
-            raise
-        for claimed, outcome in done:
-            if claimed.run.id in ours:
-                self._bump(str(outcome.status))
-                if log.isEnabledFor(logging.INFO):
-                    log.info(f"run_{outcome.status}", extra={**self._ids(claimed), "error": outcome.error_message})
-            else:
-                self._bump("lost")
-                log.warning("run_lost", extra={**self._ids(claimed), "status": str(outcome.status)})
-        self._forget([c.run.id for c, _ in done])  # after the counts and logs (see _finish_one)
-        return len(done)
+            self._forget([claimed.run.id])  # the lease will expire and the run be rescued
+
+    def _written(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion) -> None:
+        """The completer wrote (or lost) a run: count it, then let waiters see it gone."""
+        self._bump(str(outcome.status) if done.written else "lost")
+        # Forgotten last, so that whoever waits for the run to be written back
+        # (run_once, a graceful stop) also sees its count and its log line.
+        self._forget([claimed.run.id])
 
     def _forget(self, ids: list[int]) -> None:
         with self._lock:
@@ -178,21 +140,10 @@ class Worker:
             self._idle.notify_all()
         self.wake.set()  # room to claim more
 
-    def _write_back(self, stop: threading.Event) -> None:
-        """Flush outcomes as they come, on its own connection, while the main loop claims."""
-        backoff = 0.5
-        while not stop.is_set():
-            with self._lock:
-                if not self._done:
-                    self._idle.wait(timeout=0.5)
-                    continue
-            try:
-                self.flush()
-                backoff = 0.5
-            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
-                log.warning("flush_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+    def _write_back_thread(self, stop: threading.Event) -> threading.Thread:
+        t = threading.Thread(target=self.completer.flush_until, args=(stop,), name="write-back", daemon=True)
+        t.start()
+        return t
 
     def heartbeat(self) -> None:
         """Renew the leases of runs in hand; flag the ones cancelled meanwhile."""
@@ -252,7 +203,7 @@ class Worker:
         """Wait until every claimed run is executed and written back."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            self.flush()
+            self.completer.flush()
             with self._lock:
                 if not self._outstanding:
                     return True
@@ -273,8 +224,7 @@ class Worker:
         before = self.counts()
         self.rescue()
         stop = threading.Event()
-        writer = threading.Thread(target=self._write_back, args=(stop,), name="write-back", daemon=True)
-        writer.start()
+        writer = self._write_back_thread(stop)
         low = max(1, (self.concurrency + self.prefetch) // 2)
         try:
             while True:
@@ -290,8 +240,7 @@ class Worker:
             self._wait_idle()
         finally:
             stop.set()
-            with self._lock:
-                self._idle.notify_all()
+            self.completer.wake()
             writer.join()
         return self.counts() - before
 
@@ -334,7 +283,7 @@ class Worker:
         helpers_stop = threading.Event()
         threading.Thread(target=self._listen, args=(helpers_stop,), daemon=True).start()
         threading.Thread(target=self._beat, args=(helpers_stop,), daemon=True).start()
-        threading.Thread(target=self._write_back, args=(helpers_stop,), name="write-back", daemon=True).start()
+        self._write_back_thread(helpers_stop)
         threading.Thread(target=lambda: (stop.wait(), self.wake.set()), daemon=True).start()
         log.info("worker_started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency})
         last_rescue, backoff = 0.0, 0.5
@@ -345,7 +294,7 @@ class Worker:
         while not stop.is_set():
             try:
                 self.wake.clear()
-                if time.monotonic() - last_rescue > min(self.settings.lease_seconds / 2, 10):
+                if time.monotonic() - last_rescue > rescuer.interval(self.settings.lease_seconds):
                     self.rescue()
                     last_rescue = time.monotonic()
                 free = self._free()

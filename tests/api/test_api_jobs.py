@@ -87,22 +87,28 @@ def test_bad_fields_are_400_naming_the_field_and_write_nothing(api, conn, brand,
     assert count(conn, "scheduled_jobs") == 0
 
 
-def test_brand_of_another_customer_is_400(api, conn, brand):
-    other = make_brand(conn)
-    r = api.post(JOBS, json=new_job_body(brand, brand_id=str(other.id)))
-    assert r.status_code == 400 and r.json()["field"] == "brand_id"
-    assert count(conn, "scheduled_jobs") == 0
-
-
-def test_missing_customer_and_malformed_and_oversized_bodies(api, conn, brand):
+def test_the_jobs_customer_is_its_brands(api, conn, brand):
+    """``customer_id`` may be left out; when given it must be the brand's (400 naming it)."""
     body = new_job_body(brand)
     del body["customer_id"]
     r = api.post(JOBS, json=body)
-    assert r.status_code == 400 and r.json()["field"] == "customer_id"
+    assert r.status_code == 201 and r.json()["customer_id"] == str(brand.customer_id)
+    other = make_brand(conn)
+    r = api.post(JOBS, json=new_job_body(brand, brand_id=str(other.id)))
+    assert r.status_code == 400 and r.json()["field"] == "customer_id", r.text
+    r = api.post(JOBS, json=new_job_body(brand, brand_id=str(uuid.uuid4())))
+    assert r.status_code == 400 and r.json()["field"] == "brand_id", r.text
+    assert count(conn, "scheduled_jobs") == 1
+
+
+def test_malformed_and_oversized_bodies(api, conn, brand):
     assert api.post(JOBS, content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
     big = new_job_body(brand, metadata={"blob": "x" * 300_000})
     r = api.post(JOBS, json=big)
     assert r.status_code == 413 and r.json()["error"] == "PayloadTooLarge"
+    body = new_job_body(brand)
+    del body["brand_id"]
+    assert api.post(JOBS, json=body).status_code == 400
     assert count(conn, "scheduled_jobs") == 0
 
 

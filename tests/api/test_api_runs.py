@@ -7,12 +7,12 @@ import threading
 import time
 
 import pytest
-from cronkeeper.services.worker.loop import Worker
 
 from cronkeeper.clock import SystemClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
 from cronkeeper.repo import processes
+from cronkeeper.services.worker.loop import Worker
 from tests.support.api import api_client, settings
 from tests.support.factories import make_brand, make_job, make_run
 

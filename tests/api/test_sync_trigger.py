@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-from cronkeeper.services.worker import inline as sync_run
 
 from cronkeeper import job_types
 from cronkeeper.db import make_pool
@@ -14,6 +13,7 @@ from cronkeeper.errors import Conflict
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import RunStatus
 from cronkeeper.repo import brand_queries
+from cronkeeper.services.worker import inline
 from tests.support.api import api_client, count
 from tests.support.factories import make_brand, make_job
 
@@ -91,12 +91,12 @@ def test_a_failed_sync_run_is_200_with_its_error_and_not_retried(api, conn, regi
 
 def test_too_many_queries_is_400_naming_mode_and_creates_no_run(api, conn, registry):
     registry.register("data_collection", lambda ctx: None)
-    big = job_with_queries(conn, active=sync_run.MAX_QUERIES + 1)
+    big = job_with_queries(conn, active=inline.MAX_QUERIES + 1)
     r = sync(api, big.id)
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["field"] == "mode" and "mode=async" in body["message"]
-    assert f"at most {sync_run.MAX_QUERIES}" in body["message"] and "has 6 active" in body["message"]
+    assert f"at most {inline.MAX_QUERIES}" in body["message"] and "has 6 active" in body["message"]
     assert count(conn, "job_runs") == 0
     # inactive queries do not count; a scoring job needs none
     assert sync(api, job_with_queries(conn, active=5, inactive=4).id).status_code == 200
@@ -120,7 +120,7 @@ def test_unknown_or_other_customers_job_is_404(api, conn, registry):
 
 
 def test_a_run_past_the_timeout_is_409_and_is_recorded_failed_not_left_claimed(api, conn, registry, monkeypatch):
-    monkeypatch.setattr(sync_run, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(inline, "TIMEOUT_SECONDS", 0.5)
     release = threading.Event()
     registry.register("data_collection", lambda ctx: release.wait(1.5))  # ignores checkpoints
     job = job_with_queries(conn, active=1, max_retries=3)
@@ -129,7 +129,7 @@ def test_a_run_past_the_timeout_is_409_and_is_recorded_failed_not_left_claimed(a
     elapsed = time.monotonic() - started
     assert r.status_code == 409, r.text
     assert "mode=async" in r.json()["message"] and "0.5 s" in r.json()["message"]
-    assert elapsed < 0.5 + sync_run.FINISH_GRACE_SECONDS + 1.0  # did not wait for the handler
+    assert elapsed < 0.5 + inline.FINISH_GRACE_SECONDS + 1.0  # did not wait for the handler
     run_id = conn.execute("SELECT id FROM job_runs").fetchone()["id"]
     release.set()
     row = wait_final(conn, run_id)
@@ -139,7 +139,7 @@ def test_a_run_past_the_timeout_is_409_and_is_recorded_failed_not_left_claimed(a
 
 
 def test_a_handler_that_checkpoints_is_stopped_at_the_timeout(api, conn, registry, monkeypatch):
-    monkeypatch.setattr(sync_run, "TIMEOUT_SECONDS", 0.4)
+    monkeypatch.setattr(inline, "TIMEOUT_SECONDS", 0.4)
 
     def slow(ctx):
         while True:
@@ -156,7 +156,7 @@ def test_a_handler_that_checkpoints_is_stopped_at_the_timeout(api, conn, registr
 
 def test_a_run_someone_else_claimed_is_waited_for(dsn, conn, registry, monkeypatch):
     """If the run is not ours to claim (a worker got it), its outcome is awaited instead."""
-    monkeypatch.setattr(sync_run.runs_repo, "claim_run", lambda *a, **k: None)
+    monkeypatch.setattr(inline.runs_repo, "claim_run", lambda *a, **k: None)
     job = job_with_queries(conn, active=1)
 
     def worker_finishes_it():
@@ -173,16 +173,16 @@ def test_a_run_someone_else_claimed_is_waited_for(dsn, conn, registry, monkeypat
     with make_pool(dsn, max_size=2) as pool:
         helper = threading.Thread(target=worker_finishes_it)
         helper.start()
-        run = sync_run.run_now(pool, job.id, timeout=5)
+        run = inline.run_now(pool, job.id, timeout=5)
         helper.join()
         assert run.status is RunStatus.COMPLETED and run.worker_id is None
         with pytest.raises(Conflict, match="still pending"):
-            sync_run.run_now(pool, job.id, timeout=0.2)
+            inline.run_now(pool, job.id, timeout=0.2)
 
 
 def test_too_many_sync_runs_at_once_is_409(api, conn, registry, monkeypatch):
-    monkeypatch.setattr(sync_run, "_slots", threading.BoundedSemaphore(1))
-    sync_run._slots.acquire()
+    monkeypatch.setattr(inline, "_slots", threading.BoundedSemaphore(1))
+    inline._slots.acquire()
     job = job_with_queries(conn, active=1)
     r = sync(api, job.id)
     assert r.status_code == 409 and "in progress" in r.json()["message"], r.text
@@ -193,5 +193,5 @@ def test_run_now_uses_the_handler_result_status(dsn, conn, registry):
     registry.register("data_collection", lambda ctx: HandlerResult(RunStatus.PARTIAL, {"answers": 1}, "1 of 2 failed"))
     job = job_with_queries(conn, active=1)
     with make_pool(dsn, max_size=2) as pool:
-        run = sync_run.run_now(pool, job.id)
+        run = inline.run_now(pool, job.id)
     assert (run.status, run.error_message, run.metrics["answers"]) == (RunStatus.PARTIAL, "1 of 2 failed", 1)

@@ -1,8 +1,8 @@
-"""``cronkeeper jobs|runs|brands|customers`` through the real entry point, in subprocesses.
+"""``cronkeeper jobs|runs|brands|customers|tokens`` through ``main(argv)``, in-process.
 
 Every subcommand is run in table and ``--json`` form; bad input must exit 2 with
-one line on stderr naming the problem, and write nothing. Independent commands
-run a few at a time to keep the file fast (each subprocess costs ~0.3 s).
+one line on stderr naming the problem, and write nothing. One test runs the
+installed ``cronkeeper`` command in a subprocess, as a smoke test of the entry point.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cronkeeper.cli import build_parser, main
 from tests.support.factories import make_brand, make_job, make_run
 
 EXE = str(Path(sys.executable).parent / "cronkeeper")
@@ -27,21 +27,25 @@ TABLE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00$")
 
 
 class Cli:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
+    """``main(argv)`` in this process; each call's exit status and captured output."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
 
     def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([EXE, *args], env=self.env, capture_output=True, text=True, timeout=60)
+        self.capsys.readouterr()  # start clean
+        code = main(list(args))
+        out = self.capsys.readouterr()
+        done = subprocess.CompletedProcess(list(args), code, out.out, out.err)
         if ok:
             assert done.returncode == 0, (args, done.stderr)
         return done
 
     def many(self, argvs: list[list[str]], ok: bool = True) -> list[subprocess.CompletedProcess]:
-        with ThreadPoolExecutor(4) as pool:
-            return list(pool.map(lambda argv: self(*argv, ok=ok), argvs))
+        return [self(*argv, ok=ok) for argv in argvs]
 
     def batch(self, *calls: tuple[str, list[str]]) -> list[Any]:
-        """Independent commands, run a few at a time; each output read as ``json``, ``rows`` or ``record``."""
+        """Commands in turn; each output read as ``json``, ``rows`` or ``record``."""
         done = self.many([[*argv, "--json"] if form == "json" else argv for form, argv in calls])
         return [READ[form](d) for (form, _), d in zip(calls, done, strict=True)]
 
@@ -84,8 +88,10 @@ READ = {"json": loaded, "rows": rows, "record": record}
 
 
 @pytest.fixture
-def ck(dsn):
-    return Cli({**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_LOG_LEVEL": "WARNING"})
+def ck(dsn, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    monkeypatch.setenv("CRONKEEPER_LOG_LEVEL", "WARNING")
+    return Cli(capsys)
 
 
 def count(conn, table: str) -> int:
@@ -217,13 +223,13 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(c
     pending_run = make_run(conn, job)
     cases = [
         (["jobs", "show", UNKNOWN], f"no scheduled job {UNKNOWN}"),
-        (["jobs", "show", "not-a-uuid"], "argument JOB_ID: must be a UUID, got 'not-a-uuid'"),
+        (["jobs", "show", "not-a-uuid"], "argument JOB_ID: must be a UUID; got 'not-a-uuid'"),
         (["jobs", "trigger", UNKNOWN], "no scheduled job"),
         (["jobs", "delete", UNKNOWN], "no scheduled job"),
         ([*create, "--type", "scoring", "--cron", "61 * * * *"], "--cron: "),
         ([*create, "--type", "scoring", "--cron", "0 * * * *", "--timezone", "Mars/Olympus"],
          "--timezone: unknown time zone 'Mars/Olympus'"),
-        ([*create, "--type", "scoring", "--interval", "60", "--metadata", "{bad"], "argument --metadata: not valid JSON"),
+        ([*create, "--type", "scoring", "--interval", "60", "--metadata", "{bad"], "argument --metadata: must be valid JSON"),
         ([*create, "--type", "scoring", "--interval", "60", "--metadata", "[1]"], "argument --metadata: must be a JSON object"),
         ([*create, "--type", "data_collection", "--interval", "60", "--metadata", '{"collectors": ["nope"]}'],
          "--metadata: metadata.collectors: unknown collector 'nope'"),
@@ -238,18 +244,18 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(c
         (["jobs", "update", str(job.id), "--max-retries", "101"], "--max-retries: max_retries must be between 0 and 100"),
         (["jobs", "update", str(job.id), "--timezone", "Mars/Olympus"], "--timezone: unknown time zone"),
         (["jobs", "update", str(job.id)], "nothing to change"),
-        (["jobs", "list", "--limit", "0"], "argument --limit: must be between 1 and 1000, got 0"),
+        (["jobs", "list", "--limit", "0"], "argument --limit: must be between 1 and 1000; got 0"),
         (["runs", "show", "999999"], "no job run 999999"),
-        (["runs", "show", "abc"], "argument RUN_ID: must be a whole number, got 'abc'"),
+        (["runs", "show", "abc"], "argument RUN_ID: must be a whole number; got 'abc'"),
         (["runs", "cancel", str(done_run.id)], f"run {done_run.id} is already failed"),
         (["runs", "retry", str(pending_run.id)], "only failed, partial, cancelled or skipped runs can be retried"),
         (["runs", "list", "--status", "bogus"], "argument --status: invalid choice: 'bogus'"),
         (["runs", "list", "--job", UNKNOWN], f"no scheduled job {UNKNOWN}"),
-        (["brands", "create", "--customer", str(brand.customer_id), "--name", "  "], "--name must not be empty"),
+        (["brands", "create", "--customer", str(brand.customer_id), "--name", "  "], "--name: name must not be blank"),
         (["brands", "create", "--customer", UNKNOWN, "--name", "X"], f"--customer: no customer {UNKNOWN}"),
         (["brands", "create", "--customer", str(brand.customer_id), "--name", "Nike"], "already has a brand with this name"),
         (["brands", "show", UNKNOWN], f"no brand {UNKNOWN}"),
-        (["customers", "create", "--name", ""], "--name must not be empty"),
+        (["customers", "create", "--name", ""], "--name: name must not be blank"),
         (["jobs"], "the following arguments are required: jobs_command"),
     ]  # fmt: skip
     before = snapshot(conn)
@@ -262,27 +268,75 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(c
     assert snapshot(conn) == before
 
 
-def test_unreachable_database_is_one_line():
-    ck = Cli({**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"})
-    done = ck("jobs", "list", ok=False)
+def test_unreachable_database_is_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    done = Cli(capsys)("jobs", "list", ok=False)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("cronkeeper: error: cannot use the database: ") and done.stderr.count("\n") == 1
 
 
-def test_runs_export_is_added_when_the_exports_module_offers_it(monkeypatch):
-    """The ``runs`` group takes ``export`` from ``cronkeeper.exports`` and works without it."""
-    from cronkeeper import cli, exports
+def _groups(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
 
-    def runs_commands() -> set[str]:
-        parser = cli.build_parser()
-        top = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        runs = next(a for a in top.choices["runs"]._actions if isinstance(a, argparse._SubParsersAction))
-        return set(runs.choices)
 
-    assert runs_commands() == {"list", "show", "cancel", "retry"} | ({"export"} if hasattr(exports, "register_cli") else set())
-    monkeypatch.delattr(exports, "register_cli", raising=False)
-    assert runs_commands() == {"list", "show", "cancel", "retry"}
-    monkeypatch.setitem(sys.modules, "cronkeeper.exports", None)  # the module missing: import fails
-    monkeypatch.delattr("cronkeeper.exports", raising=False)
-    assert runs_commands() == {"list", "show", "cancel", "retry"}
-    assert cli.build_parser().parse_args(["runs", "list", "--json"]).json is True
+def test_every_noun_has_its_commands():
+    top = _groups(build_parser())
+    assert set(_groups(top["runs"])) == {"list", "show", "cancel", "retry", "export"}
+    assert set(_groups(top["brands"])) == {"list", "show", "create", "update", "delete", "queries"}
+    assert set(_groups(_groups(top["brands"])["queries"])) == {"list", "add", "update", "remove"}
+    assert set(_groups(top["customers"])) == {"list", "show", "create", "rename", "delete"}
+    assert top["token"] is top["tokens"] and set(_groups(top["tokens"])) == {"create", "list", "revoke"}
+    assert build_parser().parse_args(["runs", "list", "--json"]).json is True
+
+
+def test_the_installed_command_runs_in_a_subprocess(dsn):
+    """The one subprocess test: the console script, its exit status and its two streams."""
+    env = {**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_LOG_LEVEL": "WARNING"}
+    made = subprocess.run([EXE, "customers", "create", "--name", "Acme", "--json"], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0 and made.stderr == "", made.stderr
+    listed = subprocess.run([EXE, "customers", "list"], env=env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and listed.stderr == "(1 row)\n"
+    assert json.loads(made.stdout)["id"] in listed.stdout
+    bad = subprocess.run([EXE, "jobs", "show", "nope"], env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1
+
+
+def test_brand_queries_and_customer_commands_in_both_forms(ck, conn):
+    brand = make_brand(conn, name="Nike")
+    bid = str(brand.id)
+    best, cheap = ck.batch(("json", ["brands", "queries", "add", bid, "--text", " best shoe "]),
+                           ("record", ["brands", "queries", "add", bid, "--text", "cheap shoe", "--paused"]))  # fmt: skip
+    assert (best["text"], best["is_active"], cheap["is_active"]) == ("best shoe", True, "False")
+    listed, active = ck.batch(("rows", ["brands", "queries", "list", bid]),
+                              ("json", ["brands", "queries", "list", bid, "--active-only"]))  # fmt: skip
+    assert sorted(r["text"] for r in listed) == ["best shoe", "cheap shoe"] and [q["id"] for q in active] == [best["id"]]
+    paused, renamed = ck.batch(("json", ["brands", "queries", "update", bid, str(best["id"]), "--paused"]),
+                               ("record", ["brands", "queries", "update", bid, cheap["id"], "--text", "cheapest"]))  # fmt: skip
+    assert (paused["is_active"], paused["text"], renamed["text"], renamed["is_active"]) == (False, "best shoe", "cheapest", "False")
+    assert ck.json("brands", "queries", "remove", bid, str(best["id"])) == {"deleted": best["id"], "brand_id": bid}
+    assert count(conn, "brand_queries") == 1
+
+    cid = str(brand.customer_id)
+    shown, moved = ck.batch(("json", ["customers", "show", cid]), ("record", ["customers", "rename", cid, "--name", " Acme "]))
+    assert shown["id"] == cid and moved["name"] == "Acme"
+    bad = ck.many([["brands", "queries", "add", bid, "--text", "cheapest"], ["brands", "queries", "remove", bid, "999"],
+                   ["brands", "queries", "update", bid, "1"], ["customers", "show", UNKNOWN]], ok=False)  # fmt: skip
+    assert [d.returncode for d in bad] == [2, 2, 2, 2] and all(d.stdout == "" for d in bad)
+    assert ["already has this query" in bad[0].stderr, "no query 999" in bad[1].stderr,
+            "nothing to change" in bad[2].stderr, f"no customer {UNKNOWN}" in bad[3].stderr] == [True] * 4
+    assert ck.json("customers", "delete", cid) == {"deleted": cid}
+    assert count(conn, "customers") == 0 and count(conn, "brand_queries") == 0
+
+
+def test_tokens_under_both_spellings(ck, conn):
+    made = ck("tokens", "create", "--name", "ci", "--role", "viewer")
+    secret = made.stdout.strip()
+    assert secret.startswith("ck_") and "shown only this once" in made.stderr
+    listed = ck.json("token", "list")
+    assert [(t["name"], t["role"], t["revoked_at"]) for t in listed] == [("ci", "viewer", None)]
+    assert secret not in json.dumps(listed)
+    assert "revoked token" in ck("tokens", "revoke", str(listed[0]["id"])).stdout
+    assert ck.json("tokens", "list", "--active") == []
+    bad = ck("tokens", "create", "--name", " ", ok=False)
+    assert bad.returncode == 2 and "--name: name must not be blank" in bad.stderr

@@ -5,12 +5,11 @@ import datetime as dt
 import random
 import threading
 
-from cronkeeper.services.scheduler.tick import tick
-from cronkeeper.services.worker.loop import Worker
-
 from cronkeeper.clock import FixedClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
+from cronkeeper.services.scheduler.tick import tick
+from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from cronkeeper.services.worker.loop import Worker
 
 from cronkeeper import exports, jobs
 from cronkeeper import job_types as work
@@ -31,6 +30,7 @@ from cronkeeper.repo import brand_queries
 from cronkeeper.repo.answers import NewAnswer, NewScore
 from cronkeeper.repo.collectors import upsert_collector
 from cronkeeper.repo.queries import load
+from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from cronkeeper.tokens import create_token
 from tests.support.api import api_client
@@ -292,7 +292,7 @@ def test_cli_rejects_bad_input_in_one_line(dsn, conn, args, message):
 
 
 def test_cli_unknown_run_and_bad_run_id(dsn, conn):
-    for run_id, message in [("987654", "no job run 987654"), ("12x", "run_id must be a positive integer")]:
+    for run_id, message in [("987654", "no job run 987654"), ("12x", "argument RUN_ID: must be a whole number")]:
         done = cli(dsn, run_id, "--format", "jsonl")
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr

@@ -6,12 +6,11 @@ import logging
 import random
 import time
 
-from cronkeeper.services.scheduler.loop import Scheduler
-from cronkeeper.services.worker.loop import Worker
-
 from cronkeeper.clock import FixedClock
 from cronkeeper.handlers import Registry
 from cronkeeper.logs import JsonFormatter
+from cronkeeper.services.scheduler.loop import SchedulerLoop
+from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_job, make_run
 
@@ -28,7 +27,7 @@ def test_run_lifecycle_events_carry_job_run_and_worker_ids(dsn, conn, t0, caplog
     settings = Settings(database_url=None, data_dir=".", lease_seconds=10)
     ok = make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0)
     bad = make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0, job_type="scoring", max_retries=1)
-    scheduler = Scheduler(dsn, settings, clock=FixedClock(t0 + S))
+    scheduler = SchedulerLoop(dsn, settings, clock=FixedClock(t0 + S))
     scheduler.run_once()
     scheduler.close()
 

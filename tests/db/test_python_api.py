@@ -193,8 +193,9 @@ FROM = dt.datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # Monday
         (JobSchedule.hourly(minute=0), dt.datetime(2027, 1, 4, 10, 0)),
         (JobSchedule.daily(time="09:00", timezone="America/New_York"), dt.datetime(2027, 1, 4, 14, 0)),
         (JobSchedule.daily(dt.time(8, 0), "Europe/Berlin"), dt.datetime(2027, 1, 5, 7, 0)),
-        (JobSchedule.weekly(0, "09:00", "Europe/Berlin"), dt.datetime(2027, 1, 11, 8, 0)),  # 0 = Monday
-        (JobSchedule.weekly(day_of_week=6, time="23:30", timezone="Australia/Sydney"), dt.datetime(2027, 1, 10, 12, 30)),
+        (JobSchedule.weekly(1, "09:00", "Europe/Berlin"), dt.datetime(2027, 1, 11, 8, 0)),  # cron's 1 = Monday
+        (JobSchedule.weekly(day_of_week="sunday", time="23:30", timezone="Australia/Sydney"), dt.datetime(2027, 1, 10, 12, 30)),
+        (JobSchedule.weekly(0, "23:30", "Australia/Sydney"), dt.datetime(2027, 1, 10, 12, 30)),  # cron's 0 = Sunday
         (JobSchedule.monthly(31, "09:00", "Europe/Berlin"), dt.datetime(2027, 1, 31, 8, 0)),
         (JobSchedule.custom(cron_expression="0 9 * * 1-5", timezone="America/New_York"), dt.datetime(2027, 1, 4, 14, 0)),
         (JobSchedule.every(90, jitter=10, timezone="Europe/Berlin"), dt.datetime(2027, 1, 4, 9, 1, 30)),
@@ -222,7 +223,7 @@ def test_get_next_run_time_defaults_to_now_and_once_ends():
         (lambda: JobSchedule.once("2027-01-05", dt.time(9, 0, 30)), "time"),
         (lambda: JobSchedule.daily("25:00"), "time"),
         (lambda: JobSchedule.hourly(60), "minute"),
-        (lambda: JobSchedule.weekly(7, "09:00"), "day_of_week"),
+        (lambda: JobSchedule.weekly(8, "09:00"), "day_of_week"),
         (lambda: JobSchedule.monthly(0, "09:00"), "day_of_month"),
         (lambda: JobSchedule.custom("61 * * * *"), "cron_expression"),
         (lambda: JobSchedule.every(10, jitter=10), "jitter_seconds"),
@@ -271,7 +272,7 @@ def test_a_customer_that_does_not_own_the_brand_is_refused(manager, brand, conn)
     other = make_customer(conn)
     with pytest.raises(ValidationError) as err:
         manager.create_job(brand.id, JobSchedule.daily("09:00"), "scoring", customer_id=other.id)
-    assert err.value.field == "brand_id"
+    assert err.value.field == "customer_id"  # the one rule of jobs.owning_brand, as in the API and the CLI
     assert count_jobs(conn) == 0
 
 

@@ -2,12 +2,11 @@
 
 import datetime as dt
 
-from cronkeeper.services.scheduler.loop import Scheduler
-from cronkeeper.services.scheduler.pruner import JOBS_PER_SLICE, Pruner
-
 from cronkeeper.clock import FixedClock
 from cronkeeper.repo import answers as answers_repo
 from cronkeeper.repo.answers import NewAnswer, NewScore
+from cronkeeper.services.scheduler.loop import SchedulerLoop
+from cronkeeper.services.scheduler.pruner import JOBS_PER_SLICE, Pruner, PruneResult
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run
 
@@ -42,9 +41,9 @@ def test_age_rule_prunes_only_old_finished_runs_with_their_answers(conn, t0):
     )
     answers_repo.insert_scores(conn, [NewScore(a[0], old[0].id, job.brand_id, True, 1, 1, 0.1, 0.5, [])])
 
-    result = Pruner(settings(retention_days=30, retention_runs_per_job=0)).prune(conn, t0)
+    result = Pruner(settings(retention_days=30, retention_runs_per_job=0)).run_once(conn, t0)
 
-    assert result == {"by_age": 4, "by_count": 0}
+    assert result == PruneResult(by_age=4, by_count=0)
     assert ids(conn, job) == {young.id, old_pending.id, old_processing.id}
     assert conn.execute("SELECT count(*) AS n FROM collected_answers").fetchone()["n"] == 0
     assert conn.execute("SELECT count(*) AS n FROM answer_scores").fetchone()["n"] == 0
@@ -55,10 +54,10 @@ def test_age_rule_works_in_batches_and_keeps_a_retry_whose_original_goes(conn, t
     olds = [finished(conn, job, t0 - 40 * DAY + i * dt.timedelta(seconds=1)) for i in range(25)]
     retry = finished(conn, job, t0 - DAY, "completed", trigger="retry", attempt=2, retry_of=olds[-1].id)
     pruner = Pruner(settings(retention_days=30, retention_runs_per_job=0, retention_batch_size=7))
-    assert pruner.prune(conn, t0)["by_age"] == 25
+    assert pruner.run_once(conn, t0).by_age == 25
     row = conn.execute("SELECT retry_of FROM job_runs WHERE id = %s", (retry.id,)).fetchone()
     assert row == {"retry_of": None}
-    assert pruner.prune(conn, t0)["by_age"] == 0
+    assert pruner.run_once(conn, t0).by_age == 0
 
 
 def test_count_rule_keeps_each_jobs_newest_runs(conn, t0):
@@ -68,7 +67,7 @@ def test_count_rule_keeps_each_jobs_newest_runs(conn, t0):
     pending = make_run(conn, busy, now=t0 - dt.timedelta(hours=5))  # old id order, still pending
     quiet_runs = [finished(conn, quiet, t0 - dt.timedelta(minutes=i)) for i in range(3)]
 
-    result = Pruner(settings(retention_days=0, retention_runs_per_job=5, retention_batch_size=2)).prune(conn, t0)
+    result = Pruner(settings(retention_days=0, retention_runs_per_job=5, retention_batch_size=2)).run_once(conn, t0)
 
     # the newest five runs of each job are kept (the pending one counts among the newest by id)
     kept_busy = ids(conn, busy)
@@ -76,7 +75,7 @@ def test_count_rule_keeps_each_jobs_newest_runs(conn, t0):
     assert {r.id for r in busy_runs[-4:]} <= kept_busy
     assert len(kept_busy) == 5
     assert ids(conn, quiet) == {r.id for r in quiet_runs}
-    assert result == {"by_age": 0, "by_count": 8}
+    assert result == PruneResult(by_age=0, by_count=8)
 
 
 def test_count_rule_walks_jobs_in_slices_across_passes(conn, t0):
@@ -91,7 +90,7 @@ def test_count_rule_walks_jobs_in_slices_across_passes(conn, t0):
         {"t": t0 - DAY},
     )
     pruner = Pruner(settings(retention_days=0, retention_runs_per_job=1), budget_seconds=30)
-    assert pruner.prune(conn, t0)["by_count"] == 2 * len(jobs)
+    assert pruner.run_once(conn, t0).by_count == 2 * len(jobs)
     per_job = conn.execute("SELECT count(*) AS n FROM job_runs GROUP BY scheduled_job_id").fetchall()
     assert {r["n"] for r in per_job} == {1} and len(per_job) == len(jobs)
 
@@ -100,7 +99,7 @@ def test_zero_disables_both_rules(conn, t0):
     job = make_job(conn)
     finished(conn, job, t0 - 400 * DAY)
     finished(conn, job, t0 - 300 * DAY)
-    assert Pruner(settings(retention_days=0, retention_runs_per_job=0)).prune(conn, t0) == {"by_age": 0, "by_count": 0}
+    assert Pruner(settings(retention_days=0, retention_runs_per_job=0)).run_once(conn, t0) == PruneResult(by_age=0, by_count=0)
     assert len(ids(conn, job)) == 2
 
 
@@ -108,9 +107,9 @@ def test_scheduler_prunes_with_its_clock(dsn, conn, t0):
     job = make_job(conn)
     finished(conn, job, t0 - 100 * DAY)
     keep = finished(conn, job, t0 - 10 * DAY)
-    scheduler = Scheduler(dsn, settings(), clock=FixedClock(t0))  # defaults: 90 days, 1000 per job
+    scheduler = SchedulerLoop(dsn, settings(), clock=FixedClock(t0))  # defaults: 90 days, 1000 per job
     try:
-        assert scheduler.prune() == {"by_age": 1, "by_count": 0}
+        assert scheduler.prune() == PruneResult(by_age=1, by_count=0)
     finally:
         scheduler.close()
     assert ids(conn, job) == {keep.id}

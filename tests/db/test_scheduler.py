@@ -4,8 +4,10 @@ import datetime as dt
 import random
 import threading
 
+from cronkeeper import jobs
+from cronkeeper.db import connect
+from cronkeeper.schedule import MAX_ENUMERATED_SLOTS
 from cronkeeper.services.scheduler.tick import tick
-
 from tests.support.factories import make_brand, make_job, make_run, runs_of
 
 M = dt.timedelta(minutes=1)
@@ -131,8 +133,6 @@ def test_batches_cover_every_due_job(conn, t0):
 
 
 def test_concurrent_schedulers_create_each_slot_once(dsn, t0):
-    from cronkeeper.db import connect
-
     setup = connect(dsn, autocommit=True)
     brand = make_brand(setup)
     for i in range(60):
@@ -161,8 +161,6 @@ def test_concurrent_schedulers_create_each_slot_once(dsn, t0):
 
 
 def test_resume_records_paused_slots_as_skipped(conn, t0):
-    from cronkeeper import jobs
-
     brand = make_brand(conn)
     job = jobs.create_job(
         conn,
@@ -176,3 +174,21 @@ def test_resume_records_paused_slots_as_skipped(conn, t0):
     assert [r["scheduled_for"] for r in runs] == [t0 + 10 * M, t0 + 20 * M, t0 + 30 * M]
     assert {r["skip_reason"] for r in runs} == {"job paused"}
     assert resumed.next_run_at == t0 + 40 * M
+
+
+def test_resume_after_a_long_pause_lists_at_most_the_cap_and_keeps_the_interval_phase(conn, t0):
+    brand = make_brand(conn)
+    job = jobs.create_job(
+        conn,
+        {"customer_id": brand.customer_id, "brand_id": brand.id, "job_type": "scoring",
+         "interval_seconds": 60},
+        t0 - 7 * dt.timedelta(seconds=1),
+    )  # fmt: skip  # first slot at t0 + 53 s: the phase is 53 s past the minute
+    jobs.set_active(conn, job.id, False, t0)
+    resumed = jobs.set_active(conn, job.id, True, t0 + 2000 * M)
+    runs = runs_of(conn, job.id)
+    assert len(runs) == MAX_ENUMERATED_SLOTS
+    assert runs[0]["scheduled_for"] == t0 + dt.timedelta(seconds=53)
+    assert {r["skip_reason"] for r in runs} == {"job paused"}
+    assert resumed.next_run_at == t0 + 2000 * M + dt.timedelta(seconds=53)
+    assert _tick(conn, t0 + 2000 * M).jobs == 0  # nothing due: the tick agrees on the next slot

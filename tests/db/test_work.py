@@ -5,15 +5,16 @@ import json
 import random
 
 import pytest
-from cronkeeper.services.worker.loop import Worker
 
-from cronkeeper import job_types as work
+from cronkeeper import handlers, job_types, jobs
 from cronkeeper.clock import FixedClock
 from cronkeeper.errors import ValidationError
 from cronkeeper.handlers import Registry
+from cronkeeper.models import JobType
 from cronkeeper.notify import verify_signature
 from cronkeeper.repo import brand_queries
 from cronkeeper.repo.collectors import upsert_collector
+from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run
 from tests.support.fakes_http import (
@@ -30,10 +31,26 @@ ANSWERS = {
 }
 
 
+def test_the_built_in_job_types_are_registered_by_import_without_entry_points(monkeypatch):
+    def no_entry_points(**kw):
+        raise AssertionError("the built-in job types must not come from entry points")
+
+    monkeypatch.setattr(handlers, "entry_points", no_entry_points)
+    fresh = Registry()
+    job_types.register(fresh)
+    assert {t: fresh.get(t) for t in JobType} == {
+        JobType.DATA_COLLECTION: job_types.data_collection,
+        JobType.SCORING: job_types.scoring,
+        JobType.DATA_COLLECTION_AND_SCORING: job_types.data_collection_and_scoring,
+    }
+    # the process-wide registry holds them from import on, before any entry point is read
+    assert all(job_types.registry._handlers.get(str(t)) is fresh.get(t) for t in JobType)
+
+
 @pytest.fixture
 def registry():
     r = Registry()
-    work.register(r)
+    job_types.register(r)
     return r
 
 
@@ -48,7 +65,8 @@ def brand(conn):
 
 def chat_collector(conn, name, url, key_env="FAKE_KEY"):
     upsert_collector(conn, name, "openai_chat",
-                     {"base_url": url, "model": f"{name}-model", "api_key_env": key_env, "max_retries": 1})  # fmt: skip
+                     {"base_url": url, "model": f"{name}-model", "api_key_env": key_env, "max_retries": 1,
+                      "backoff_seconds": 0.01})  # fmt: skip (the retry is the point, not its wait)
 
 
 def run_job(dsn, conn, registry, brand, t0, **meta):
@@ -162,8 +180,6 @@ def test_webhook_is_signed_and_its_failure_never_fails_the_run(dsn, conn, regist
 
 
 def test_metadata_is_validated_when_a_job_is_saved(conn, brand, t0):
-    from cronkeeper import jobs
-
     base = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_type": "data_collection",
             "cron_expression": "0 9 * * *"}  # fmt: skip
     with pytest.raises(ValidationError) as err:

@@ -6,14 +6,21 @@ import threading
 import time
 
 import pytest
-from cronkeeper.services.worker.executor import backoff_seconds, rescue_expired
-from cronkeeper.services.worker.loop import Worker
 
+from cronkeeper import jobs
 from cronkeeper.clock import FixedClock
+from cronkeeper.db import make_pool
 from cronkeeper.handlers import HandlerResult, Registry
-from cronkeeper.models import RunStatus
+from cronkeeper.models import JobRun, RunStatus
+from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo.runs import claim_runs
+from cronkeeper.runs import cancel_run
+from cronkeeper.services.worker.completer import Completer, Completion, backoff_seconds, complete
+from cronkeeper.services.worker.executor import RunOutcome
+from cronkeeper.services.worker.loop import Worker
+from cronkeeper.services.worker.rescuer import rescue_expired
 from cronkeeper.settings import Settings
-from tests.support.factories import make_job, make_run, runs_of
+from tests.support.factories import make_brand, make_job, make_run, runs_of
 
 S = dt.timedelta(seconds=1)
 
@@ -139,27 +146,21 @@ def test_expired_lease_is_taken_back_and_retried(dsn, conn, registry, t0):
 
 
 def test_a_worker_that_lost_its_lease_cannot_overwrite_the_outcome(dsn, conn, registry, t0):
-    from cronkeeper.services.worker.executor import Outcome, finish
-
-    from cronkeeper.repo.runs import claim_runs
-
     job = make_job(conn, max_retries=0)
     make_run(conn, job, now=t0)
     [claimed] = claim_runs(conn, "w1", t0, 10, lease_seconds=5)
     rescue_expired(conn, t0 + 10 * S)
-    result = finish(conn, claimed, "w1", Outcome(RunStatus.COMPLETED, {}), t0 + 11 * S)
-    assert result.run is None
+    result = complete(conn, claimed, "w1", RunOutcome(RunStatus.COMPLETED, {}), t0 + 11 * S)
+    assert not result.written and result.run is None
     assert runs_of(conn, job.id)[0]["status"] == "failed"
 
 
 def test_cancel_pending_run_never_starts(dsn, conn, registry, t0):
-    from cronkeeper import jobs
-
     calls = []
     registry.register("data_collection", lambda ctx: calls.append(1))
     job = make_job(conn)
     run = make_run(conn, job, now=t0)
-    cancelled = jobs.cancel_run(conn, run.id, t0)
+    cancelled = cancel_run(conn, run.id, t0)
     assert cancelled.status == "cancelled"
     w = make_worker(dsn, registry, FixedClock(t0))
     assert w.run_once().claimed == 0
@@ -168,8 +169,6 @@ def test_cancel_pending_run_never_starts(dsn, conn, registry, t0):
 
 
 def test_cancel_processing_run_stops_at_next_checkpoint(dsn, conn, registry, t0):
-    from cronkeeper import jobs
-
     started, steps = threading.Event(), []
 
     def slow(ctx):
@@ -187,7 +186,7 @@ def test_cancel_processing_run_stops_at_next_checkpoint(dsn, conn, registry, t0)
     t = threading.Thread(target=w.run_once)
     t.start()
     assert started.wait(10)
-    jobs.cancel_run(conn, run.id, t0)
+    cancel_run(conn, run.id, t0)
     t.join(10)
     w.close()
     rows = runs_of(conn, job.id)
@@ -212,9 +211,6 @@ def test_timeout_fails_an_async_handler(dsn, conn, registry, t0):
 
 
 def test_serve_starts_a_new_run_on_notify_and_stops_gracefully(dsn, conn, registry):
-    from cronkeeper import jobs
-    from tests.support.factories import make_brand
-
     done = threading.Event()
     registry.register("scoring", lambda ctx: done.set() or {"ok": 1})
     brand = make_brand(conn)
@@ -237,9 +233,6 @@ def test_serve_starts_a_new_run_on_notify_and_stops_gracefully(dsn, conn, regist
 
 def test_claimed_run_is_the_row_as_stored(dsn, conn, t0):
     """claim_runs builds the run from a few columns plus what the claim set; it must equal the stored row."""
-    from cronkeeper.db import make_pool
-    from cronkeeper.models import JobRun
-    from cronkeeper.repo import runs as runs_repo
 
     job = make_job(conn, metadata={"collectors": ["chatgpt"], "n": 1}, timeout_seconds=77, max_retries=2, retry_delay=9)
     plain = make_run(conn, job, now=t0)
@@ -332,7 +325,8 @@ def test_drain_claims_more_while_a_slow_run_of_the_batch_is_still_running(dsn, c
 
 
 def test_status_index_holds_only_the_rare_statuses_and_serves_their_listing(conn, t0):
-    """Migration 0005: claims and finishes no longer write job_runs_status_idx; failed listings still use it."""
+    """job_runs_status_idx holds only the rare statuses, so claims and finishes do not write it;
+    failed listings still use it."""
     job = make_job(conn)
     conn.execute(
         "INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,"
@@ -350,3 +344,29 @@ def test_status_index_holds_only_the_rare_statuses_and_serves_their_listing(conn
     assert "job_runs_status_idx" in plan
     plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN EXECUTE by_status('completed')"))
     assert "Index Scan Backward using job_runs_pkey" in plan
+
+
+def test_one_completer_writes_at_once_or_in_batches_and_reports_every_write(dsn, conn, t0):
+    """Unbatched: every outcome at once. Batched: failures at once (with their retry), others on flush."""
+    job = make_job(conn, max_retries=1, retry_delay=10)
+    for _ in range(3):
+        make_run(conn, job, now=t0)
+    seen = []
+    with make_pool(dsn, max_size=2) as pool:
+        with pool.connection() as c:
+            ok, bad, late = claim_runs(c, "w1", t0, 10, lease_seconds=30)
+        batched = Completer(pool, "w1", FixedClock(t0 + S), rng=random.Random(1), batch=True,
+                            on_written=lambda c, o, d: seen.append((c.run.id, str(o.status), d.written)))  # fmt: skip
+        assert batched.submit(ok, RunOutcome(RunStatus.COMPLETED, {"n": 1})) is None
+        failed = batched.submit(bad, RunOutcome(RunStatus.FAILED, {}, "boom"))
+        assert failed.written and failed.retry_run_id is not None
+        assert seen == [(bad.run.id, "failed", True)] and batched.pending() == 1
+        assert batched.flush() == 1 and batched.pending() == 0
+        assert seen[-1] == (ok.run.id, "completed", True)
+        rescue_expired(conn, t0 + 60 * S)  # its lease expired and was taken back: the write is lost
+        at_once = Completer(pool, "w1", FixedClock(t0 + S))
+        assert at_once.submit(late, RunOutcome(RunStatus.COMPLETED, {})) == Completion(False)
+    rows = {r["id"]: r for r in runs_of(conn, job.id)}
+    assert rows[ok.run.id]["status"] == "completed" and rows[ok.run.id]["metrics"]["n"] == 1
+    assert rows[bad.run.id]["status"] == "failed" and rows[failed.retry_run_id]["trigger"] == "retry"
+    assert rows[late.run.id]["status"] == "failed" and "lease expired" in rows[late.run.id]["error_message"]

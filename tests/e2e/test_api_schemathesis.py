@@ -8,15 +8,16 @@ import time
 import pytest
 import schemathesis
 import uvicorn
-from cronkeeper.api.app import create_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as CHECKS_REGISTRY
 from schemathesis.checks import load_all_checks
 
+from cronkeeper.api.app import create_app
 from cronkeeper.clock import utcnow
 from cronkeeper.repo import processes
+from cronkeeper.tokens import create_token
 from tests.support.api import settings as app_settings
 from tests.support.factories import make_job
 
@@ -33,8 +34,6 @@ def live_api(dsn, conn):
     """A real uvicorn server on a free port, with a scheduler seen (so health is 200) and one job."""
     processes.heartbeat(conn, "scheduler-test", "scheduler", utcnow())
     make_job(conn)
-    from cronkeeper.tokens import create_token
-
     secret = create_token(conn, name="schemathesis", role="admin").secret
     config = uvicorn.Config(create_app(dsn, app_settings()), host="127.0.0.1", port=0, log_config=None,
                             access_log=False, lifespan="on")  # fmt: skip

@@ -97,7 +97,8 @@ def browser():
 
 
 def next_weekly(after: dt.datetime, weekday: int, hour: int, minute: int, zone: str) -> dt.datetime:
-    """The first ``weekday`` (Monday=0) at hour:minute in ``zone`` strictly after ``after``."""
+    """The first ``weekday`` (Python's numbering, Monday=0; cron and the UI number Wednesday 3)
+    at hour:minute in ``zone`` strictly after ``after``."""
     tz = ZoneInfo(zone)
     local = after.astimezone(tz)
     for days in range(8):

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from cronkeeper.api.app import create_app
 from litestar.testing import TestClient
 
+from cronkeeper.api.app import create_app
 from cronkeeper.clock import Clock, FixedClock
 from cronkeeper.db import connect
 from cronkeeper.settings import Settings

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from cronkeeper.api.app import create_app
-from cronkeeper.services.worker.loop import Worker
 
+from cronkeeper.api.app import create_app
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import JobType
 from cronkeeper.repo import answers as answers_repo
 from cronkeeper.repo.answers import NewAnswer, NewScore
+from cronkeeper.services.worker.loop import Worker
 from tests.support.api import settings
 
 CHROMIUM = Path("/usr/bin/chromium")

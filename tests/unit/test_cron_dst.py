@@ -131,7 +131,7 @@ def test_valid_forms_and_descriptions():
 
 
 def test_builders():
-    monday = Schedule.weekly(0, "09:00", "Europe/Berlin")
+    monday = Schedule.weekly(1, "09:00", "Europe/Berlin")  # cron's numbering: 1 = Monday
     assert monday.cron_expression == "0 9 * * 1"
     assert monday.first_run(utc(2027, 1, 6)) == utc(2027, 1, 11, 8)  # Monday 09:00 CET
     assert Schedule.once("2027-07-01", "09:00", "Europe/Berlin").run_at == utc(2027, 7, 1, 7)
@@ -140,7 +140,7 @@ def test_builders():
     assert Schedule.monthly(1, "06:30").cron_expression == "30 6 1 * *"
     assert Schedule.every(90, jitter=10).describe() == "Every 90 seconds (jitter up to 10 s)"
     assert Schedule.every(900).describe() == "Every 15 minutes"
-    for bad, field in [(lambda: Schedule.daily("25:00"), "time"), (lambda: Schedule.weekly(7, "09:00"), "day_of_week"),
+    for bad, field in [(lambda: Schedule.daily("25:00"), "time"), (lambda: Schedule.weekly(8, "09:00"), "day_of_week"),
                        (lambda: Schedule.hourly(60), "minute"), (lambda: Schedule.every(10, jitter=10), "jitter_seconds")]:  # fmt: skip
         with pytest.raises(InvalidSchedule) as err:
             bad()

@@ -1,4 +1,4 @@
-"""cronkeeper.schedule: validation naming the field, builders, slots, descriptions, storage."""
+"""cronkeeper.schedule: validation naming the field, builders, slots, slot arithmetic, descriptions, storage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from collections.abc import Callable
 import pytest
 
 from cronkeeper.errors import InvalidSchedule
-from cronkeeper.schedule import Schedule, ScheduleKind
+from cronkeeper.schedule import (
+    MAX_ENUMERATED_SLOTS,
+    DueSlots,
+    Schedule,
+    ScheduleKind,
+    due_slots,
+    first_after,
+)
+from cronkeeper.schedule.slots import slots_between
 
 U = dt.UTC
 BERLIN, NY = "Europe/Berlin", "America/New_York"
@@ -20,8 +28,8 @@ def utc(*args: int) -> dt.datetime:
 
 
 # -- builders ------------------------------------------------------------------------------------
-def test_weekly_zero_is_monday_in_the_jobs_zone() -> None:
-    monday = Schedule.weekly(0, "09:00", BERLIN)
+def test_weekly_counts_days_as_cron_does_in_the_jobs_zone() -> None:
+    monday = Schedule.weekly(1, "09:00", BERLIN)
     assert (monday.kind, monday.cron_expression, monday.timezone) == (
         ScheduleKind.CRON,
         "0 9 * * 1",
@@ -31,9 +39,21 @@ def test_weekly_zero_is_monday_in_the_jobs_zone() -> None:
     assert monday.first_run(utc(2027, 7, 7)) == utc(2027, 7, 12, 7)  # Monday 09:00 CEST
     assert (
         monday.first_run(utc(2027, 1, 6)).astimezone(dt.timezone(dt.timedelta(hours=1))).weekday()
-        == 0
+        == 0  # Python's Monday
     )
-    assert Schedule.weekly(6, "18:30").cron_expression == "30 18 * * 0"  # Sunday
+    assert Schedule.weekly(0, "18:30").cron_expression == "30 18 * * 0"  # Sunday
+    assert Schedule.weekly(7, "18:30") == Schedule.weekly(0, "18:30")  # cron's other Sunday
+    assert Schedule.weekly(6, "18:30").describe() == "At 18:30, only on Saturday"
+
+
+@pytest.mark.parametrize(
+    ("day", "cron_day"),
+    [("sun", 0), ("Sunday", 0), ("mon", 1), ("MONDAY", 1), (" tue ", 2), ("wednesday", 3),
+     ("Thu", 4), ("friday", 5), ("sat", 6), ("Saturday", 6)],
+)  # fmt: skip
+def test_weekly_takes_day_names_in_any_case(day: str, cron_day: int) -> None:
+    assert Schedule.weekly(day, "09:00") == Schedule.weekly(cron_day, "09:00")
+    assert Schedule.weekly(day, "09:00").cron_expression == f"0 9 * * {cron_day}"
 
 
 def test_simple_builders_make_cron_expressions() -> None:
@@ -73,9 +93,12 @@ BAD_BUILDERS: list[tuple[Callable[[], Schedule], str, str]] = [
     (lambda: Schedule.daily("09:60"), "time", "got '09:60'"),
     (lambda: Schedule.daily("9 am"), "time", "got '9 am'"),
     (lambda: Schedule.daily(900), "time", "got 900"),  # type: ignore[arg-type]
-    (lambda: Schedule.weekly(7, "09:00"), "day_of_week", "day_of_week must be a day number (0 = Monday) from 0 to 6, got 7"),
+    (lambda: Schedule.weekly(8, "09:00"), "day_of_week", "day_of_week must be a day number from 0 to 7 as in cron (0 or 7 = Sunday, 1 = Monday ... 6 = Saturday) or a day name such as \"mon\", got 8"),
     (lambda: Schedule.weekly(-1, "09:00"), "day_of_week", "got -1"),
     (lambda: Schedule.weekly(True, "09:00"), "day_of_week", "got True"),
+    (lambda: Schedule.weekly("mo", "09:00"), "day_of_week", "got 'mo'"),
+    (lambda: Schedule.weekly("1", "09:00"), "day_of_week", "got '1'"),
+    (lambda: Schedule.weekly(1.0, "09:00"), "day_of_week", "got 1.0"),  # type: ignore[arg-type]
     (lambda: Schedule.hourly(60), "minute", "minute must be a whole number from 0 to 59, got 60"),
     (lambda: Schedule.monthly(0, "09:00"), "day_of_month", "from 1 to 31, got 0"),
     (lambda: Schedule.monthly(32, "09:00"), "day_of_month", "got 32"),
@@ -132,8 +155,8 @@ def test_values_are_normalized_frozen_and_comparable() -> None:
         ScheduleKind.CRON, cron_expression="  0 9 * *  1 ", timezone="europe/berlin"
     )
     assert (schedule.cron_expression, schedule.timezone) == ("0 9 * * 1", BERLIN)
-    assert schedule == Schedule.weekly(0, "09:00", BERLIN) and hash(schedule) == hash(
-        Schedule.weekly(0, "09:00", BERLIN)
+    assert schedule == Schedule.weekly(1, "09:00", BERLIN) and hash(schedule) == hash(
+        Schedule.weekly("mon", "09:00", BERLIN)
     )
     assert Schedule(ScheduleKind.CRON, cron_expression="@Daily").cron_expression == "@daily"
     assert Schedule("interval", interval_seconds=60).kind is ScheduleKind.INTERVAL  # type: ignore[arg-type]
@@ -183,7 +206,7 @@ def test_from_fields_rejects_a_kind_that_contradicts_the_fields() -> None:
 @pytest.mark.parametrize(
     "schedule",
     [
-        Schedule.weekly(0, "09:00", BERLIN),
+        Schedule.weekly(1, "09:00", BERLIN),
         Schedule.every(90, jitter=10),
         Schedule.once("2027-01-05", "09:00", NY),
     ],
@@ -258,7 +281,7 @@ def test_naive_instants_are_rejected() -> None:
 @pytest.mark.parametrize(
     ("schedule", "text"),
     [
-        (Schedule.weekly(0, "09:00", BERLIN), "At 09:00, only on Monday (Europe/Berlin)"),
+        (Schedule.weekly(1, "09:00", BERLIN), "At 09:00, only on Monday (Europe/Berlin)"),
         (Schedule.daily("07:30"), "At 07:30"),
         (Schedule.hourly(0), "Every hour"),
         (Schedule.cron("@weekly", NY), "At 00:00, only on Sunday (America/New_York)"),
@@ -275,3 +298,62 @@ def test_naive_instants_are_rejected() -> None:
 )
 def test_describe(schedule: Schedule, text: str) -> None:
     assert schedule.describe() == text
+
+
+# -- slot arithmetic (cronkeeper.schedule.slots) -------------------------------------------------
+def test_due_slots_lists_the_due_ones_and_the_next() -> None:
+    every = Schedule.every(900)
+    due = due_slots(every, utc(2027, 1, 5, 9), utc(2027, 1, 5, 9, 40))
+    assert due == DueSlots(
+        (utc(2027, 1, 5, 9), utc(2027, 1, 5, 9, 15), utc(2027, 1, 5, 9, 30)),
+        0,
+        utc(2027, 1, 5, 9, 45),
+    )
+    assert due_slots(every, utc(2027, 1, 5, 10), utc(2027, 1, 5, 9, 40)) == DueSlots(
+        (), 0, utc(2027, 1, 5, 10)
+    )
+    once = Schedule.once("2027-01-05", "09:00")
+    assert due_slots(once, once.run_at, utc(2027, 1, 6)) == DueSlots((utc(2027, 1, 5, 9),), 0, None)
+
+
+def test_due_slots_past_the_cap_counts_an_interval_and_jumps_in_phase() -> None:
+    start = utc(2027, 1, 5, 9, 0, 7)
+    due = due_slots(Schedule.every(60), start, start + dt.timedelta(minutes=2500, seconds=30))
+    assert len(due.slots) == MAX_ENUMERATED_SLOTS and due.slots[-1] == start + dt.timedelta(
+        minutes=999
+    )
+    assert due.unlisted == 2501 - MAX_ENUMERATED_SLOTS
+    assert due.next_slot == start + dt.timedelta(minutes=2501)
+
+
+def test_due_slots_past_the_cap_of_cron_cannot_count_and_takes_the_next_fire() -> None:
+    due = due_slots(
+        Schedule.cron("*/10 * * * *", NY), utc(2027, 1, 5, 9), utc(2027, 1, 5, 12, 5), limit=4
+    )
+    assert due.slots == tuple(utc(2027, 1, 5, 9, m) for m in (0, 10, 20, 30))
+    assert (due.unlisted, due.next_slot) == (-1, utc(2027, 1, 5, 12, 10))
+
+
+def test_first_after_keeps_an_interval_phase_and_ends_a_one_off() -> None:
+    start = utc(2027, 1, 5, 9, 0, 7)
+    assert first_after(Schedule.every(60), start, utc(2027, 1, 5, 10)) == utc(2027, 1, 5, 10, 0, 7)
+    assert first_after(Schedule.every(60), start, utc(2027, 1, 5, 8)) == start  # still ahead
+    assert first_after(
+        Schedule.daily("09:00", BERLIN), utc(2027, 1, 1, 8), utc(2027, 1, 5, 12)
+    ) == utc(2027, 1, 6, 8)
+    assert (
+        first_after(Schedule.once("2027-01-05", "09:00"), utc(2027, 1, 5, 9), utc(2027, 1, 6))
+        is None
+    )
+    assert first_after(Schedule.every(60), None, utc(2027, 1, 6)) is None
+
+
+def test_slots_between_follows_the_sequence_inclusively_and_stops_at_the_limit() -> None:
+    hourly = Schedule.hourly(30)
+    listed, following = slots_between(hourly, utc(2027, 1, 5, 9, 30), utc(2027, 1, 5, 12, 30))
+    assert listed == [utc(2027, 1, 5, h, 30) for h in (9, 10, 11, 12)] and following == utc(
+        2027, 1, 5, 13, 30
+    )
+    assert slots_between(hourly, utc(2027, 1, 5, 9, 30), utc(2027, 1, 6), limit=2) == (
+        [utc(2027, 1, 5, 9, 30), utc(2027, 1, 5, 10, 30)], utc(2027, 1, 5, 11, 30),
+    )  # fmt: skip

@@ -1,16 +1,18 @@
 // Start-up: sign in (token in sessionStorage), then the routed views.
-import { ApiError, clearToken, getToken, NetworkError, onUnauthorized } from "./api.js";
-import { field, h } from "./dom.js";
-import { startHealth, stopHealth } from "./health.js";
-import { guardRoutes, render, route, startRouter, stopCurrent } from "./router.js";
-import { loadMe, session, signIn } from "./session.js";
-import { jobsView } from "./views/jobs.js";
+import { ApiError, clearToken, getToken, NetworkError, onUnauthorized } from "./lib/api.js";
+import { field, h } from "./lib/dom.js";
+import { guardRoutes, otherwise, render, route, startRouter, stopCurrent } from "./lib/router.js";
+import { loadMe, session, signIn } from "./lib/session.js";
+import { startHealth, stopHealth } from "./components/health.js";
 import { jobView } from "./views/job.js";
+import { jobsView } from "./views/jobs.js";
+import { notFoundView } from "./views/not_found.js";
 import { runView } from "./views/run.js";
 
 route(/^\/admin\/scheduled-jobs$/, jobsView);
 route(/^\/admin\/scheduled-jobs\/([^/]+)$/, jobView);
 route(/^\/admin\/job-runs\/([^/]+)$/, runView);
+otherwise(notFoundView);
 
 let signingIn = false;
 guardRoutes(() => !signingIn && Boolean(session.me));

@@ -1,5 +1,5 @@
 -- Pages of the admin API's lists, as JSON built here: one json text per row,
--- shaped exactly as api.schemas.RunOut / JobOut encode (tests/test_api_serving.py
+-- shaped exactly as cronkeeper.api.schemas RunOut / JobOut encode (tests/e2e/test_api_serving.py
 -- compares them), with times through ck_json_time (migrations 0004, 0006).
 -- {filters} is replaced by constant fragments of cronkeeper/repo/pages.py
 -- (only the filters a request gives, so every combination gets a plan that

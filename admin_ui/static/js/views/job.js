@@ -1,37 +1,20 @@
 // One job: its settings, actions, run history (polled, with progress bars), and its brand's trends.
-import { api, ApiError } from "../api.js";
-import { h, replace } from "../dom.js";
-import { confirmDialog } from "../dialog.js";
-import {
-  dualTime, duration, jobTypeLabel, metricsSummary, progressBar, statusBadge, timeLocal,
-} from "../format.js";
-import { openJobForm } from "../job_form.js";
-import { navigate } from "../router.js";
-import { canWrite } from "../session.js";
-import { toast, toastError } from "../toast.js";
-import { trendChart } from "../chart.js";
-import { jobTitle, mergeJob, patchRows, scheduleText } from "./jobs.js";
+import { api, ApiError } from "../lib/api.js";
+import { POLL_MS } from "../lib/config.js";
+import { h, replace } from "../lib/dom.js";
+import { jobTypeLabel } from "../lib/format.js";
+import { jobTitle, mergeJob, scheduleText } from "../lib/jobs.js";
+import { navigate } from "../lib/router.js";
+import { canWrite } from "../lib/session.js";
+import { trendsContent } from "../components/chart.js";
+import { deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
+import { openJobForm } from "../components/job_form.js";
+import { breadcrumb } from "../components/page.js";
+import { dataTable, HISTORY_COLUMNS, historyRow, patchRows } from "../components/run_rows.js";
+import { dualTime, summaryList } from "../components/values.js";
+import { loadFailed } from "./not_found.js";
 
-const POLL_MS = Number(document.body.dataset.pollMs) || 2000;
 const HISTORY_PAGE = 25;
-
-function historyRow(run) {
-  return h(
-    "tr",
-    { "data-run-id": run.id, "data-status": run.status },
-    h("td", { "data-label": "Run" }, h("a", { href: `/admin/job-runs/${run.id}`, "data-link": "" }, `#${run.id}`)),
-    h("td", { "data-label": "Status" }, statusBadge(run.status),
-      run.status === "processing" ? progressBar(run.metrics, `Run ${run.id} progress`) : null,
-      run.skip_reason ? h("span", { class: "sub muted" }, run.skip_reason) : null),
-    h("td", { "data-label": "Trigger" }, run.trigger, run.attempt > 1 ? ` (attempt ${run.attempt})` : ""),
-    h("td", { "data-label": "Scheduled for" }, timeLocal(run.scheduled_for)),
-    h("td", { "data-label": "Started" }, timeLocal(run.started_at)),
-    h("td", { "data-label": "Finished" }, timeLocal(run.finished_at)),
-    h("td", { "data-label": "Duration" }, duration(run.duration_seconds)),
-    h("td", { "data-label": "Metrics" }, metricsSummary(run.metrics)),
-    h("td", { "data-label": "Error", class: "col-error" }, run.error_message ? h("span", { class: "error-text" }, run.error_message) : h("span", { class: "muted" }, "—")),
-  );
-}
 
 function describe(job) {
   const meta = job.metadata || {};
@@ -49,7 +32,7 @@ function describe(job) {
     ["Timeout", `${job.timeout_seconds} s`],
     ["Overlap / misfire", `${job.overlap_policy} / ${job.misfire_policy}`],
   ];
-  return h("dl", { class: "summary" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  return summaryList(rows);
 }
 
 export async function jobView(main, [jobId], _query, state) {
@@ -64,9 +47,7 @@ export async function jobView(main, [jobId], _query, state) {
     job.brand_name = brand && brand.name;
     job.customer_name = customer && customer.name;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return null;
-    main.append(h("h1", {}, error.status === 404 || error.status === 400 ? "Job not found" : "Could not load the job"),
-      h("p", {}, error.message), h("p", {}, h("a", { href: "/admin/scheduled-jobs", "data-link": "" }, "Back to all jobs")));
+    if (!(error instanceof ApiError && error.status === 401)) loadFailed(main, "Job", error);
     return null;
   }
   if (!state.alive()) return null;
@@ -77,9 +58,7 @@ export async function jobView(main, [jobId], _query, state) {
   const summaryBox = h("div", {}, describe(job));
   const actions = h("div", { class: "actions page-actions" });
   main.append(
-    h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" }, h("ol", {},
-      h("li", {}, h("a", { href: "/admin/scheduled-jobs", "data-link": "" }, "Scheduled jobs")),
-      h("li", { "aria-current": "page" }, jobTitle(job)))),
+    breadcrumb(jobTitle(job)),
     h("div", { class: "page-head" }, h("div", {}, heading, activeBadge), actions),
     h("section", { class: "panel", "aria-labelledby": "settings-h" }, h("h2", { id: "settings-h" }, "Settings"), summaryBox),
   );
@@ -96,40 +75,16 @@ export async function jobView(main, [jobId], _query, state) {
     const del = h("button", { type: "button", class: "btn btn-danger-quiet", "data-write": "", "data-action": "delete" }, "Delete");
     edit.addEventListener("click", () => openJobForm({ job, onSaved: (saved) => { mergeJob(job, saved); renderHeader(); } }));
     trigger.addEventListener("click", async () => {
-      try {
-        const run = await api.post(`/scheduled-jobs/${job.id}/trigger`);
-        toast(`Run #${run.id} queued.`, { link: { href: `/admin/job-runs/${run.id}`, text: "Watch it" } });
-        pollHistory();
-      } catch (error) {
-        toastError("Could not trigger the job", error);
-      }
+      if (await triggerJob(job, { named: false })) pollHistory();
     });
     pause.addEventListener("click", async () => {
-      try {
-        const saved = await api.put(`/scheduled-jobs/${job.id}`, { is_active: !job.is_active });
-        mergeJob(job, saved);
-        toast(saved.is_active ? "Job resumed." : "Job paused.");
-        renderHeader();
-        actions.querySelector(`[data-action=${saved.is_active ? "pause" : "resume"}]`)?.focus();
-      } catch (error) {
-        toastError("Could not change the job", error);
-      }
+      const saved = await setJobActive(job, !job.is_active, (fresh) => (fresh.is_active ? "Job resumed." : "Job paused."));
+      if (!saved) return;
+      renderHeader();
+      actions.querySelector(`[data-action=${saved.is_active ? "pause" : "resume"}]`)?.focus();
     });
     del.addEventListener("click", async () => {
-      const ok = await confirmDialog({
-        title: "Delete this job?",
-        message: `${jobTitle(job)} and its whole run history will be deleted. This cannot be undone.`,
-        confirmLabel: "Delete job",
-        danger: true,
-      });
-      if (!ok) return;
-      try {
-        await api.del(`/scheduled-jobs/${job.id}`);
-        toast(`Deleted ${jobTitle(job)}.`);
-        navigate("/admin/scheduled-jobs", { replace: true });
-      } catch (error) {
-        toastError("Could not delete the job", error);
-      }
+      if (await deleteJob(job)) navigate("/admin/scheduled-jobs", { replace: true });
     });
     replace(actions, edit, trigger, pause, del);
   }
@@ -142,10 +97,7 @@ export async function jobView(main, [jobId], _query, state) {
   main.append(h("section", { class: "panel", "aria-labelledby": "history-h", "data-history": "" },
     h("h2", { id: "history-h" }, "Run history"),
     historyStatus,
-    h("div", { class: "table-wrap" }, h("table", { class: "data-table history-table" },
-      h("caption", { class: "sr-only" }, "Runs of this job, newest first"),
-      h("thead", {}, h("tr", {}, ["Run", "Status", "Trigger", "Scheduled for", "Started", "Finished", "Duration", "Metrics", "Error"].map((t) => h("th", { scope: "col" }, t)))),
-      tbody)),
+    h("div", { class: "table-wrap" }, dataTable("history-table", "Runs of this job, newest first", HISTORY_COLUMNS, tbody)),
     older));
 
   let runs = [];
@@ -179,7 +131,7 @@ export async function jobView(main, [jobId], _query, state) {
   async function loadTrends() {
     try {
       const trends = await api.get(`/brands/${job.brand_id}/trends`);
-      if (state.alive()) replace(trendsBox, h("h2", { id: "trends-h" }, `Trends for ${trends.brand_name}`), trendChart(trends));
+      if (state.alive()) replace(trendsBox, trendsContent(trends));
     } catch (error) {
       if (state.alive()) replace(trendsBox, h("h2", { id: "trends-h" }, "Brand trends"), h("p", { class: "muted" }, `Unavailable: ${error.message}`));
     }

@@ -1,82 +1,60 @@
 // The main page: filters, the jobs table with actions and bulk actions, pagination, the
 // ten most recent runs (polled), and a brand's trends when the list is filtered to one brand.
-import { api, ApiError, getAll } from "../api.js";
-import { debounce, field, h, replace } from "../dom.js";
-import { confirmDialog } from "../dialog.js";
-import {
-  dualTime, duration, formatInZone, JOB_TYPES, jobTypeLabel, progressBar, statusBadge, timeLocal,
-} from "../format.js";
-import { openJobForm } from "../job_form.js";
-import { setQuery } from "../router.js";
-import { canWrite } from "../session.js";
-import { toast, toastError } from "../toast.js";
-import { trendChart } from "../chart.js";
+import { api, ApiError, getAll } from "../lib/api.js";
+import { POLL_MS } from "../lib/config.js";
+import { debounce, field, h, options, replace, select } from "../lib/dom.js";
+import { JOB_TYPES } from "../lib/format.js";
+import { jobTitle } from "../lib/jobs.js";
+import { setQuery } from "../lib/router.js";
+import { canWrite } from "../lib/session.js";
+import { trendsContent } from "../components/chart.js";
+import { bulkAction, deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
+import { openJobForm } from "../components/job_form.js";
+import { jobRow, jobsTable, lastRunCell } from "../components/job_rows.js";
+import { dataTable, patchRows, RECENT_COLUMNS, runRow } from "../components/run_rows.js";
 
-const POLL_MS = Number(document.body.dataset.pollMs) || 2000;
 const PAGE_SIZES = ["25", "50", "100"];
 const FILTER_KEYS = ["customer_id", "brand_id", "job_type", "is_active", "search", "sort", "limit"];
+const BULK_ACTIONS = [["activate", "Resume"], ["deactivate", "Pause"], ["trigger", "Trigger now"], ["delete", "Delete"]];
 
-export function scheduleText(job) {
-  if (job.schedule_kind === "interval") {
-    return `every ${job.interval_seconds} s${job.jitter_seconds ? ` (+ up to ${job.jitter_seconds} s jitter)` : ""}`;
-  }
-  if (job.schedule_kind === "once") return `once at ${formatInZone(job.run_at, job.timezone)}`;
-  return job.cron_expression;
+// The filter form; `controls` maps each filter key to its control.
+function filterForm(filters) {
+  const controls = {
+    customer_id: h("select", { name: "customer_id" }, h("option", { value: "" }, "All customers")),
+    brand_id: h("select", { name: "brand_id" }, h("option", { value: "" }, "All brands")),
+    job_type: select(Object.entries(JOB_TYPES), filters.job_type, { name: "job_type" }, "All types"),
+    is_active: select([["true", "Active"], ["false", "Paused"]], filters.is_active, { name: "is_active" }, "Active and paused"),
+    search: h("input", { type: "search", name: "search", value: filters.search, placeholder: "Brand name", autocomplete: "off" }),
+    sort: select([["next_run", "Next run, soonest first"]], filters.sort, { name: "sort" }, "Newest first"),
+    limit: select(PAGE_SIZES.map((n) => [n, n]), filters.limit, { name: "limit" }),
+  };
+  const form = h("form", { class: "filters", role: "search", "aria-label": "Filter jobs" },
+    field({ label: "Customer", control: controls.customer_id }),
+    field({ label: "Brand", control: controls.brand_id }),
+    field({ label: "Job type", control: controls.job_type }),
+    field({ label: "State", control: controls.is_active }),
+    field({ label: "Search brands", control: controls.search }),
+    field({ label: "Sort", control: controls.sort, hint: "Sorts the jobs on this page." }),
+    field({ label: "Per page", control: controls.limit }));
+  form.addEventListener("submit", (e) => e.preventDefault());
+  return { form, controls };
 }
 
-// Job responses of writes carry no brand or customer names: keep the ones we have.
-export function mergeJob(job, fresh) {
-  return Object.assign(job, fresh, {
-    brand_name: fresh.brand_name || job.brand_name,
-    customer_name: fresh.customer_name || job.customer_name,
-  });
+function recentRunsPanel() {
+  const body = h("tbody", {});
+  const status = h("p", { class: "muted recent-status" }, "Loading…");
+  const section = h("section", { class: "panel recent", "aria-labelledby": "recent-h", "data-recent-runs": "" },
+    h("h2", { id: "recent-h" }, "Recent runs"),
+    h("p", { class: "hint" }, "The ten most recent runs of all jobs, refreshed every few seconds."),
+    status,
+    h("div", { class: "table-wrap" }, dataTable("runs-table", "Ten most recent runs", RECENT_COLUMNS, body)));
+  return { section, body, status };
 }
 
-export function jobTitle(job) {
-  return job.name || `${job.brand_name || "Job"} · ${jobTypeLabel(job.job_type)}`;
-}
-
-export function runRow(run, { showBrand = true, showJob = false } = {}) {
-  const running = run.status === "processing";
-  return h(
-    "tr",
-    { "data-run-id": run.id, "data-status": run.status },
-    h("td", { "data-label": "Run" }, h("a", { href: `/admin/job-runs/${run.id}`, "data-link": "" }, `#${run.id}`)),
-    showBrand ? h("td", { "data-label": "Brand" }, run.brand_name || "—") : null,
-    showJob ? h("td", { "data-label": "Job" }, h("a", { href: `/admin/scheduled-jobs/${run.scheduled_job_id}`, "data-link": "" }, jobTypeLabel(run.job_type))) : h("td", { "data-label": "Type" }, jobTypeLabel(run.job_type)),
-    h("td", { "data-label": "Trigger" }, run.trigger, run.attempt > 1 ? ` (attempt ${run.attempt})` : ""),
-    h("td", { "data-label": "Status" }, statusBadge(run.status), running ? progressBar(run.metrics, `Run ${run.id} progress`) : null),
-    h("td", { "data-label": "Scheduled for" }, timeLocal(run.scheduled_for)),
-    h("td", { "data-label": "Started" }, timeLocal(run.started_at)),
-    h("td", { "data-label": "Duration" }, run.status === "processing" && run.started_at
-      ? `${duration((Date.now() - new Date(run.started_at).getTime()) / 1000)} so far`
-      : duration(run.duration_seconds)),
-  );
-}
-
-function runSignature(run) {
-  return JSON.stringify([run.status, run.metrics, run.started_at, run.finished_at, run.status === "processing" ? Math.floor(Date.now() / 1000) : 0]);
-}
-
-// Replace only the rows that changed, so polling does not steal focus or re-announce.
-export function patchRows(tbody, runs, rowFor) {
-  const existing = new Map([...tbody.querySelectorAll("tr[data-run-id]")].map((tr) => [tr.dataset.runId, tr]));
-  const rows = runs.map((run) => {
-    const old = existing.get(String(run.id));
-    const sig = runSignature(run);
-    if (old && old.dataset.sig === sig) return old;
-    const tr = rowFor(run);
-    tr.dataset.sig = sig;
-    if (old) old.replaceWith(tr);
-    return tr;
-  });
-  const current = [...tbody.children];
-  const sameOrder = current.length === rows.length && rows.every((tr, i) => current[i] === tr);
-  if (!sameOrder) tbody.replaceChildren(...rows);
-}
-
-function optionList(items, selected, empty) {
-  return [h("option", { value: "" }, empty), ...items.map(([value, label]) => h("option", { value, selected: value === selected }, label))];
+function sortedJobs(rows, sort) {
+  if (sort !== "next_run") return rows;
+  const key = (j) => (j.next_run_at ? new Date(j.next_run_at).getTime() : Infinity);
+  return [...rows].sort((a, b) => key(a) - key(b));
 }
 
 export async function jobsView(main, _params, query, state) {
@@ -95,30 +73,15 @@ export async function jobsView(main, _params, query, state) {
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Scheduled jobs"), newButton));
 
   // -- filters -------------------------------------------------------------------------
-  const fCustomer = h("select", { name: "customer_id" }, h("option", { value: "" }, "All customers"));
-  const fBrand = h("select", { name: "brand_id" }, h("option", { value: "" }, "All brands"));
-  const fType = h("select", { name: "job_type" }, optionList(Object.entries(JOB_TYPES), filters.job_type, "All types"));
-  const fActive = h("select", { name: "is_active" }, optionList([["true", "Active"], ["false", "Paused"]], filters.is_active, "Active and paused"));
-  const fSearch = h("input", { type: "search", name: "search", value: filters.search, placeholder: "Brand name", autocomplete: "off" });
-  const fSort = h("select", { name: "sort" }, optionList([["next_run", "Next run, soonest first"]], filters.sort, "Newest first"));
-  const fLimit = h("select", { name: "limit" }, PAGE_SIZES.map((n) => h("option", { value: n, selected: n === filters.limit }, n)));
-  const filterForm = h("form", { class: "filters", role: "search", "aria-label": "Filter jobs" },
-    field({ label: "Customer", control: fCustomer }),
-    field({ label: "Brand", control: fBrand }),
-    field({ label: "Job type", control: fType }),
-    field({ label: "State", control: fActive }),
-    field({ label: "Search brands", control: fSearch }),
-    field({ label: "Sort", control: fSort, hint: "Sorts the jobs on this page." }),
-    field({ label: "Per page", control: fLimit }));
-  filterForm.addEventListener("submit", (e) => e.preventDefault());
-  main.append(filterForm);
+  const { form: filterBox, controls: f } = filterForm(filters);
+  main.append(filterBox);
 
   // -- bulk bar ------------------------------------------------------------------------
   const selectedCount = h("span", { class: "bulk-count", "aria-live": "polite" }, "No jobs selected");
   const bulkButtons = {};
   const bulkBar = writer ? h("div", { class: "bulkbar", role: "group", "aria-label": "Bulk actions on selected jobs", "data-write": "" },
     selectedCount,
-    [["activate", "Resume"], ["deactivate", "Pause"], ["trigger", "Trigger now"], ["delete", "Delete"]].map(([action, label]) => {
+    BULK_ACTIONS.map(([action, label]) => {
       bulkButtons[action] = h("button", { type: "button", class: ["btn", action === "delete" && "btn-danger-quiet"], disabled: true, "data-bulk": action }, label);
       bulkButtons[action].addEventListener("click", () => bulk(action));
       return bulkButtons[action];
@@ -126,17 +89,9 @@ export async function jobsView(main, _params, query, state) {
   if (bulkBar) main.append(bulkBar);
 
   // -- table ---------------------------------------------------------------------------
-  const selectAll = writer ? h("input", { type: "checkbox", "aria-label": "Select every job on this page" }) : null;
   const tbody = h("tbody", {});
-  const status = h("p", { class: "list-status", role: "status" }, "Loading jobs…");
-  const table = h("table", { class: "data-table jobs-table", "aria-describedby": "jobs-status" },
-    h("caption", { class: "sr-only" }, "Scheduled jobs"),
-    h("thead", {}, h("tr", {},
-      writer ? h("th", { scope: "col", class: "col-select" }, selectAll) : null,
-      ["Brand", "Type", "Schedule", "Time zone", "Next run", "Last run", "Active"].map((t) => h("th", { scope: "col" }, t)),
-      writer ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
-    tbody);
-  status.id = "jobs-status";
+  const status = h("p", { class: "list-status", role: "status", id: "jobs-status" }, "Loading jobs…");
+  const { table, selectAll } = jobsTable(writer, tbody);
   const prevButton = h("button", { type: "button", class: "btn", disabled: true }, "Previous page");
   const nextButton = h("button", { type: "button", class: "btn", disabled: true }, "Next page");
   const pageLabel = h("span", { class: "page-label" }, "Page 1");
@@ -148,16 +103,8 @@ export async function jobsView(main, _params, query, state) {
   // -- trends (a brand chosen) and recent runs ------------------------------------------
   const trendsBox = h("section", { class: "panel", "aria-labelledby": "trends-h", hidden: true });
   main.append(trendsBox);
-  const recentBody = h("tbody", {});
-  const recentStatus = h("p", { class: "muted recent-status" }, "Loading…");
-  main.append(h("section", { class: "panel recent", "aria-labelledby": "recent-h", "data-recent-runs": "" },
-    h("h2", { id: "recent-h" }, "Recent runs"),
-    h("p", { class: "hint" }, "The ten most recent runs of all jobs, refreshed every few seconds."),
-    recentStatus,
-    h("div", { class: "table-wrap" }, h("table", { class: "data-table runs-table" },
-      h("caption", { class: "sr-only" }, "Ten most recent runs"),
-      h("thead", {}, h("tr", {}, ["Run", "Brand", "Job", "Trigger", "Status", "Scheduled for", "Started", "Duration"].map((t) => h("th", { scope: "col" }, t)))),
-      recentBody))));
+  const recent = recentRunsPanel();
+  main.append(recent.section);
 
   // -- behaviour -------------------------------------------------------------------------
   function syncUrl() {
@@ -174,137 +121,48 @@ export async function jobsView(main, _params, query, state) {
     selectAll.indeterminate = !selectAll.checked && boxes.some((b) => b.checked);
   }
 
-  function lastRunCell(cell, run) {
-    const sig = run ? `${run.id}:${run.status}` : "none";
-    if (cell.dataset.sig === sig) return;
-    cell.dataset.sig = sig;
-    if (!run) replace(cell, h("span", { class: "muted" }, "never"));
-    else replace(cell, h("a", { href: `/admin/job-runs/${run.id}`, "data-link": "", class: "last-run" }, statusBadge(run.status)),
-      h("span", { class: "sub" }, timeLocal(run.finished_at || run.started_at || run.scheduled_for)));
-  }
-
   async function toggleActive(job, box) {
     box.disabled = true;
-    try {
-      const updated = await api.put(`/scheduled-jobs/${job.id}`, { is_active: box.checked });
-      mergeJob(job, updated);
-      toast(`${jobTitle(job)} ${updated.is_active ? "resumed" : "paused"}.`);
-      renderRows();
-    } catch (error) {
-      box.checked = !box.checked;
-      toastError("Could not change the job", error);
-    } finally {
-      box.disabled = false;
-    }
+    const saved = await setJobActive(job, box.checked, (fresh) => `${jobTitle(job)} ${fresh.is_active ? "resumed" : "paused"}.`);
+    if (saved) renderRows();
+    else box.checked = !box.checked;
+    box.disabled = false;
   }
 
   async function trigger(job) {
-    try {
-      const run = await api.post(`/scheduled-jobs/${job.id}/trigger`);
-      toast(`Run #${run.id} queued for ${jobTitle(job)}.`, { link: { href: `/admin/job-runs/${run.id}`, text: "Watch it" } });
-      pollRecent();
-    } catch (error) {
-      toastError("Could not trigger the job", error);
-    }
+    if (await triggerJob(job)) pollRecent();
   }
 
   async function remove(job) {
-    const ok = await confirmDialog({
-      title: "Delete this job?",
-      message: `${jobTitle(job)} (${job.customer_name || "customer"}) and its whole run history will be deleted. This cannot be undone.`,
-      confirmLabel: "Delete job",
-      danger: true,
-    });
-    if (!ok) return;
-    try {
-      await api.del(`/scheduled-jobs/${job.id}`);
-      toast(`Deleted ${jobTitle(job)}.`);
-      selected.delete(job.id);
-      await load();
-    } catch (error) {
-      toastError("Could not delete the job", error);
-    }
+    if (!(await deleteJob(job, { withCustomer: true }))) return;
+    selected.delete(job.id);
+    await load();
   }
 
   async function bulk(action) {
     const ids = [...selected];
     if (!ids.length) return;
-    if (action === "delete") {
-      const ok = await confirmDialog({
-        title: `Delete ${ids.length} job${ids.length === 1 ? "" : "s"}?`,
-        message: "The selected jobs and their run histories will be deleted. This cannot be undone.",
-        confirmLabel: `Delete ${ids.length} job${ids.length === 1 ? "" : "s"}`,
-        danger: true,
-      });
-      if (!ok) return;
-    }
-    try {
-      const result = await api.post("/scheduled-jobs/bulk", { ids, action });
-      const failed = result.results.filter((r) => !r.ok);
-      const verb = { activate: "Resumed", deactivate: "Paused", trigger: "Triggered", delete: "Deleted" }[action];
-      if (failed.length) {
-        toast(`${verb} ${result.succeeded}; ${failed.length} failed: ${failed.map((f) => f.message).join("; ")}`, { kind: "error" });
-      } else toast(`${verb} ${result.succeeded} job${result.succeeded === 1 ? "" : "s"}.`);
-      for (const r of result.results) if (r.ok) selected.delete(r.id);
-      await load();
-      pollRecent();
-    } catch (error) {
-      toastError("Bulk action failed", error);
-    }
+    const result = await bulkAction(ids, action);
+    if (!result) return;
+    for (const r of result.results) if (r.ok) selected.delete(r.id);
+    await load();
+    pollRecent();
   }
 
-  function jobRow(job) {
-    const lastCell = h("td", { "data-label": "Last run", class: "col-last" }, h("span", { class: "muted" }, "…"));
-    const zoneHint = job.is_active ? null : h("span", { class: "sub muted" }, "paused");
-    const cells = [];
-    if (writer) {
-      const box = h("input", { type: "checkbox", "data-select": job.id, checked: selected.has(job.id), "aria-label": `Select ${jobTitle(job)}` });
-      box.addEventListener("change", () => {
-        if (box.checked) selected.add(job.id);
-        else selected.delete(job.id);
-        updateSelection();
-      });
-      cells.push(h("td", { class: "col-select", "data-label": "Select" }, box));
-    }
-    cells.push(
-      h("td", { "data-label": "Brand", class: "col-brand" },
-        h("a", { href: `/admin/scheduled-jobs/${job.id}`, "data-link": "", class: "job-link" }, job.brand_name || job.brand_id),
-        job.name ? h("span", { class: "sub" }, job.name) : null,
-        h("span", { class: "sub muted" }, job.customer_name || "")),
-      h("td", { "data-label": "Type" }, jobTypeLabel(job.job_type)),
-      h("td", { "data-label": "Schedule", class: "col-schedule" }, h("code", {}, scheduleText(job)),
-        h("span", { class: "sub" }, job.schedule_description || "")),
-      h("td", { "data-label": "Time zone" }, job.timezone),
-      h("td", { "data-label": "Next run", class: "col-next" }, dualTime(job.next_run_at, job.timezone), zoneHint),
-      lastCell,
-    );
-    if (writer) {
-      const box = h("input", { type: "checkbox", role: "switch", class: "switch", checked: job.is_active, "aria-label": `Active: ${jobTitle(job)}`, "data-write": "", "data-active-toggle": job.id });
-      box.addEventListener("change", () => toggleActive(job, box));
-      cells.push(h("td", { "data-label": "Active" }, box));
-      const triggerBtn = h("button", { type: "button", class: "btn btn-small", "data-write": "", "data-action": "trigger", "aria-label": `Trigger ${jobTitle(job)} now` }, "Trigger");
-      const editBtn = h("button", { type: "button", class: "btn btn-small", "data-write": "", "data-action": "edit", "aria-label": `Edit ${jobTitle(job)}` }, "Edit");
-      const deleteBtn = h("button", { type: "button", class: "btn btn-small btn-danger-quiet", "data-write": "", "data-action": "delete", "aria-label": `Delete ${jobTitle(job)}` }, "Delete");
-      triggerBtn.addEventListener("click", () => trigger(job));
-      editBtn.addEventListener("click", () => openJobForm({ job, onSaved: () => load() }));
-      deleteBtn.addEventListener("click", () => remove(job));
-      cells.push(h("td", { "data-label": "Actions", class: "col-actions" }, h("div", { class: "actions" }, triggerBtn, editBtn, deleteBtn)));
-    } else {
-      cells.push(h("td", { "data-label": "Active" }, job.is_active ? "Active" : h("span", { class: "muted" }, "Paused")));
-    }
-    const tr = h("tr", { "data-job-id": job.id }, cells);
-    tr.lastCellRef = lastCell;
-    return tr;
-  }
-
-  function sorted(rows) {
-    if (filters.sort !== "next_run") return rows;
-    const key = (j) => (j.next_run_at ? new Date(j.next_run_at).getTime() : Infinity);
-    return [...rows].sort((a, b) => key(a) - key(b));
-  }
+  const rowActions = {
+    select(job, checked) {
+      if (checked) selected.add(job.id);
+      else selected.delete(job.id);
+      updateSelection();
+    },
+    toggle: toggleActive,
+    trigger,
+    edit: (job) => openJobForm({ job, onSaved: () => load() }),
+    delete: remove,
+  };
 
   function renderRows() {
-    const rows = sorted(page.data).map(jobRow);
+    const rows = sortedJobs(page.data, filters.sort).map((job) => jobRow(job, { writer, selected, on: rowActions }));
     tbody.replaceChildren(...rows);
     const n = page.data.length;
     status.textContent = n ? `${n} job${n === 1 ? "" : "s"} on this page.` : "No jobs match these filters.";
@@ -352,9 +210,7 @@ export async function jobsView(main, _params, query, state) {
   }
 
   function filtersChanged() {
-    for (const [key, el] of [["customer_id", fCustomer], ["brand_id", fBrand], ["job_type", fType], ["is_active", fActive], ["search", fSearch], ["sort", fSort], ["limit", fLimit]]) {
-      filters[key] = el.value;
-    }
+    for (const [key, el] of Object.entries(f)) filters[key] = el.value;
     cursor = null;
     previous = [];
     syncUrl();
@@ -364,7 +220,7 @@ export async function jobsView(main, _params, query, state) {
 
   async function loadBrandOptions() {
     const brands = await getAll("/brands", { customer_id: filters.customer_id || undefined });
-    replace(fBrand, optionList(brands.map((b) => [b.id, b.name]), filters.brand_id, "All brands"));
+    replace(f.brand_id, options(brands.map((b) => [b.id, b.name]), filters.brand_id, "All brands"));
     if (filters.brand_id && !brands.some((b) => b.id === filters.brand_id)) filters.brand_id = "";
   }
 
@@ -377,7 +233,7 @@ export async function jobsView(main, _params, query, state) {
     try {
       const trends = await api.get(`/brands/${filters.brand_id}/trends`);
       if (!state.alive()) return;
-      replace(trendsBox, h("h2", { id: "trends-h" }, `Trends for ${trends.brand_name}`), trendChart(trends));
+      replace(trendsBox, trendsContent(trends));
       trendsBox.hidden = false;
     } catch {
       trendsBox.hidden = true;
@@ -391,27 +247,27 @@ export async function jobsView(main, _params, query, state) {
     try {
       const { data } = await api.get("/job-runs", { limit: 10 });
       if (!state.alive()) return;
-      recentStatus.textContent = data.length ? "" : "No runs yet.";
-      recentStatus.hidden = Boolean(data.length);
-      patchRows(recentBody, data, (run) => runRow(run, { showBrand: true, showJob: true }));
+      recent.status.textContent = data.length ? "" : "No runs yet.";
+      recent.status.hidden = Boolean(data.length);
+      patchRows(recent.body, data, (run) => runRow(run, { showBrand: true, showJob: true }));
       if (data.some((r) => page.data.some((j) => j.id === r.scheduled_job_id) && (lastRuns.get(r.scheduled_job_id) || {}).status !== r.status)) {
         refreshLastRuns();
       }
     } catch (error) {
-      if (!(error instanceof ApiError)) recentStatus.textContent = "Cannot reach the server; retrying…";
+      if (!(error instanceof ApiError)) recent.status.textContent = "Cannot reach the server; retrying…";
     } finally {
       recentBusy = false;
     }
   }
 
-  fCustomer.addEventListener("change", async () => {
-    filters.customer_id = fCustomer.value;
+  f.customer_id.addEventListener("change", async () => {
+    filters.customer_id = f.customer_id.value;
     filters.brand_id = "";
     await loadBrandOptions().catch(() => {});
     filtersChanged();
   });
-  for (const el of [fBrand, fType, fActive, fSort, fLimit]) el.addEventListener("change", filtersChanged);
-  fSearch.addEventListener("input", debounce(filtersChanged, 300));
+  for (const key of ["brand_id", "job_type", "is_active", "sort", "limit"]) f[key].addEventListener("change", filtersChanged);
+  f.search.addEventListener("input", debounce(filtersChanged, 300));
   prevButton.addEventListener("click", () => {
     cursor = previous.pop() ?? null;
     syncUrl();
@@ -448,7 +304,7 @@ export async function jobsView(main, _params, query, state) {
 
   // customers and brands for the filters, then the data
   getAll("/customers").then((customers) => {
-    replace(fCustomer, optionList(customers.map((c) => [c.id, c.name]), filters.customer_id, "All customers"));
+    replace(f.customer_id, options(customers.map((c) => [c.id, c.name]), filters.customer_id, "All customers"));
   }).catch(() => {});
   loadBrandOptions().catch(() => {});
   await Promise.all([load(), pollRecent(), loadTrends()]);

@@ -51,6 +51,21 @@ export function replace(el, ...children) {
   return el;
 }
 
+// <option>s for [value, label] pairs with `selected` chosen, after an empty first option if given.
+export function options(pairs, selected, empty = null) {
+  const list = pairs.map(([value, label]) => h("option", { value, selected: String(value) === String(selected) }, label));
+  return empty === null ? list : [h("option", { value: "" }, empty), ...list];
+}
+
+export function select(pairs, selected, attrs = {}, empty = null) {
+  return h("select", attrs, options(pairs, selected, empty));
+}
+
+// A text-like <input> that the browser does not autofill.
+export function input(attrs) {
+  return h("input", { autocomplete: "off", ...attrs });
+}
+
 let idCounter = 0;
 export function uid(prefix = "id") {
   idCounter += 1;
@@ -68,7 +83,7 @@ export function debounce(fn, ms) {
 }
 
 // A labelled form field: <div class="field"><label/>control<p hint/><p error/></div>.
-// The error element is wired to the control with aria-describedby (see forms.js).
+// The error element is wired to the control with aria-describedby (components/form_errors.js fills it).
 export function field({ label, control, hint, name, wide = false }) {
   const id = control.id || uid("f");
   control.id = id;

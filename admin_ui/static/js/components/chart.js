@@ -1,7 +1,7 @@
 // A small SVG trend chart we draw ourselves: one panel per measure (mention rate, mean
 // position, sentiment), runs over time, plus the same numbers as a table for screen readers.
-import { h, s, uid } from "./dom.js";
-import { formatLocal } from "./format.js";
+import { h, s, uid } from "../lib/dom.js";
+import { formatLocal } from "../lib/format.js";
 
 const W = 320;
 const H = 130;
@@ -76,4 +76,9 @@ export function trendChart(trends) {
     h("div", { class: "chart-row" }, MEASURES.map((m) => panel(points, m))),
     h("details", {}, h("summary", {}, "Show the numbers"), h("div", { class: "table-wrap" }, table)),
   );
+}
+
+// A trends panel's heading (the id its section is labelled by) and chart.
+export function trendsContent(trends) {
+  return [h("h2", { id: "trends-h" }, `Trends for ${trends.brand_name}`), trendChart(trends)];
 }

@@ -1,6 +1,7 @@
 // Client-side routes on the History API: real links, deep links, and a working back button.
 
 const routes = [];
+let otherwiseView = () => null;
 let current = null; // {cleanup}
 let renderId = 0;
 let canRender = () => true;
@@ -12,6 +13,11 @@ export function guardRoutes(fn) {
 
 export function route(pattern, view) {
   routes.push({ pattern, view });
+}
+
+// The view for a path no route matches.
+export function otherwise(view) {
+  otherwiseView = view;
 }
 
 export function currentQuery() {
@@ -50,9 +56,7 @@ export async function render() {
     return;
   }
   main.replaceChildren();
-  const h1 = document.createElement("h1");
-  h1.textContent = "Page not found";
-  main.append(h1);
+  otherwiseView(main);
 }
 
 export function navigate(url, { replace = false } = {}) {

@@ -1,6 +1,6 @@
 // Modal dialogs on the native <dialog> (showModal makes the page behind inert); we add a
 // focus trap that wraps Tab/Shift+Tab, close on Escape, and give focus back to the opener.
-import { h, uid } from "./dom.js";
+import { h, uid } from "../lib/dom.js";
 
 const FOCUSABLE = [
   "a[href]", "button:not([disabled])", "input:not([disabled]):not([type=hidden])",

@@ -1,6 +1,6 @@
-// Times, durations and status badges. Instants come from the API in UTC (ISO 8601);
-// they are shown in a job's own time zone and in the viewer's.
-import { h } from "./dom.js";
+// Times, durations, numbers and labels as text (no DOM: components/values.js builds the
+// elements). Instants come from the API in UTC (ISO 8601); they are shown in a job's own time
+// zone and in the viewer's.
 
 export const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
@@ -46,27 +46,6 @@ export function fromNow(iso, now = Date.now()) {
   return relative.format(Math.round(seconds / (86400 * 30)), "month");
 }
 
-// <time datetime=ISO> showing the instant in `zone`, with the zone's name.
-export function timeIn(iso, zone, cls = "t-zone") {
-  if (!iso) return h("span", { class: "muted" }, "—");
-  return h("time", { datetime: iso, class: cls, "data-zone": zone, title: `${iso} (UTC)` }, formatInZone(iso, zone));
-}
-
-export function timeLocal(iso) {
-  return timeIn(iso, LOCAL_ZONE, "t-local");
-}
-
-// The job-zone time, and underneath the viewer's local time when the zones differ.
-export function dualTime(iso, zone) {
-  if (!iso) return h("span", { class: "muted" }, "—");
-  const parts = [timeIn(iso, zone)];
-  if (zone !== LOCAL_ZONE) {
-    parts.push(h("span", { class: "sub" }, h("span", { class: "sr-only" }, "Your time: "), timeLocal(iso)));
-  }
-  parts.push(h("span", { class: "sub rel" }, fromNow(iso)));
-  return h("span", { class: "dual-time" }, parts);
-}
-
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
@@ -78,11 +57,28 @@ export function duration(seconds) {
   return `${hours} h ${m % 60} min`;
 }
 
-export const FINAL_STATUSES = new Set(["completed", "partial", "failed", "cancelled", "skipped"]);
-
-export function statusBadge(status) {
-  return h("span", { class: `badge badge-${status}`, "data-status": status }, status);
+// How long a run has taken: so far while it is processing, else the API's duration.
+export function runDuration(run, now = Date.now()) {
+  if (run.status === "processing" && run.started_at) {
+    return `${duration((now - new Date(run.started_at).getTime()) / 1000)} so far`;
+  }
+  return duration(run.duration_seconds);
 }
+
+export function formatNumber(v) {
+  if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(3).replace(/\.?0+$/, "");
+  return String(v);
+}
+
+export function percent(v) {
+  return typeof v === "number" ? `${Math.round(v * 100)} %` : "—";
+}
+
+export function fixed(v, digits = 2) {
+  return typeof v === "number" ? v.toFixed(digits) : "—";
+}
+
+export const FINAL_STATUSES = new Set(["completed", "partial", "failed", "cancelled", "skipped"]);
 
 export const JOB_TYPES = {
   data_collection: "Data collection",
@@ -92,6 +88,11 @@ export const JOB_TYPES = {
 
 export function jobTypeLabel(type) {
   return JOB_TYPES[type] || type;
+}
+
+// "manual", or "retry (attempt 2)" from the second attempt on.
+export function triggerText(run) {
+  return run.attempt > 1 ? `${run.trigger} (attempt ${run.attempt})` : run.trigger;
 }
 
 // Progress of a running run from its metrics: calls_done/calls_total or queries_done/queries_total.
@@ -105,30 +106,4 @@ export function progressOf(metrics) {
     }
   }
   return null;
-}
-
-export function progressBar(metrics, label = "Progress") {
-  const p = progressOf(metrics);
-  if (!p) return h("progress", { class: "progress", "aria-label": `${label}: starting` });
-  return h(
-    "span",
-    { class: "progress-wrap" },
-    h("progress", { class: "progress", max: p.total, value: p.done, "aria-label": `${label}: ${p.done} of ${p.total} ${p.unit}` }),
-    h("span", { class: "progress-text" }, `${p.done}/${p.total} ${p.unit}`),
-  );
-}
-
-export function metricsSummary(metrics) {
-  const entries = Object.entries(metrics || {}).filter(([, v]) => v === null || typeof v !== "object");
-  if (!entries.length) return h("span", { class: "muted" }, "—");
-  return h(
-    "span",
-    { class: "metrics" },
-    entries.slice(0, 6).map(([k, v]) => h("span", { class: "metric" }, `${k}: ${formatNumber(v)}`)),
-  );
-}
-
-export function formatNumber(v) {
-  if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(3).replace(/\.?0+$/, "");
-  return String(v);
 }

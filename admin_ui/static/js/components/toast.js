@@ -1,5 +1,5 @@
 // Short messages in a polite live region; errors stay until dismissed.
-import { h } from "./dom.js";
+import { h } from "../lib/dom.js";
 
 export function toast(message, { kind = "info", link = null, timeout = 6000 } = {}) {
   const box = document.getElementById("toasts");

@@ -1,7 +1,7 @@
 // The admin API with the bearer token kept in sessionStorage (gone when the tab closes).
+import { API_BASE } from "./config.js";
 
 const TOKEN_KEY = "cronkeeper.token";
-export const API_BASE = document.body.dataset.apiBase || "/api/admin";
 
 export class ApiError extends Error {
   constructor(status, body) {

@@ -1,0 +1,133 @@
+"""Scheduled job requests and responses, and the bulk action on many jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from cronkeeper.api.schemas.common import (
+    Input,
+    Name,
+    Retries,
+    ScheduleFields,
+    Seconds,
+    SecondsOrZero,
+    out_values,
+)
+from cronkeeper.api.schemas.runs import RunOut
+from cronkeeper.errors import CronkeeperError
+from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.schedule import Schedule
+
+
+class JobSettings(ScheduleFields):
+    """A job's editable fields but its type, the same for create and update."""
+
+    name: Name | None | UnsetType = UNSET
+    is_active: bool | None | UnsetType = UNSET
+    metadata: dict[str, Any] | None | UnsetType = UNSET
+    max_retries: Retries | None | UnsetType = UNSET
+    retry_delay: SecondsOrZero | None | UnsetType = UNSET
+    timeout_seconds: Seconds | None | UnsetType = UNSET
+    overlap_policy: OverlapPolicy | None | UnsetType = UNSET
+    misfire_policy: MisfirePolicy | None | UnsetType = UNSET
+
+
+class JobIn(JobSettings, kw_only=True):
+    brand_id: UUID
+    job_type: JobType
+    customer_id: UUID | None | UnsetType = UNSET
+
+
+class JobUpdate(JobSettings):
+    """Any subset of a job's editable fields; ``name: null`` clears the name."""
+
+    job_type: JobType | None | UnsetType = UNSET
+
+
+class JobOut(Struct, kw_only=True):
+    id: UUID
+    customer_id: UUID
+    brand_id: UUID
+    name: str | None
+    job_type: JobType
+    schedule_kind: str
+    cron_expression: str | None
+    timezone: str
+    interval_seconds: int | None
+    jitter_seconds: int
+    run_at: dt.datetime | None
+    is_active: bool
+    metadata: dict[str, Any]
+    max_retries: int
+    retry_delay: int
+    timeout_seconds: int
+    overlap_policy: OverlapPolicy
+    misfire_policy: MisfirePolicy
+    next_run_at: dt.datetime | None
+    last_run_at: dt.datetime | None
+    schedule_description: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    brand_name: str | None = None
+    customer_name: str | None = None
+
+    @classmethod
+    def of(cls, job: ScheduledJob, row: dict[str, Any] | None = None) -> JobOut:
+        values = out_values(cls, job)
+        try:
+            description = job.schedule.describe()
+        except CronkeeperError:  # a schedule edited by hand into something invalid
+            description = None
+        extra = {k: row[k] for k in ("brand_name", "customer_name") if row and k in row}
+        return cls(**values, schedule_description=description, **extra)
+
+
+def describe_schedule(kind: str, cron: str | None, zone: str, interval: int | None, jitter: int | None,
+                      run_at: dt.datetime | None) -> str | None:  # fmt: skip
+    """A schedule's description from its columns (the jobs list keeps them by schedule: ``api.pages``)."""
+    try:
+        return Schedule.from_fields(
+            schedule_kind=kind, cron_expression=cron, timezone=zone, interval_seconds=interval,
+            jitter_seconds=jitter or 0, run_at=run_at,
+        ).describe()  # fmt: skip
+    except CronkeeperError:  # a schedule edited by hand into something invalid
+        return None
+
+
+class JobPage(Struct):
+    data: list[JobOut]
+    next_cursor: str | None
+
+
+class BulkAction(StrEnum):
+    ACTIVATE = "activate"
+    DEACTIVATE = "deactivate"
+    TRIGGER = "trigger"
+    DELETE = "delete"
+
+
+class BulkIn(Input):
+    ids: Annotated[list[UUID], Meta(min_length=1, max_length=500)]
+    action: BulkAction
+
+
+class BulkResult(Struct, kw_only=True):
+    id: UUID
+    ok: bool
+    status: int
+    error: str | None = None
+    message: str | None = None
+    job: JobOut | None = None
+    run: RunOut | None = None
+
+
+class BulkOut(Struct):
+    action: BulkAction
+    succeeded: int
+    failed: int
+    results: list[BulkResult]

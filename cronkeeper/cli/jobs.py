@@ -1,0 +1,168 @@
+"""``cronkeeper jobs list|show|create|update|pause|resume|trigger|delete``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from cronkeeper import jobs
+from cronkeeper.cli.args import add_limit, choices, iso_time, json_object, leaf, uuid_arg, whole
+from cronkeeper.cli.context import database, now, options_named
+from cronkeeper.cli.output import emit
+from cronkeeper.errors import ValidationError
+from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.schedule.cron import validate_timezone
+from cronkeeper.settings import Settings
+
+COLUMNS = ("id", "name", "brand_name", "job_type", "schedule", "is_active", "next_run_at")
+# The service names fields as stored; people typed options.
+OPTION_OF = {
+    "name": "--name", "job_type": "--type", "cron_expression": "--cron", "timezone": "--timezone",
+    "interval_seconds": "--interval", "jitter_seconds": "--jitter", "run_at": "--at", "metadata": "--metadata",
+    "max_retries": "--max-retries", "retry_delay": "--retry-delay", "timeout_seconds": "--timeout",
+    "overlap_policy": "--overlap-policy", "misfire_policy": "--misfire-policy", "brand_id": "--brand",
+}  # fmt: skip
+
+
+def _record(job: ScheduledJob, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The job's fields with its schedule in words next to ``schedule_kind``."""
+    out: dict[str, Any] = {}
+    values = {f.name: getattr(job, f.name) for f in dataclasses.fields(job)}
+    for key, value in {**values, **(extra or {})}.items():
+        out[key] = value
+        if key == "schedule_kind":
+            out["schedule"] = job.schedule.describe()
+    return out
+
+
+def _values(args: argparse.Namespace) -> dict[str, Any]:
+    """The job fields named on the command line (only those given)."""
+    defining = [f"--{o}" for o in ("cron", "interval", "at") if getattr(args, o) is not None]
+    if len(defining) > 1:
+        both = " and ".join(defining)
+        raise ValidationError(f"give one of --cron, --interval or --at, not {both}", field="schedule")
+    given = {
+        "job_type": args.type, "cron_expression": args.cron, "timezone": args.timezone,
+        "interval_seconds": args.interval, "jitter_seconds": args.jitter, "metadata": args.metadata,
+        "max_retries": args.max_retries, "retry_delay": args.retry_delay, "timeout_seconds": args.timeout,
+        "overlap_policy": args.overlap_policy, "misfire_policy": args.misfire_policy,
+    }  # fmt: skip
+    values = {k: v for k, v in given.items() if v is not None}
+    if args.name is not None:  # --name '' clears it
+        values["name"] = args.name
+    if args.at is not None:
+        values["run_at"] = _aware(args.at, args.timezone)
+    return values
+
+
+def _aware(at: dt.datetime, timezone: str | None) -> dt.datetime:
+    """``--at`` without an offset is a wall-clock time in ``--timezone`` (default UTC)."""
+    if at.utcoffset() is not None:
+        return at
+    with options_named(OPTION_OF):
+        return validate_timezone(timezone or "UTC").localize(at)
+
+
+def jobs_list(args: argparse.Namespace, settings: Settings) -> int:
+    active = {"active": True, "paused": False}.get(args.state)
+    with database(settings) as conn:
+        found = jobs.list_jobs(conn, customer_id=args.customer, brand_id=args.brand, is_active=active,
+                               job_type=args.type, search=args.search, limit=args.limit)  # fmt: skip
+    emit(args, [_record(job, {"brand_name": brand_name}) for job, brand_name in found], COLUMNS)
+    return 0
+
+
+def jobs_show(args: argparse.Namespace, settings: Settings) -> int:
+    with database(settings) as conn:
+        job = jobs.get_job(conn, args.id)
+    emit(args, _record(job))
+    return 0
+
+
+def jobs_create(args: argparse.Namespace, settings: Settings) -> int:
+    values = _values(args)
+    if not any(k in values for k in ("cron_expression", "interval_seconds", "run_at")):
+        raise ValidationError("a job needs a schedule: --cron, --interval or --at", field="schedule")
+    values.update(is_active=not args.paused, brand_id=args.brand)
+    with database(settings) as conn, options_named(OPTION_OF):
+        job = jobs.create_job(conn, values, now())
+    emit(args, _record(job))
+    return 0
+
+
+def jobs_update(args: argparse.Namespace, settings: Settings) -> int:
+    changes = _values(args)
+    if not changes:
+        raise ValidationError("nothing to change: give at least one option (see --help)")
+    with database(settings) as conn, options_named(OPTION_OF):
+        job = jobs.update_job(conn, args.id, changes, now())
+    emit(args, _record(job))
+    return 0
+
+
+def jobs_trigger(args: argparse.Namespace, settings: Settings) -> int:
+    with database(settings) as conn:
+        run = jobs.trigger_job(conn, args.id, now())
+    emit(args, run)
+    return 0
+
+
+def _set_active(active: bool) -> Callable[[argparse.Namespace, Settings], int]:
+    def command(args: argparse.Namespace, settings: Settings) -> int:
+        with database(settings) as conn:
+            job = jobs.set_active(conn, args.id, active, now())
+        emit(args, _record(job))
+        return 0
+
+    return command
+
+
+def jobs_delete(args: argparse.Namespace, settings: Settings) -> int:
+    with database(settings) as conn:
+        jobs.delete_job(conn, args.id)
+    emit(args, {"deleted": str(args.id)})
+    return 0
+
+
+def _job_options(p: argparse.ArgumentParser, *, create: bool) -> None:
+    if create:
+        p.add_argument("--brand", metavar="BRAND_ID", required=True, type=uuid_arg, help="the job's customer is the brand's")
+    p.add_argument("--type", choices=choices(JobType), required=create, help="job type")
+    p.add_argument("--name", help="label ('' clears it)")
+    p.add_argument("--cron", metavar="EXPR", help="cron expression (5 fields or @daily ...), in --timezone")
+    p.add_argument("--timezone", metavar="ZONE", help="IANA time zone for --cron and --at (default UTC)")
+    p.add_argument("--interval", metavar="SECONDS", type=whole(1), help="every N seconds")
+    p.add_argument("--jitter", metavar="SECONDS", type=whole(0), help="delay each interval run by up to N s")
+    p.add_argument("--at", metavar="ISO_TIME", type=iso_time, help="run once then (no offset: in --timezone)")
+    p.add_argument("--metadata", metavar="JSON", type=json_object, help="JSON object (collectors, output_format)")
+    p.add_argument("--max-retries", metavar="N", type=whole(0))
+    p.add_argument("--retry-delay", metavar="SECONDS", type=whole(0), help="before the first retry")
+    p.add_argument("--timeout", "--timeout-seconds", dest="timeout", metavar="SECONDS", type=whole(1))
+    p.add_argument("--overlap-policy", "--overlap", dest="overlap_policy", choices=choices(OverlapPolicy))
+    p.add_argument("--misfire-policy", "--misfire", dest="misfire_policy", choices=choices(MisfirePolicy))
+    if create:
+        p.add_argument("--paused", action="store_true", help="create it paused")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="jobs_command", required=True)
+    p = leaf(group, "list", jobs_list, "jobs, newest first")
+    p.add_argument("--customer", type=uuid_arg)
+    p.add_argument("--brand", type=uuid_arg)
+    p.add_argument("--type", choices=choices(JobType))
+    p.add_argument("--state", choices=("active", "paused"))
+    p.add_argument("--search", help="part of the brand's name")
+    add_limit(p, 50)
+    for name, func, help_ in (
+        ("show", jobs_show, "one job"), ("trigger", jobs_trigger, "queue a manual run, due now"),
+        ("pause", _set_active(False), "stop scheduling"), ("resume", _set_active(True), "schedule again"),
+        ("delete", jobs_delete, "delete the job and its runs"),
+    ):  # fmt: skip
+        leaf(group, name, func, help_).add_argument("id", metavar="JOB_ID", type=uuid_arg)
+    _job_options(leaf(group, "create", jobs_create, "create a job"), create=True)
+    p = leaf(group, "update", jobs_update, "change the fields given (a new schedule replaces the old one)")
+    p.add_argument("id", metavar="JOB_ID", type=uuid_arg)
+    _job_options(p, create=False)

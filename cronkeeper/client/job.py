@@ -1,0 +1,170 @@
+"""``Job``: a scheduled job as plain, editable fields, bound to the ``JobManager`` it came from."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from cronkeeper import fields, jobs
+from cronkeeper.client.convert import iso, schedule_from, webhook, when
+from cronkeeper.errors import CronkeeperError, ValidationError
+from cronkeeper.models import JobRun, RunStatus, ScheduledJob
+from cronkeeper.schedule import Schedule
+
+if TYPE_CHECKING:  # the manager imports this module
+    from cronkeeper.client.manager import JobManager
+
+JobSchedule = Schedule  # the seed's name: once, hourly, daily, weekly, monthly, custom, every
+_SETTINGS = ("name", "job_type", "is_active", "metadata", "max_retries", "retry_delay",
+             "timeout_seconds", "overlap_policy", "misfire_policy")  # fmt: skip
+_TIMES = ("next_run_at", "last_run_at", "created_at", "updated_at", "last_run")
+
+
+def _metadata_key(key: str) -> property:
+    """A property over ``Job.metadata[key]`` (a new dict on set, so changes are seen)."""
+
+    def set_(self: Job, value: Any) -> None:
+        self.metadata = {**self.metadata, key: webhook(value) if key.startswith("on_") else value}
+
+    return property(lambda self: self.metadata.get(key), set_)
+
+
+@dataclass
+class Job:
+    """A scheduled job as plain, editable fields; save changes with ``JobManager.update_job``.
+
+    ``status`` is the status of the job's latest run that was not a skipped slot
+    (``None`` when it never ran); ``last_run`` is when that run started (or is due).
+    The seed's names are properties over ours: ``enabled`` (``is_active``),
+    ``description`` (``name``), ``next_run`` (``next_run_at``) and
+    ``output_format``, ``output_path``, ``on_success``, ``on_failure`` (``metadata`` keys).
+    """
+
+    id: UUID | None
+    customer_id: UUID
+    brand_id: UUID
+    job_type: str
+    schedule: Schedule
+    name: str | None
+    metadata: dict[str, Any]
+    is_active: bool
+    max_retries: int
+    retry_delay: int
+    timeout_seconds: int
+    overlap_policy: str
+    misfire_policy: str
+    next_run_at: dt.datetime | None = None
+    last_run_at: dt.datetime | None = None  # the last slot the scheduler enqueued
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    status: str | None = None
+    last_run_id: int | None = None
+    last_run: dt.datetime | None = None
+    _manager: JobManager | None = field(default=None, init=False, repr=False, compare=False)
+    _stored: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    # -- the seed's names --------------------------------------------------------------
+    enabled = property(lambda self: self.is_active, lambda self, v: setattr(self, "is_active", v))
+    description = property(lambda self: self.name, lambda self, v: setattr(self, "name", v))
+    next_run = property(lambda self: self.next_run_at)
+
+    output_format = _metadata_key("output_format")
+    output_path = _metadata_key("output_path")
+    on_success = _metadata_key("on_success")
+    on_failure = _metadata_key("on_failure")
+
+    # -- actions -------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Run the job now in this process, recorded in ``job_runs`` as a worker would;
+        True when the run completed. A failure with retries left leaves its retry to workers."""
+        run = self._bound().run_job(self.id)
+        self.status, self.last_run_id, self.last_run = str(run.status), run.id, run.started_at
+        return run.status is RunStatus.COMPLETED
+
+    def enable(self) -> None:
+        """Resume the job (slots missed while paused are recorded as skipped); reloads its fields."""
+        self._refresh(self._bound().enable_job(self.id))
+
+    def disable(self) -> None:
+        """Pause the job; reloads its fields."""
+        self._refresh(self._bound().disable_job(self.id))
+
+    def _bound(self) -> JobManager:
+        if self._manager is None or self.id is None:
+            raise CronkeeperError("this job is not bound to a JobManager; get it from one first")
+        return self._manager
+
+    def _refresh(self, other: Job) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(other, f.name))  # with the snapshot and the manager
+
+    def _editable(self) -> dict[str, Any]:
+        if not isinstance(self.schedule, Schedule):
+            raise ValidationError("schedule must be a JobSchedule", field="schedule")
+        fields = {k: v for k, v in self.schedule.to_fields().items() if k != "schedule_kind"}
+        return {**{k: getattr(self, k) for k in (*_SETTINGS, "customer_id", "brand_id")}, **fields}
+
+    def _changes(self) -> dict[str, Any]:
+        """What differs from the stored job; the whole schedule when any part of it does."""
+        now = self._editable()
+        if not self._stored:  # not read from the database (from_dict): every editable field
+            return {k: v for k, v in now.items() if k not in ("customer_id", "brand_id")}
+        changed = {k: v for k, v in now.items() if self._stored[k] != v}
+        if set(changed) & set(jobs.SCHEDULE_FIELDS):
+            changed.update({k: now[k] for k in jobs.SCHEDULE_FIELDS})
+        return changed
+
+    # -- dictionaries ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields; ``Job.from_dict`` reads them back."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        schedule = self.schedule.to_fields()
+        out["schedule"] = {**schedule, "run_at": iso(schedule["run_at"])}
+        out["metadata"] = copy.deepcopy(self.metadata)
+        for key in ("id", "customer_id", "brand_id"):
+            out[key] = str(out[key]) if out[key] is not None else None
+        return {**out, **{k: iso(out[k]) for k in _TIMES}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], manager: JobManager | None = None) -> Job:
+        """A job from ``to_dict``'s fields (ISO strings or datetimes, str or UUID ids)."""
+        names = [f.name for f in dataclasses.fields(cls) if f.init]
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ValidationError(f"{unknown[0]} is not a job field", field=unknown[0])
+        required = [f.name for f in dataclasses.fields(cls) if f.init and f.name != "id"
+                    and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        missing = [n for n in required if n not in data]
+        if missing:
+            raise ValidationError(f"{missing[0]} is required", field=missing[0])
+        values = dict(data)
+        values["id"] = fields.uuid(data["id"], "id") if data.get("id") is not None else None
+        values.update({k: fields.uuid(data[k], k) for k in ("customer_id", "brand_id")})
+        values.update({k: when(data.get(k), k) for k in _TIMES})
+        values["schedule"] = schedule_from(data["schedule"])
+        values["metadata"] = copy.deepcopy(dict(data["metadata"] or {}))
+        job = cls(**values)
+        job._manager = manager
+        return job
+
+
+def bound_job(row: ScheduledJob, latest: JobRun | None, manager: JobManager) -> Job:
+    """The ``Job`` of a stored row and its latest run, bound to ``manager``."""
+    job = Job(
+        id=row.id, customer_id=row.customer_id, brand_id=row.brand_id, job_type=str(row.job_type),
+        schedule=row.schedule, name=row.name, metadata=copy.deepcopy(row.metadata),
+        is_active=row.is_active, max_retries=row.max_retries, retry_delay=row.retry_delay,
+        timeout_seconds=row.timeout_seconds, overlap_policy=str(row.overlap_policy),
+        misfire_policy=str(row.misfire_policy), next_run_at=row.next_run_at,
+        last_run_at=row.last_run_at, created_at=row.created_at, updated_at=row.updated_at,
+        status=str(latest.status) if latest else None, last_run_id=latest.id if latest else None,
+        last_run=(latest.started_at or latest.run_after) if latest else None,
+    )  # fmt: skip
+    job._manager = manager
+    job._stored = copy.deepcopy(job._editable())
+    return job

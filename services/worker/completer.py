@@ -1,0 +1,205 @@
+"""Every outcome of a run written back, and a failed run's retry enqueued.
+
+The worker loop, the inline runner (``?mode=sync``, ``Job.run()``) all hand
+their outcomes to a ``Completer``. A failure is written at once, in one
+transaction with its retry while the job has retries left: the retry is a new
+row (``trigger = 'retry'``, ``attempt + 1``, ``retry_of`` the failed run, due
+after an exponential backoff with jitter), so every row is processed exactly
+once and the history shows each attempt. Other outcomes are written at once
+too, unless the completer batches: then they wait for ``flush``, which writes
+up to ``FLUSH_SIZE`` of them in one statement (a busy worker pays one round
+trip per batch, not one per run).
+
+A write only lands while the run is still this worker's (its lease not taken
+back by the rescuer); otherwise the run is "lost" and its outcome dropped.
+After each write the completer logs ``run_<status>``, ``run_retried`` or
+``run_lost`` and then calls ``on_written``, so whoever waits for the write
+sees the log line too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from cronkeeper.clock import Clock
+from cronkeeper.db import TRANSIENT_ERRORS, reading
+from cronkeeper.models import JobRun, RunStatus
+from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo.runs import ClaimedRun, NewRun
+from cronkeeper.services.worker.executor import RunOutcome
+
+log = logging.getLogger("cronkeeper.worker")
+
+MAX_BACKOFF_SECONDS = 6 * 3600
+FLUSH_SIZE = 500  # outcomes written per statement at most
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What became of one outcome's write."""
+
+    written: bool  # False: the run was no longer ours (its lease was taken back)
+    run: JobRun | None = None  # the row as written (writes one by one only)
+    retry_run_id: int | None = None
+
+
+OnWritten = Callable[[ClaimedRun, RunOutcome, Completion], None]
+
+
+def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float:
+    """Exponential backoff with jitter: ``retry_delay * 2**(attempt-1)`` plus up to 25 %."""
+    base = min(MAX_BACKOFF_SECONDS, retry_delay * 2 ** max(0, attempt - 1))
+    return base + rng.uniform(0, base / 4)
+
+
+def enqueue_retry(
+    conn: psycopg.Connection, run: JobRun, max_retries: int, retry_delay: int, now: dt.datetime, rng: random.Random
+) -> int | None:
+    """Insert the next attempt of a failed ``run`` if it has retries left; returns its id."""
+    if run.status is not RunStatus.FAILED or run.attempt > max_retries:
+        return None
+    retry = NewRun.retry(run, now + dt.timedelta(seconds=backoff_seconds(retry_delay, run.attempt, rng)))
+    rows = runs_repo.insert_runs(conn, [retry])
+    return rows[0]["id"] if rows else None
+
+
+def complete(
+    conn: psycopg.Connection,
+    claimed: ClaimedRun,
+    worker_id: str,
+    outcome: RunOutcome,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> Completion:
+    """Write one outcome and, for a failure with retries left, enqueue the retry; one transaction."""
+    with conn.transaction():
+        run = runs_repo.finish_run(
+            conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message
+        )
+        if run is None:
+            return Completion(False)
+        retry_id = enqueue_retry(conn, run, claimed.max_retries, claimed.retry_delay, now, rng or random.Random())
+    return Completion(True, run, retry_id)
+
+
+class Completer:
+    """Writes back the outcomes of one worker's runs: at once, or batched (``batch=True``).
+
+    Failures are always written at once, with their retry. ``on_written`` is
+    called after each write; ``log_extra`` is added to each log line.
+    """
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        worker_id: str,
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        batch: bool = False,
+        on_written: OnWritten | None = None,
+        log_extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.pool, self.worker_id, self.clock = pool, worker_id, clock
+        self.rng = rng or random.Random()
+        self.batch = batch
+        self.on_written = on_written
+        self.log_extra = log_extra or {}
+        self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
+        self._queue: list[tuple[ClaimedRun, RunOutcome]] = []
+
+    def submit(self, claimed: ClaimedRun, outcome: RunOutcome) -> Completion | None:
+        """Write ``outcome`` back, or queue it for ``flush`` (then None is returned).
+
+        A write at once that fails raises ``psycopg.Error``: the run's lease will
+        expire and the rescuer fail it.
+        """
+        if self.batch and outcome.status is not RunStatus.FAILED:
+            with self._lock:
+                self._queue.append((claimed, outcome))
+                self._ready.notify_all()
+            return None
+        try:
+            with self.pool.connection() as conn:
+                done = complete(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
+        except psycopg.Error:
+            log.exception("run_finish_failed", extra=self._ids(claimed))
+            raise
+        self._report(claimed, outcome, done)
+        return done
+
+    def pending(self) -> int:
+        """Outcomes queued and not written yet."""
+        with self._lock:
+            return len(self._queue)
+
+    def flush(self) -> int:
+        """Write up to ``FLUSH_SIZE`` queued outcomes in one statement; returns how many.
+
+        On a database error they stay queued for the next flush and the error is raised.
+        """
+        with self._lock:
+            done, self._queue = self._queue[:FLUSH_SIZE], self._queue[FLUSH_SIZE:]
+        if not done:
+            return 0
+        now = self.clock.now()
+        rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
+        try:
+            with reading(self.pool) as conn:
+                ours = runs_repo.finish_runs(conn, self.worker_id, rows)
+        except psycopg.Error:
+            with self._lock:
+                self._queue[:0] = done
+            raise
+        for claimed, outcome in done:
+            self._report(claimed, outcome, Completion(claimed.run.id in ours))
+        return len(done)
+
+    def flush_until(self, stop: threading.Event) -> None:
+        """Flush outcomes as they come until ``stop`` is set (a thread's target; see ``wake``)."""
+        backoff = 0.5
+        while not stop.is_set():
+            with self._lock:
+                if not self._queue:
+                    self._ready.wait(timeout=0.5)
+                    continue
+            try:
+                self.flush()
+                backoff = 0.5
+            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
+                log.warning("flush_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip(),
+                                                   "retry_in": backoff})  # fmt: skip
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def wake(self) -> None:
+        """Let ``flush_until`` look at its stop event now."""
+        with self._lock:
+            self._ready.notify_all()
+
+    def _ids(self, claimed: ClaimedRun) -> dict[str, Any]:
+        run = claimed.run
+        return {"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": self.worker_id, **self.log_extra}
+
+    def _report(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion) -> None:
+        status = str(outcome.status)
+        if not done.written:
+            log.warning("run_lost", extra={**self._ids(claimed), "status": status})
+        elif outcome.status is RunStatus.FAILED:
+            event = "run_retried" if done.retry_run_id else "run_failed"
+            log.warning(event, extra={**self._ids(claimed), "error": outcome.error_message,
+                                      "retry_run_id": done.retry_run_id})  # fmt: skip
+        elif log.isEnabledFor(logging.INFO):
+            log.info(f"run_{status}", extra={**self._ids(claimed), "error": outcome.error_message})
+        if self.on_written is not None:
+            self.on_written(claimed, outcome, done)
