@@ -10,9 +10,13 @@ processes). The parent starts every child at once and takes
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 
 def ready() -> float:
@@ -23,3 +27,11 @@ def ready() -> float:
 
 def done(start: float, n: int, **extra: object) -> None:
     print(json.dumps({"start": start, "end": time.monotonic(), "n": n, **extra}), flush=True)
+
+
+def peer_main(setup: Callable[[str, int], Coroutine[Any, Any, None]],
+              drain: Callable[[str, int], Coroutine[Any, Any, None]]) -> None:
+    """A peer's child: ``MODE DSN N`` on the command line, MODE ``setup`` (enqueue N) or ``drain``."""
+    logging.disable(logging.WARNING)
+    mode, dsn, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    asyncio.run(setup(dsn, n) if mode == "setup" else drain(dsn, n))

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from psycopg.conninfo import make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cronkeeper.db import throwaway_embedded  # noqa: E402
 from cronkeeper.migrate import migrate  # noqa: E402
 
 
@@ -38,14 +38,8 @@ def server():
     if url:
         yield url
         return
-    from cronkeeper.db import start_embedded, stop_embedded
-
-    data_dir = Path(tempfile.mkdtemp(prefix="cronkeeper-bench-"))
-    try:
-        yield start_embedded(data_dir)
-    finally:
-        stop_embedded(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with throwaway_embedded("cronkeeper-bench-") as dsn:
+        yield dsn
 
 
 @contextmanager

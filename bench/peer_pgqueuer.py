@@ -6,13 +6,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sys
 from datetime import timedelta
 
 import asyncpg
-from childsync import done, ready
+from childsync import done, peer_main, ready
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
@@ -50,11 +47,5 @@ async def drain(dsn: str, batch: int) -> None:
     await conn.close()
 
 
-def main() -> None:
-    logging.disable(logging.WARNING)
-    mode, dsn, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    asyncio.run(setup(dsn, n) if mode == "setup" else drain(dsn, n))
-
-
 if __name__ == "__main__":
-    main()
+    peer_main(setup, drain)

@@ -6,12 +6,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sys
-
 import psycopg
-from childsync import done, ready
+from childsync import done, peer_main, ready
 from procrastinate import App, PsycopgConnector
 
 count = 0
@@ -53,11 +49,5 @@ async def drain(dsn: str, concurrency: int) -> None:
         done(start, count)
 
 
-def main() -> None:
-    logging.disable(logging.WARNING)
-    mode, dsn, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    asyncio.run(setup(dsn, n) if mode == "setup" else drain(dsn, n))
-
-
 if __name__ == "__main__":
-    main()
+    peer_main(setup, drain)

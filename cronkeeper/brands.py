@@ -24,10 +24,7 @@ QUERY_LENGTH = 2000
 
 
 def get_brand(conn: psycopg.Connection, brand_id: UUID, *, customer_id: UUID | None = None) -> Brand:
-    brand = brands_repo.get_brand(conn, brand_id, customer_id=customer_id)
-    if brand is None:
-        raise NotFound(f"no brand {brand_id}")
-    return brand
+    return NotFound.unless(brands_repo.get_brand(conn, brand_id, customer_id=customer_id), f"no brand {brand_id}")
 
 
 def list_brands(
@@ -75,15 +72,12 @@ def update_brand(
             brand.aliases if checked["aliases"] is None else checked["aliases"],
             brand.competitors if checked["competitors"] is None else checked["competitors"],
         )  # fmt: skip
-    if updated is None:
-        raise NotFound(f"no brand {brand_id}")
-    return updated
+    return NotFound.unless(updated, f"no brand {brand_id}")
 
 
 def delete_brand(conn: psycopg.Connection, brand_id: UUID, *, customer_id: UUID | None = None) -> None:
     """Delete the brand with its queries, jobs and runs."""
-    if not brands_repo.delete_brand(conn, brand_id, customer_id=customer_id):
-        raise NotFound(f"no brand {brand_id}")
+    NotFound.unless(brands_repo.delete_brand(conn, brand_id, customer_id=customer_id), f"no brand {brand_id}")
 
 
 # -- queries: the questions a brand's collection jobs ask ----------------------------------
@@ -123,15 +117,12 @@ def update_query(
     active = fields.boolean(changes["is_active"], "is_active") if "is_active" in changes else None
     with conn.transaction():
         brand = get_brand(conn, brand_id, customer_id=customer_id)
-        current = queries_repo.get_query(conn, brand.id, query_id)
-        if current is None:
-            raise NotFound(f"no query {query_id} for brand {brand.id}")
+        missing = f"no query {query_id} for brand {brand.id}"
+        current = NotFound.unless(queries_repo.get_query(conn, brand.id, query_id), missing)
         updated = queries_repo.update_query(
             conn, brand.id, query_id, text or current.text, current.is_active if active is None else active
         )
-    if updated is None:
-        raise NotFound(f"no query {query_id} for brand {brand.id}")
-    return updated
+    return NotFound.unless(updated, missing)
 
 
 def remove_query(
@@ -139,5 +130,4 @@ def remove_query(
 ) -> None:
     with conn.transaction():
         brand = get_brand(conn, brand_id, customer_id=customer_id)
-        if not queries_repo.delete_query(conn, brand.id, query_id):
-            raise NotFound(f"no query {query_id} for brand {brand.id}")
+        NotFound.unless(queries_repo.delete_query(conn, brand.id, query_id), f"no query {query_id} for brand {brand.id}")

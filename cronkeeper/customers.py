@@ -47,5 +47,4 @@ def rename_customer(
 
 def delete_customer(conn: psycopg.Connection, customer_id: UUID) -> None:
     """Delete the customer with its brands, jobs, runs and tokens."""
-    if not customers_repo.delete_customer(conn, customer_id):
-        raise NotFound(f"no customer {customer_id}")
+    NotFound.unless(customers_repo.delete_customer(conn, customer_id), f"no customer {customer_id}")

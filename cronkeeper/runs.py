@@ -24,10 +24,7 @@ RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PARTIAL, RunStatus
 
 
 def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> JobRun:
-    run = runs_repo.get_run(conn, run_id, customer_id=customer_id)
-    if run is None:
-        raise NotFound(f"no job run {run_id}")
-    return run
+    return NotFound.unless(runs_repo.get_run(conn, run_id, customer_id=customer_id), f"no job run {run_id}")
 
 
 def list_runs(

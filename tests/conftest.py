@@ -15,15 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
-from cronkeeper.db import connect, start_embedded, stop_embedded
+from cronkeeper.db import connect, throwaway_embedded
 from cronkeeper.migrate import migrate
+from tests.support.api import api_client
 from tests.support.databases import DatabaseSupply, create_database, drop_database, with_db
 
 _counter = itertools.count()
@@ -50,12 +49,8 @@ def server_dsn():
     if url:
         yield url
         return
-    data_dir = Path(tempfile.mkdtemp(prefix="cronkeeper-test-"))
-    try:
-        yield start_embedded(data_dir, server_settings=TEST_SERVER_SETTINGS)
-    finally:
-        stop_embedded(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with throwaway_embedded("cronkeeper-test-", TEST_SERVER_SETTINGS) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +92,13 @@ def conn(dsn):
     c = connect(dsn, autocommit=True)
     yield c
     c.close()
+
+
+@pytest.fixture
+def api(dsn):
+    """The API app on this test's own database, through a test client with an admin token."""
+    with api_client(dsn) as client:
+        yield client
 
 
 T0 = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)  # a Monday

@@ -24,7 +24,7 @@ from cronkeeper.api.params import (
     search_param,
     uuid_param,
 )
-from cronkeeper.api.schemas import (
+from cronkeeper.api.schemas.brands import (
     BrandIn,
     BrandOut,
     BrandPage,

@@ -32,7 +32,7 @@ from cronkeeper.api.params import (
     search_param,
     uuid_param,
 )
-from cronkeeper.api.schemas import (
+from cronkeeper.api.schemas.jobs import (
     BulkAction,
     BulkIn,
     BulkOut,
@@ -40,8 +40,8 @@ from cronkeeper.api.schemas import (
     JobIn,
     JobOut,
     JobUpdate,
-    RunOut,
 )
+from cronkeeper.api.schemas.runs import RunOut
 from cronkeeper.clock import Clock
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError

@@ -10,17 +10,11 @@ import pytest
 from cronkeeper import tokens
 from cronkeeper.cli import main
 from cronkeeper.errors import AuthError, NotFound, ValidationError
-from tests.support.api import api_client, count, new_job_body
+from tests.support.api import count, new_job_body
 from tests.support.factories import make_brand, make_customer, make_job, make_run
 
 JOBS = "/api/admin/scheduled-jobs"
 NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def api(dsn):
-    with api_client(dsn) as client:
-        yield client
 
 
 def test_tokens_are_stored_as_hashes_and_compared_by_hash(conn):

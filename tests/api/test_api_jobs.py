@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
 
-from tests.support.api import api_client, count, new_job_body
+from tests.support.api import count, ids_of_every_page, new_job_body
 from tests.support.factories import make_brand, make_customer, make_job, make_run
 
 JOBS = "/api/admin/scheduled-jobs"
-
-
-@pytest.fixture
-def api(dsn):
-    with api_client(dsn) as client:
-        yield client
 
 
 @pytest.fixture
@@ -209,30 +202,8 @@ def test_pagination_neither_skips_nor_repeats_under_concurrent_inserts(api, conn
     with conn.transaction():  # one transaction: equal created_at, so the id breaks the ties
         original = {str(make_job(conn, brand).id) for _ in range(12)}
     original |= {str(make_job(conn, brand).id) for _ in range(13)}
-    stop = threading.Event()
-
-    def insert_more():
-        from cronkeeper.db import connect
-
-        with connect(dsn, autocommit=True) as c:
-            while not stop.is_set():
-                make_job(c, brand)
-
-    inserter = threading.Thread(target=insert_more)
-    inserter.start()
-    seen, cursor = [], None
-    try:
-        while True:
-            params = {"limit": 4, **({"cursor": cursor} if cursor else {})}
-            page = api.get(JOBS, params=params).json()
-            seen += [j["id"] for j in page["data"]]
-            make_job(conn, brand)  # and one more between pages, for sure
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
-    finally:
-        stop.set()
-        inserter.join()
+    seen = ids_of_every_page(api, JOBS, 4, dsn, lambda c: make_job(c, brand),
+                             between=lambda: make_job(conn, brand))  # and one more between pages, for sure
     assert len(seen) == len(set(seen)), "a job was repeated"
     assert original <= set(seen), "a job that existed before the first page was skipped"
 

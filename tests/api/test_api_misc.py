@@ -25,12 +25,6 @@ NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
 CUSTOMERS, BRANDS = "/api/admin/customers", "/api/admin/brands"
 
 
-@pytest.fixture
-def api(dsn):
-    with api_client(dsn) as client:
-        yield client
-
-
 def test_customers_crud_and_pagination(api, conn):
     r = api.post(CUSTOMERS, json={"name": "  Acme  "})
     assert r.status_code == 201 and r.json()["name"] == "Acme"

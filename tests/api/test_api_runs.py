@@ -9,22 +9,15 @@ import time
 import pytest
 
 from cronkeeper.clock import SystemClock
-from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
 from cronkeeper.repo import processes
 from cronkeeper.services.worker.loop import Worker
-from tests.support.api import api_client, settings
+from tests.support.api import api_client, ids_of_every_page, settings
 from tests.support.factories import make_brand, make_job, make_run
 
 RUNS = "/api/admin/job-runs"
 NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
 MIN = dt.timedelta(minutes=1)
-
-
-@pytest.fixture
-def api(dsn):
-    with api_client(dsn) as client:
-        yield client
 
 
 @pytest.fixture
@@ -56,26 +49,7 @@ def test_list_is_newest_first_with_filters(api, conn, job):
 
 def test_pagination_neither_skips_nor_repeats_under_concurrent_inserts(api, conn, dsn, job):
     original = {make_run(conn, job).id for _ in range(20)}
-    stop = threading.Event()
-
-    def insert_more():
-        with connect(dsn, autocommit=True) as c:
-            while not stop.is_set():
-                make_run(c, job)
-
-    inserter = threading.Thread(target=insert_more)
-    inserter.start()
-    seen, cursor = [], None
-    try:
-        while True:
-            page = api.get(RUNS, params={"limit": 3, **({"cursor": cursor} if cursor else {})}).json()
-            seen += [r["id"] for r in page["data"]]
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
-    finally:
-        stop.set()
-        inserter.join()
+    seen = ids_of_every_page(api, RUNS, 3, dsn, lambda c: make_run(c, job))
     assert len(seen) == len(set(seen)), "a run was repeated"
     assert original <= set(seen), "a run that existed before the first page was skipped"
     assert seen == sorted(seen, reverse=True)

@@ -14,7 +14,7 @@ from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import RunStatus
 from cronkeeper.repo import brand_queries
 from cronkeeper.services.worker import inline
-from tests.support.api import api_client, count
+from tests.support.api import count
 from tests.support.factories import make_brand, make_job
 
 JOBS = "/api/admin/scheduled-jobs"
@@ -27,12 +27,6 @@ def registry(monkeypatch):
     reg = Registry()
     monkeypatch.setattr(job_types, "registry", reg)
     return reg
-
-
-@pytest.fixture
-def api(dsn):
-    with api_client(dsn) as client:
-        yield client
 
 
 def job_with_queries(conn, active: int, inactive: int = 0, **kw):

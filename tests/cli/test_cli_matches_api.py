@@ -8,14 +8,8 @@ import json
 import pytest
 
 from cronkeeper.cli import main
-from tests.support.api import api_client, count, new_job_body
+from tests.support.api import count, new_job_body
 from tests.support.factories import make_brand, make_customer
-
-
-@pytest.fixture
-def api(dsn):
-    with api_client(dsn) as client:
-        yield client
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import os
 import random
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -18,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from cronkeeper import exports, jobs
 from cronkeeper import job_types as work
+from cronkeeper.api.app import create_app
 from cronkeeper.clock import FixedClock
 from cronkeeper.errors import CronkeeperError, NotFound, ValidationError
 from cronkeeper.handlers import Registry
@@ -34,6 +33,7 @@ from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from cronkeeper.tokens import create_token
 from tests.support.api import api_client
+from tests.support.api import live_server as serve_in_thread
 from tests.support.api import settings as api_settings
 from tests.support.factories import make_brand, make_job, make_run
 from tests.support.fakes_http import FakeChatServer
@@ -331,22 +331,8 @@ def test_api_streams_csv_and_jsonl_with_scoping(dsn, conn):
 @contextmanager
 def live_server(dsn: str):
     """The API on a real uvicorn server (a port of its own), with a pool of four connections."""
-    from cronkeeper.api.app import create_app
-
-    config = uvicorn.Config(create_app(dsn, api_settings()), host="127.0.0.1", port=0,
-                            log_config=None, access_log=False, lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_in_thread(create_app(dsn, api_settings())) as url:
+        yield url
 
 
 def _exporting(conn) -> int:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -18,6 +14,7 @@ from cronkeeper.api.app import create_app
 from cronkeeper.clock import utcnow
 from cronkeeper.repo import processes
 from cronkeeper.tokens import create_token
+from tests.support.api import live_server
 from tests.support.api import settings as app_settings
 from tests.support.factories import make_job
 
@@ -35,19 +32,8 @@ def live_api(dsn, conn):
     processes.heartbeat(conn, "scheduler-test", "scheduler", utcnow())
     make_job(conn)
     secret = create_token(conn, name="schemathesis", role="admin").secret
-    config = uvicorn.Config(create_app(dsn, app_settings()), host="127.0.0.1", port=0, log_config=None,
-                            access_log=False, lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", secret
-    server.should_exit = True
-    thread.join(10)
+    with live_server(create_app(dsn, app_settings())) as url:
+        yield url, secret
 
 
 def _fuzz(operation, mode: GenerationMode, base_url: str) -> None:

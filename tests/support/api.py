@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import uvicorn
 from litestar.testing import TestClient
 
 from cronkeeper.api.app import create_app
@@ -68,3 +71,52 @@ def new_job_body(brand, **overrides: Any) -> dict[str, Any]:
     }  # fmt: skip
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """``app`` on a real uvicorn server in a thread, on a free port; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def ids_of_every_page(api: Api, url: str, limit: int, dsn: str, insert: Callable[[Any], Any],
+                      between: Callable[[], Any] | None = None) -> list[Any]:
+    """The ids of every page of ``url``, walked by cursor while another connection keeps inserting.
+
+    ``insert(conn)`` adds one row on its own connection in a loop; ``between()``,
+    if given, runs after each page (to be sure a row lands between two pages).
+    """
+    stop = threading.Event()
+
+    def insert_more() -> None:
+        with connect(dsn, autocommit=True) as c:
+            while not stop.is_set():
+                insert(c)
+
+    inserter = threading.Thread(target=insert_more)
+    inserter.start()
+    seen, cursor = [], None
+    try:
+        while True:
+            page = api.get(url, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
+            seen += [row["id"] for row in page["data"]]
+            if between is not None:
+                between()
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+    finally:
+        stop.set()
+        inserter.join()
