@@ -48,6 +48,18 @@ class Conflict(CronkeeperError):
     """The request conflicts with the current state."""
 
 
+class RetryInProgress(Conflict):
+    """The run already has a retry pending or processing."""
+
+    def __init__(self, run_id: int, retry_run_id: int) -> None:
+        super().__init__(f"run {run_id} already has a retry in progress: run {retry_run_id}")
+        self.retry_run_id = retry_run_id
+
+    def to_dict(self) -> dict[str, str | None]:
+        # still a Conflict to clients, with the retry to follow instead of forking the chain
+        return {**super().to_dict(), "error": "Conflict", "retry_run_id": self.retry_run_id}  # type: ignore[dict-item]
+
+
 class ConfigurationError(CronkeeperError):
     """The configuration is not valid."""
 
@@ -70,3 +82,23 @@ class Forbidden(CronkeeperError):
 
 class RunCancelled(CronkeeperError):
     """The run was cancelled."""
+
+
+class NonRetryable(CronkeeperError):
+    """The run failed in a way a retry cannot fix."""
+
+    # the codes the built-in job types use (a run's ``failure_code``)
+    NO_ACTIVE_QUERIES = "no_active_queries"
+    MISSING_API_KEY = "missing_api_key"
+    UNKNOWN_COLLECTOR = "unknown_collector"
+    NO_COLLECTORS = "no_collectors"
+    NOTHING_TO_SCORE = "nothing_to_score"
+    BRAND_GONE = "brand_gone"
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class CollectorWarning(UserWarning):
+    """A saved job names a collector that cannot work as things stand (its key is not set)."""

@@ -35,6 +35,7 @@ class HandlerResult:
     status: RunStatus = RunStatus.COMPLETED
     metrics: dict[str, Any] = field(default_factory=dict)
     error_message: str | None = None
+    failure_code: str | None = None  # a failure no retry can fix: recorded, and not retried
 
 
 class RunContext(Protocol):

@@ -4,7 +4,8 @@ Handlers for the three job types, registered by import into ``registry``,
 the process-wide registry (third-party entry points add to it on first use):
 
 - ``data_collection``: ask every collector named in ``metadata.collectors``
-  (default: all configured) each active query of the brand; store the answers.
+  (default: every configured collector whose key is set) each active query of
+  the brand; store the answers.
 - ``scoring``: score the brand's latest answers (newest first; position for at
   most ``positionLimit``, sentiment for at most ``sentimentLimit``, default 50).
 - ``data_collection_and_scoring``: both, in that order, scoring this run's answers.
@@ -22,14 +23,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 import httpx
 
 from cronkeeper import exports
-from cronkeeper.collectors import build_collectors, collect, configs_from_dicts, load_collectors
+from cronkeeper.collectors import (
+    build_collectors,
+    collect,
+    configs_from_dicts,
+    load_collectors,
+    unusable_reason,
+    usable_configs,
+)
 from cronkeeper.collectors.config import CollectorConfig
-from cronkeeper.errors import CronkeeperError, RunCancelled
+from cronkeeper.errors import CronkeeperError, NonRetryable, RunCancelled
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import Brand, JobType, RunStatus
 from cronkeeper.notify import notify_run
@@ -69,6 +78,39 @@ def known_collectors(conn=None) -> set[str]:
     return set(collector_configs(conn))
 
 
+COLLECTING = (JobType.DATA_COLLECTION, JobType.DATA_COLLECTION_AND_SCORING)
+
+
+def _keys(configs: dict[str, CollectorConfig]) -> str:
+    """The variables the configured collectors need, for a message."""
+    return ", ".join(sorted({name for config in configs.values() for name in config.required_env()}))
+
+
+def collector_warnings(conn, job_type: str, metadata: dict[str, Any], env=None) -> list[str]:
+    """What will fail in a job's collection as things stand here: named collectors without their key,
+    or (no ``collectors`` named) no collector with its key at all. Empty for scoring jobs.
+
+    ``env`` (default ``os.environ``): the keys are looked up in this process's
+    environment, which should be the workers' too.
+    """
+    if job_type not in COLLECTING:
+        return []
+    env = os.environ if env is None else env
+    configs = collector_configs(conn)
+    names = metadata.get("collectors")
+    if names is None:
+        if configs and not usable_configs(configs, env):
+            return [f"no collector has its key set ({_keys(configs)}): every run will fail until one is"]
+        return []
+    warnings = []
+    for name in names:
+        missing = configs[name].missing_env(env) if name in configs else []
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            warnings.append(f"collector {name!r} has no key: {', '.join(missing)} {verb} not set, so its calls will fail")
+    return warnings
+
+
 class _Work:
     """One run's work; DB calls go through a thread so the event loop stays free."""
 
@@ -95,11 +137,17 @@ class _Work:
     async def collect(self, client: httpx.AsyncClient, brand: Brand) -> tuple[RunStatus, str | None, list[int]]:
         queries = await self.db(brand_queries.list_queries, brand.id, active_only=True)
         if not queries:
-            raise CronkeeperError(f"brand {brand.name!r} has no active queries")
+            raise NonRetryable(NonRetryable.NO_ACTIVE_QUERIES, f"brand {brand.name!r} has no active queries")
         configs = await self.db(collector_configs)
-        collectors = build_collectors(configs, self.meta.get("collectors"))
+        names = self.meta.get("collectors")
+        if names is None:  # the default: the collectors that can be asked (their key is set)
+            names = list(usable_configs(configs))
+            if configs and not names:
+                raise NonRetryable(NonRetryable.MISSING_API_KEY, f"no collector has its key set ({_keys(configs)})")
+        collectors = build_collectors(configs, names)
         if not collectors:
-            raise CronkeeperError("no collectors are configured")
+            raise NonRetryable(NonRetryable.NO_COLLECTORS, "no collectors are configured")
+        unusable = {c.name: reason for c in collectors if (reason := unusable_reason(c))}
         per_query = len(collectors)
         await self.progress(queries_total=len(queries), queries_done=0, calls_total=len(queries) * per_query)
 
@@ -128,6 +176,12 @@ class _Work:
             failed_calls=result.failed_calls,
             errors_by_collector={name: reasons[:3] for name, reasons in result.errors.items()},
         )
+        failing = {unusable.get(f.collector) for f in result.failures}
+        if outcome.status is RunStatus.FAILED and None not in failing:
+            # every failed call was bound to fail (a missing key, an unknown collector): so would a retry's
+            code = (NonRetryable.MISSING_API_KEY if NonRetryable.MISSING_API_KEY in failing
+                    else NonRetryable.UNKNOWN_COLLECTOR)  # fmt: skip
+            raise NonRetryable(code, outcome.error_message)
         return outcome.status, outcome.error_message, ids
 
     async def score(self, brand: Brand, answer_ids: list[int] | None) -> None:
@@ -137,7 +191,7 @@ class _Work:
         if answer_ids is None:  # scoring alone: the brand's latest answers
             answers = await self.db(answers_repo.latest_answers_for_brand, brand.id, limit)
             if not answers:
-                raise CronkeeperError(f"brand {brand.name!r} has no collected answers to score")
+                raise NonRetryable(NonRetryable.NOTHING_TO_SCORE, f"brand {brand.name!r} has no collected answers to score")
         else:
             answers = await self.db(answers_repo.answers_for_run, self.run.id, limit=100_000)
             answers = sorted(answers, key=lambda a: a["id"], reverse=True)[:limit]
@@ -188,13 +242,14 @@ class _Work:
 
 
 async def perform(ctx, *, do_collect: bool, do_score: bool) -> HandlerResult:
+    """The run's work; a ``NonRetryable`` failure comes back with its ``failure_code`` (not retried)."""
     work = _Work(ctx)
-    status, error = RunStatus.COMPLETED, None
+    status, error, code = RunStatus.COMPLETED, None, None
     async with httpx.AsyncClient(verify=_ssl_context()) as client:
         try:
             brand = await work.db(brands.get_brand, ctx.run.brand_id)
             if brand is None:
-                raise CronkeeperError(f"brand {ctx.run.brand_id} no longer exists")
+                raise NonRetryable(NonRetryable.BRAND_GONE, f"brand {ctx.run.brand_id} no longer exists")
             answer_ids = None
             if do_collect:
                 status, error, answer_ids = await work.collect(client, brand)
@@ -204,10 +259,12 @@ async def perform(ctx, *, do_collect: bool, do_score: bool) -> HandlerResult:
                 await work.export()
         except RunCancelled:
             raise
+        except NonRetryable as exc:
+            status, error, code = RunStatus.FAILED, str(exc), exc.code
         except CronkeeperError as exc:
             status, error = RunStatus.FAILED, str(exc)
         await work.notify(client, status, error)
-    return HandlerResult(status, work.metrics, error)
+    return HandlerResult(status, work.metrics, error, code)
 
 
 async def data_collection(ctx) -> HandlerResult:

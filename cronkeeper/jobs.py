@@ -18,7 +18,7 @@ from cronkeeper import fields
 from cronkeeper.collectors import validate_job_metadata
 from cronkeeper.errors import InvalidSchedule, NotFound, ValidationError
 from cronkeeper.exports import validate_output_metadata
-from cronkeeper.job_types import known_collectors
+from cronkeeper.job_types import collector_warnings, known_collectors
 from cronkeeper.models import Brand, JobRun, JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import brands as brands_repo
 from cronkeeper.repo import jobs as jobs_repo
@@ -53,6 +53,39 @@ def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = No
     schedule = Schedule.from_fields(**{k: values.get(k) for k in SCHEDULE_FIELDS if values.get(k) is not None})
     out.update(schedule.to_fields())
     return out
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """``patch`` applied to ``target`` as a JSON merge patch (RFC 7386).
+
+    Objects merge key by key, at every depth; a key whose value is ``None``
+    (JSON ``null``) is removed; any other value, lists included, replaces the
+    target's. Neither argument is changed.
+    """
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def merge_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The merge patch that turns ``old`` into ``new`` (``None`` for each key removed).
+
+    ``merge_patch(old, merge_diff(old, new)) == new`` whenever ``new`` holds no
+    ``None`` values (a merge patch cannot store one: ``None`` removes the key).
+    """
+    patch: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        if key in old and old[key] == value:
+            continue
+        both_objects = isinstance(value, dict) and isinstance(old.get(key), dict)
+        patch[key] = merge_diff(old[key], value) if both_objects else value
+    return patch
 
 
 def _schedule(fields_: dict[str, Any]) -> Schedule:
@@ -128,11 +161,19 @@ def update_job(
     *,
     customer_id: UUID | None = None,
 ) -> ScheduledJob:
-    """Apply any subset of editable fields; recompute ``next_run_at`` when the schedule changes."""
+    """Apply any subset of editable fields; recompute ``next_run_at`` when the schedule changes.
+
+    ``metadata`` is a JSON merge patch (``merge_patch``) on the stored metadata,
+    on every surface: keys given replace theirs, objects merge at every depth,
+    a key set to ``None`` is removed, keys not named are kept.
+    """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         field = sorted(unknown)[0]
         fields.refuse(field, "cannot be changed")
+    patch = changes.get("metadata")
+    if patch is not None and not isinstance(patch, dict):
+        raise ValidationError("metadata must be an object", field="metadata")
     with conn.transaction():
         job = jobs_repo.get_job(conn, job_id, customer_id=customer_id, for_update=True)
         if job is None:
@@ -142,6 +183,8 @@ def update_job(
             for k in ("cron_expression", "interval_seconds", "run_at", "jitter_seconds"):
                 current[k] = None
         merged = {**current, **changes}
+        if "metadata" in changes:
+            merged["metadata"] = merge_patch(job.metadata, patch)
         out = validate_fields(merged, conn)
         schedule_changed = any(out.get(k) != getattr(job, k) for k in (*SCHEDULE_FIELDS, "schedule_kind"))
         resumed = out["is_active"] and not job.is_active
@@ -155,6 +198,18 @@ def update_job(
         updated = jobs_repo.update_job(conn, job.id, out)
     assert updated is not None
     return updated
+
+
+def warnings_for(conn: psycopg.Connection, job: ScheduledJob) -> list[str]:
+    """What will not work in ``job`` as things stand, for the surface that saved it to show.
+
+    Saving never fails for these: a collector named without its key (its variable
+    unset in this process's environment, as it should be in the workers'), or no
+    collector usable when none is named. Create and update return the job; every
+    surface then asks this and shows the result (API ``warnings``, CLI stderr,
+    Python ``CollectorWarning``).
+    """
+    return collector_warnings(conn, str(job.job_type), job.metadata)
 
 
 def _first_future(job: ScheduledJob, now: dt.datetime) -> dt.datetime | None:

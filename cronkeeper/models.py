@@ -178,6 +178,7 @@ class JobRun:
     finished_at: dt.datetime | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     error_message: str | None = None
+    failure_code: str | None = None  # set on a failure a retry cannot fix (errors.NonRetryable)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> JobRun:

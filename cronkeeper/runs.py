@@ -14,7 +14,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper.errors import Conflict, NotFound
+from cronkeeper.errors import Conflict, NotFound, RetryInProgress
 from cronkeeper.models import JobRun, RunStatus
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
@@ -25,6 +25,11 @@ RETRYABLE = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PARTIAL, RunStatus
 
 def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> JobRun:
     return NotFound.unless(runs_repo.get_run(conn, run_id, customer_id=customer_id), f"no job run {run_id}")
+
+
+def retried_by(conn: psycopg.Connection, run_id: int) -> int | None:
+    """The id of the newest run retrying ``run_id`` (the run a failed run's page links to), or None."""
+    return runs_repo.retried_by(conn, run_id)
 
 
 def list_runs(
@@ -60,11 +65,19 @@ def cancel_run(
 def retry_run(
     conn: psycopg.Connection, run_id: int, now: dt.datetime, *, customer_id: UUID | None = None
 ) -> JobRun:
-    """A new attempt of a finished run that did not succeed, due now."""
+    """A new attempt of a finished run that did not succeed, due now.
+
+    ``RetryInProgress`` (a ``Conflict`` naming the run) when a retry of it, or a
+    later one in its chain, is still pending or processing: a chain never forks.
+    """
     with conn.transaction():
+        runs_repo.lock_run(conn, run_id)  # two retries of one run at once: the second waits, then sees the first
         run = get_run(conn, run_id, customer_id=customer_id)
         if run.status not in RETRYABLE:
             raise Conflict(f"only failed, partial, cancelled or skipped runs can be retried; run {run_id} is {run.status}")
+        active = runs_repo.active_retry(conn, run.id)
+        if active is not None:
+            raise RetryInProgress(run.id, active)
         rows = runs_repo.insert_runs(conn, [NewRun.retry(run, now)])
         new = runs_repo.get_run(conn, rows[0]["id"])
     assert new is not None

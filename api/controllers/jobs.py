@@ -39,6 +39,7 @@ from cronkeeper.api.schemas.jobs import (
     BulkResult,
     JobIn,
     JobOut,
+    JobSaved,
     JobUpdate,
 )
 from cronkeeper.api.schemas.runs import RunOut
@@ -102,17 +103,19 @@ class ScheduledJobController(Controller):
         return page_response(map(job_json, rows), next_cursor)
 
     @post("/", operation_id="createScheduledJob", status_code=201, responses=WRITE, sync_to_thread=True)
-    def create_job(self, data: JSONBody[JobIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> JobOut:
+    def create_job(self, data: JSONBody[JobIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> JobSaved:
         """A new job with its first ``next_run_at`` and a plain-English description of its schedule.
 
         Its customer is its brand's; ``customer_id`` may be left out, and when given must be that one.
+        ``warnings`` lists what will not work as it stands (a named collector whose key is not set).
         """
         values = data.given()
         values["customer_id"] = access.owner(values.get("customer_id"))
         with pool.connection() as conn:
             job = jobs.create_job(conn, values, clock.now(), customer_id=access.customer_id)
+            warnings = jobs.warnings_for(conn, job)
         access.audit("job_created", job_id=job.id, customer_id=job.customer_id)
-        return JobOut.of(job)
+        return JobSaved.saved(job, warnings)
 
     @get("/{job_id:str}", operation_id="getScheduledJob", responses=READ, sync_to_thread=True)
     def get_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> JobOut:
@@ -123,15 +126,20 @@ class ScheduledJobController(Controller):
     @put("/{job_id:str}", operation_id="updateScheduledJob", responses=WRITE, sync_to_thread=True)
     def update_job(
         self, job_id: UuidPath, data: JSONBody[JobUpdate], pool: PoolDep, access: AccessDep, clock: ClockDep
-    ) -> JobOut:
-        """Change any subset of fields; a new schedule recomputes ``next_run_at``."""
+    ) -> JobSaved:
+        """Change any subset of fields; a new schedule recomputes ``next_run_at``.
+
+        ``metadata`` is merged into the job's by key (JSON merge patch: ``null`` removes a key).
+        ``warnings`` as for a new job.
+        """
         ident = uuid_param(job_id, "job_id")
         with pool.connection() as conn:
             job = jobs.update_job(
                 conn, ident, data.given(keep_null=("name",)), clock.now(), customer_id=access.customer_id
             )
+            warnings = jobs.warnings_for(conn, job)
         access.audit("job_updated", job_id=job.id)
-        return JobOut.of(job)
+        return JobSaved.saved(job, warnings)
 
     @delete("/{job_id:str}", operation_id="deleteScheduledJob", responses=WRITE, sync_to_thread=True)
     def delete_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> None:

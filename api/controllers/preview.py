@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from litestar import Controller, post
 from litestar.params import JSONBody
 
@@ -9,6 +12,7 @@ from cronkeeper import schedule
 from cronkeeper.api.params import ClockDep, errors
 from cronkeeper.api.schemas import PreviewIn, PreviewOut, utc
 from cronkeeper.errors import InvalidSchedule
+from cronkeeper.schedule.zones import resolve_local
 
 _DEFINING = ("cron_expression", "interval_seconds", "run_at")
 
@@ -24,15 +28,46 @@ class SchedulePreviewController(Controller):
     def preview(self, data: JSONBody[PreviewIn], clock: ClockDep) -> PreviewOut:
         """The next ``count`` fire times after ``after`` (default now) and a plain-English description.
 
+        A one-off may be given as ``run_at_local`` (no offset, in ``timezone``): the response's
+        ``run_at`` is the instant it stands for and ``note`` says "shifted" when the time does
+        not exist there (it moves to the jump) or "ambiguous" when it happens twice (the first
+        pass is taken), as the CLI's ``--at`` and ``Schedule.once`` read it.
+
         Writes nothing, so a viewer token may call it; a bad expression or zone is a 400 naming it.
         """
         values = data.given()
         count = values.pop("count")
         after = values.pop("after", None) or clock.now()
+        run_at, note = _local_run_at(values)
         parsed = schedule.Schedule.from_fields(**values)
         try:
             upcoming = parsed.upcoming(after, count)
         except (ValueError, OverflowError) as exc:  # e.g. a date past year 9999
             field = next((f for f in _DEFINING if f in values), None)
             raise InvalidSchedule(f"cannot compute the next runs: {exc}", field=field) from exc
-        return PreviewOut(next_runs=[utc(t) for t in upcoming], description=parsed.describe())
+        return PreviewOut(
+            next_runs=[utc(t) for t in upcoming], description=parsed.describe(),
+            run_at=utc(run_at), note=note,
+        )  # fmt: skip
+
+
+def _local_run_at(values: dict[str, Any]) -> tuple[dt.datetime | None, str | None]:
+    """Replace ``run_at_local`` in ``values`` by the instant it stands for in ``timezone``;
+    that instant and the reading's note (``zones.resolve_local``), or (None, None)."""
+    text = values.pop("run_at_local", None)
+    if text is None:
+        return None, None
+    if "run_at" in values:
+        raise InvalidSchedule("give run_at or run_at_local, not both", field="run_at_local")
+    try:
+        local = dt.datetime.fromisoformat(text)
+    except ValueError:
+        local = None
+    if local is None or local.tzinfo is not None:
+        raise InvalidSchedule(
+            f"run_at_local must be a local date and time without an offset "
+            f"(2027-03-14T02:30), got {text!r}",
+            field="run_at_local",
+        )
+    values["run_at"], note = resolve_local(local, values.get("timezone") or "UTC")
+    return values["run_at"], note

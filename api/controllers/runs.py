@@ -57,10 +57,11 @@ class JobRunController(Controller):
 
     @get("/{run_id:str}", operation_id="getJobRun", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
     def get_run(self, run_id: IntPath, page_pools: PagePoolsDep, access: AccessDep) -> RunOut:
-        """One run with its metrics and error."""
+        """One run with its metrics and error, and the run retrying it (``retried_by``) if any."""
         ident = int_param(run_id, "run_id")
         with reading(page_pools.custom) as conn:
-            return RunOut.of(runs.get_run(conn, ident, customer_id=access.customer_id))
+            run = runs.get_run(conn, ident, customer_id=access.customer_id)
+            return RunOut.of(run, retried_by=runs.retried_by(conn, run.id))
 
     @post("/{run_id:str}/cancel", operation_id="cancelJobRun", status_code=200, responses=WRITE, sync_to_thread=True)
     def cancel_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:
@@ -73,7 +74,11 @@ class JobRunController(Controller):
 
     @post("/{run_id:str}/retry", operation_id="retryJobRun", status_code=202, responses=WRITE, sync_to_thread=True)
     def retry_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:
-        """A new attempt of a failed, partial, cancelled or skipped run, due now (409 otherwise)."""
+        """A new attempt of a failed, partial, cancelled or skipped run, due now.
+
+        409 otherwise, and 409 naming the retry (``retry_run_id``) while one of this
+        run's chain is still pending or processing: a manual retry never forks the chain.
+        """
         ident = int_param(run_id, "run_id")
         with pool.connection() as conn:
             run = runs.retry_run(conn, ident, clock.now(), customer_id=access.customer_id)

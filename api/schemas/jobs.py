@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from cronkeeper.api.schemas.common import (
     Input,
@@ -85,6 +85,19 @@ class JobOut(Struct, kw_only=True):
             description = None
         extra = {k: row[k] for k in ("brand_name", "customer_name") if row and k in row}
         return cls(**values, schedule_description=description, **extra)
+
+
+class JobSaved(JobOut, kw_only=True):
+    """A job just created or changed, with ``warnings`` about what will not work as it
+    stands (a named collector whose key is not set); the job is saved either way."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def saved(cls, job: ScheduledJob, warnings: list[str]) -> JobSaved:
+        out = cls.of(job)
+        out.warnings = list(warnings)
+        return out
 
 
 def describe_schedule(kind: str, cron: str | None, zone: str, interval: int | None, jitter: int | None,

@@ -9,12 +9,23 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cronkeeper.api.schemas.common import Instant, ScheduleFields
 
+# A wall-clock time without an offset ("2027-03-14T02:30", seconds optional, as a
+# datetime-local input gives it), read in the body's ``timezone``
+LocalTime = Annotated[str, Meta(min_length=1, max_length=40)]
+
 
 class PreviewIn(ScheduleFields):
     count: Annotated[int, Meta(ge=1, le=100)] = 5
     after: Instant | None | UnsetType = UNSET
+    # instead of ``run_at``: a one-off's local time, read by the rule every surface shares
+    run_at_local: LocalTime | None | UnsetType = UNSET
 
 
 class PreviewOut(Struct):
     next_runs: list[dt.datetime]
     description: str
+    # the instant a ``run_at_local`` stands for (gap -> the jump, repeated -> first pass)
+    run_at: dt.datetime | None = None
+    # "shifted" (the local time does not exist: moved to the jump), "ambiguous" (it happens
+    # twice: the first pass was taken) or null
+    note: str | None = None

@@ -37,11 +37,15 @@ class RunOut(Struct, kw_only=True):
     created_at: dt.datetime
     updated_at: dt.datetime
     brand_name: str | None = None
+    retried_by: int | None = None  # the newest run retrying this one
+    failure_code: str | None = None  # a failure no retry can fix (no_active_queries, missing_api_key, ...)
 
     @classmethod
-    def of(cls, run: JobRun, row: dict[str, Any] | None = None) -> RunOut:
+    def of(cls, run: JobRun, row: dict[str, Any] | None = None, *, retried_by: int | None = None) -> RunOut:
+        """``row``: a listing's row, whose ``brand_name`` and ``retried_by`` are taken when there."""
         values = out_values(cls, run)
-        extra = {"brand_name": row["brand_name"]} if row and "brand_name" in row else {}
+        extra = {k: row[k] for k in ("brand_name", "retried_by") if k in row} if row else {}
+        extra.setdefault("retried_by", retried_by)
         return cls(**values, duration_seconds=run.duration_seconds, **extra)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from cronkeeper.cli.context import database, now, options_named
 from cronkeeper.cli.output import emit
 from cronkeeper.errors import ValidationError
 from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
-from cronkeeper.schedule.cron import validate_timezone
+from cronkeeper.schedule.zones import resolve_local
 from cronkeeper.settings import Settings
 
 COLUMNS = ("id", "name", "brand_name", "job_type", "schedule", "is_active", "next_run_at")
@@ -59,11 +60,24 @@ def _values(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _aware(at: dt.datetime, timezone: str | None) -> dt.datetime:
-    """``--at`` without an offset is a wall-clock time in ``--timezone`` (default UTC)."""
+    """``--at`` without an offset is a wall-clock time in ``--timezone`` (default UTC), read by
+    the one rule every surface shares (``zones.resolve_local``: a time in a spring-forward gap
+    moves to the jump, a repeated one takes the first pass)."""
     if at.utcoffset() is not None:
         return at
     with options_named(OPTION_OF):
-        return validate_timezone(timezone or "UTC").localize(at)
+        instant, note = resolve_local(at, timezone or "UTC")
+    if note is not None:
+        reading = _AT_NOTES[note].format(zone=timezone or "UTC", instant=f"{instant:%Y-%m-%d %H:%M}Z")
+        print(f"note: --at {at:%Y-%m-%d %H:%M} {reading}", file=sys.stderr)
+    return instant
+
+
+# How a --at wall time was read when it was not the only reading (zones.resolve_local's notes)
+_AT_NOTES = {
+    "shifted": "does not exist in {zone} (the clocks jump forward): it runs at the jump, {instant}",
+    "ambiguous": "happens twice in {zone}: the first one is taken, {instant}",
+}
 
 
 def jobs_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -82,6 +96,12 @@ def jobs_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _warn(warnings: list[str]) -> None:
+    """The job was saved; say on stderr what will not work as it stands (the exit status stays 0)."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def jobs_create(args: argparse.Namespace, settings: Settings) -> int:
     values = _values(args)
     if not any(k in values for k in ("cron_expression", "interval_seconds", "run_at")):
@@ -89,16 +109,31 @@ def jobs_create(args: argparse.Namespace, settings: Settings) -> int:
     values.update(is_active=not args.paused, brand_id=args.brand)
     with database(settings) as conn, options_named(OPTION_OF):
         job = jobs.create_job(conn, values, now())
+        _warn(jobs.warnings_for(conn, job))
     emit(args, _record(job))
     return 0
 
 
+def _unset_metadata(changes: dict[str, Any], keys: list[str] | None) -> None:
+    """Fold ``--unset-metadata KEY`` into the metadata patch as ``KEY: null``."""
+    if not keys:
+        return
+    patch = dict(changes.get("metadata") or {})
+    for key in keys:
+        if patch.get(key) is not None:
+            raise ValidationError(f"--metadata sets {key!r} and --unset-metadata removes it: give one", field="metadata")
+        patch[key] = None
+    changes["metadata"] = patch
+
+
 def jobs_update(args: argparse.Namespace, settings: Settings) -> int:
     changes = _values(args)
+    _unset_metadata(changes, args.unset_metadata)
     if not changes:
         raise ValidationError("nothing to change: give at least one option (see --help)")
     with database(settings) as conn, options_named(OPTION_OF):
         job = jobs.update_job(conn, args.id, changes, now())
+        _warn(jobs.warnings_for(conn, job))
     emit(args, _record(job))
     return 0
 
@@ -137,7 +172,13 @@ def _job_options(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument("--interval", metavar="SECONDS", type=whole(1), help="every N seconds")
     p.add_argument("--jitter", metavar="SECONDS", type=whole(0), help="delay each interval run by up to N s")
     p.add_argument("--at", metavar="ISO_TIME", type=iso_time, help="run once then (no offset: in --timezone)")
-    p.add_argument("--metadata", metavar="JSON", type=json_object, help="JSON object (collectors, output_format)")
+    if create:
+        p.add_argument("--metadata", metavar="JSON", type=json_object, help="JSON object (collectors, output_format)")
+    else:
+        p.add_argument("--metadata", metavar="JSON", type=json_object,
+                       help="JSON object merged into the job's metadata, key by key; a key set to null is removed")
+        p.add_argument("--unset-metadata", metavar="KEY", action="append",
+                       help="remove this top-level metadata key (repeatable)")
     p.add_argument("--max-retries", metavar="N", type=whole(0))
     p.add_argument("--retry-delay", metavar="SECONDS", type=whole(0), help="before the first retry")
     p.add_argument("--timeout", "--timeout-seconds", dest="timeout", metavar="SECONDS", type=whole(1))

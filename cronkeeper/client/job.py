@@ -110,13 +110,17 @@ class Job:
         return {**{k: getattr(self, k) for k in (*_SETTINGS, "customer_id", "brand_id")}, **fields}
 
     def _changes(self) -> dict[str, Any]:
-        """What differs from the stored job; the whole schedule when any part of it does."""
+        """What differs from the stored job; the whole schedule when any part of it does, and
+    for ``metadata`` a merge patch (a key deleted from ``metadata`` is sent as ``None``)."""
         now = self._editable()
         if not self._stored:  # not read from the database (from_dict): every editable field
             return {k: v for k, v in now.items() if k not in ("customer_id", "brand_id")}
         changed = {k: v for k, v in now.items() if self._stored[k] != v}
         if set(changed) & set(jobs.SCHEDULE_FIELDS):
             changed.update({k: now[k] for k in jobs.SCHEDULE_FIELDS})
+        if "metadata" in changed and isinstance(changed["metadata"], dict):
+            # the service merges metadata: send the keys that changed, None for those removed
+            changed["metadata"] = jobs.merge_diff(self._stored["metadata"], changed["metadata"])
         return changed
 
     # -- dictionaries ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ seed's names map to ours.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from cronkeeper.client.convert import choice, maybe_uuid, merge_metadata
 from cronkeeper.client.job import Job, bound_job
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import make_pool, prepared_dsn
-from cronkeeper.errors import NotFound, ValidationError
+from cronkeeper.errors import CollectorWarning, NotFound, ValidationError
 from cronkeeper.handlers import Registry
 from cronkeeper.job_types import registry as default_registry
 from cronkeeper.models import JobRun, JobType, RunStatus, ScheduledJob
@@ -31,6 +32,12 @@ from cronkeeper.settings import Settings
 
 PAGE_SIZE = 500  # jobs read per statement by list_jobs / filter_jobs
 _SEED_METADATA = ("output_format", "output_path", "on_success", "on_failure")
+
+
+def _warn(messages: list[str]) -> None:
+    """The job was saved; what will not work as it stands, as ``CollectorWarning``s at the caller."""
+    for message in messages:
+        warnings.warn(message, CollectorWarning, stacklevel=3)
 
 
 class JobManager:
@@ -92,7 +99,8 @@ class JobManager:
         enabled: bool = True,
     ) -> Job:
         """Create a job for a brand (its customer is looked up unless given); ``None`` means
-        the service's default. The seed's keywords land in ``metadata`` (see docs/python-api.md)."""
+        the service's default. The seed's keywords land in ``metadata`` (see docs/python-api.md).
+        A named collector whose key is not set is saved, with a ``CollectorWarning``."""
         if not isinstance(schedule, Schedule):
             raise ValidationError("schedule must be a JobSchedule", field="schedule")
         if name is not None and description is not None and name != description:
@@ -110,6 +118,7 @@ class JobManager:
             values["customer_id"] = fields.uuid(customer_id, "customer_id")
         with self._pool.connection() as conn:
             row = jobs.create_job(conn, values, self.clock.now())
+            _warn(jobs.warnings_for(conn, row))
         return bound_job(row, None, self)
 
     def get_job(self, job_id: UUID | str) -> Job | None:
@@ -128,6 +137,9 @@ class JobManager:
     def update_job(self, job: Job) -> Job:
         """Save the fields changed since ``job`` was read; refreshes and returns ``job``.
 
+        ``metadata`` is merged by key (see ``Job._changes``); a named collector whose key is
+        not set is saved, with a ``CollectorWarning`` (as in ``create_job``).
+
         Raises ``NotFound`` when the job is gone and ``ValidationError`` for bad values
         or for fields that cannot change (``customer_id``, ``brand_id``).
         """
@@ -139,6 +151,7 @@ class JobManager:
         with self._pool.connection() as conn:
             row = jobs.update_job(conn, job.id, changes, self.clock.now())
             latest = runs_repo.latest_runs(conn, [job.id])
+            _warn(jobs.warnings_for(conn, row))
         job._refresh(bound_job(row, latest.get(job.id), self))
         return job
 
@@ -213,6 +226,16 @@ class JobManager:
     def get_run(self, run_id: int) -> JobRun:
         with self._pool.connection() as conn:
             return runs.get_run(conn, run_id)
+
+    def retry_run(self, run_id: int) -> JobRun:
+        """A new attempt of a failed, partial, cancelled or skipped run, due now, for the workers.
+
+        Raises ``Conflict`` when the run cannot be retried, and ``RetryInProgress`` (a
+        ``Conflict`` whose ``retry_run_id`` names it) while a retry in its chain is pending
+        or processing.
+        """
+        with self._pool.connection() as conn:
+            return runs.retry_run(conn, run_id, self.clock.now())
 
     def list_runs(self, job_id: UUID | str, *, status: str | None = None, limit: int = 50) -> list[JobRun]:
         """The job's runs, newest first."""

@@ -34,6 +34,8 @@ from cronkeeper.collectors.engines import (
     build_collector,
     build_collectors,
     find_urls,
+    unusable_reason,
+    usable_configs,
 )
 from cronkeeper.collectors.metadata import validate_job_metadata
 from cronkeeper.collectors.retry import RetryPolicy, TokenBucket, parse_retry_after
@@ -67,5 +69,7 @@ __all__ = [
     "parse_config",
     "parse_retry_after",
     "run_outcome",
+    "unusable_reason",
+    "usable_configs",
     "validate_job_metadata",
 ]

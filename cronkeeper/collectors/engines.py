@@ -32,6 +32,7 @@ from cronkeeper.collectors.base import Answer, Collector, CollectorError, Timing
 from cronkeeper.collectors.config import CollectorConfig, CollectorKind, render_env_value
 from cronkeeper.collectors.jsonpath import extract
 from cronkeeper.collectors.retry import CallLimits, RetryPolicy, TokenBucket, send_with_retries
+from cronkeeper.errors import NonRetryable
 
 _URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`|]+")
 _URL_TAIL = ".,;:!?*_~"
@@ -191,6 +192,20 @@ class UnavailableCollector:
         raise CollectorError(self.name, self.reason)
 
 
+def unusable_reason(collector: Collector) -> str | None:
+    """Why every call of ``collector`` is bound to fail, whatever the engine does; None when it may work.
+
+    A ``NonRetryable`` code: ``UNKNOWN_COLLECTOR`` when the job names a collector
+    no longer configured, ``MISSING_API_KEY`` when a variable its config needs is
+    unset. A retry fixes neither.
+    """
+    if isinstance(collector, UnavailableCollector):
+        return NonRetryable.UNKNOWN_COLLECTOR
+    if isinstance(collector, HttpCollector) and collector.config.missing_env(collector._env):
+        return NonRetryable.MISSING_API_KEY
+    return None
+
+
 def build_collector(
     config: CollectorConfig, env: Mapping[str, str] | None = None, *, timing: Timing | None = None
 ) -> HttpCollector:
@@ -201,6 +216,17 @@ def build_collector(
     """
     cls = OpenAIChatCollector if config.kind is CollectorKind.OPENAI_CHAT else HttpJsonCollector
     return cls(config, os.environ if env is None else env, timing or Timing())
+
+
+def usable_configs(
+    configs: Mapping[str, CollectorConfig], env: Mapping[str, str] | None = None
+) -> dict[str, CollectorConfig]:
+    """The configs whose every required variable (API key, ...) is set in ``env`` (default ``os.environ``).
+
+    A job that names no collectors asks these: asking one without its key is a call bound to fail.
+    """
+    env = os.environ if env is None else env
+    return {name: config for name, config in configs.items() if not config.missing_env(env)}
 
 
 def build_collectors(

@@ -13,7 +13,9 @@ Keys (all optional; unknown keys are kept as they are):
 ``output_format``    ``"csv"`` or ``"jsonl"`` (case-insensitive, stored lower-case).
 ``output_path``      non-empty string.
 
-A ``null`` value for any of these keys means "not set" and is kept as null.
+A ``null`` value for any of these keys means "not set" and is kept as null
+when a job is created; an update's metadata is a merge patch
+(``cronkeeper.jobs.merge_patch``), where ``null`` removes the key.
 """
 
 from __future__ import annotations

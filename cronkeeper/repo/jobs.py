@@ -104,3 +104,10 @@ def earliest_next_run(conn: psycopg.Connection) -> dt.datetime | None:
 def count_due(conn: psycopg.Connection, now: dt.datetime) -> dict[str, Any]:
     return conn.execute(Q["count_due"], {"now": now}).fetchone()
 
+
+def lock_future_cron_jobs(
+    conn: psycopg.Connection, now: dt.datetime, after: UUID | None, limit: int
+) -> list[ScheduledJob]:
+    """Up to ``limit`` active cron jobs whose ``next_run_at`` is after ``now``, by id after ``after``, locked."""
+    rows = conn.execute(Q["lock_future_cron_jobs"], {"now": now, "after": after, "limit": limit}).fetchall()
+    return [ScheduledJob.from_row(r) for r in rows]

@@ -142,6 +142,9 @@ def claim_runs(
 ) -> list[ClaimedRun]:
     """Take up to ``limit`` due pending runs, skipping rows others hold.
 
+    A run of an overlap-``forbid`` job is not taken while an earlier run of the
+    same job is pending or processing (manual runs excepted): see the query.
+
     The claim returns tuples of only what the claim did not set itself (see the
     query): the runs are built here, the claim's own values filled in.
     """
@@ -164,6 +167,7 @@ def claim_runs(
             "worker_id": worker_id, "lease_expires_at": lease_until, "heartbeat_at": now,
             "cancel_requested": cancel_requested, "started_at": now, "finished_at": None,
             "metrics": {} if metrics is None else metrics, "error_message": error_message,
+            "failure_code": None,
         })  # fmt: skip
         claimed.append(ClaimedRun(run, timeout_seconds, max_retries, retry_delay, metadata_json))
     return claimed
@@ -223,11 +227,12 @@ def finish_run(
     now: dt.datetime,
     metrics: dict[str, Any],
     error_message: str | None,
+    failure_code: str | None = None,
 ) -> JobRun | None:
-    """Record the outcome; None if the run is no longer this worker's."""
+    """Record the outcome (``failure_code``: a failure no retry can fix); None if the run is no longer this worker's."""
     params = {
         "id": run_id, "worker_id": worker_id, "status": status, "now": now,
-        "metrics": Jsonb(metrics), "error_message": error_message,
+        "metrics": Jsonb(metrics), "error_message": error_message, "failure_code": failure_code,
     }  # fmt: skip
     row = conn.execute(Q["finish_run"], params).fetchone()
     return JobRun.from_row(row) if row else None
@@ -279,6 +284,22 @@ def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None =
     return JobRun.from_row(row) if row else None
 
 
+def lock_run(conn: psycopg.Connection, run_id: int) -> bool:
+    """Lock the run's row until the transaction ends; False when there is no such run."""
+    return conn.execute(Q["lock_run"], {"id": run_id}).fetchone() is not None
+
+
+def retried_by(conn: psycopg.Connection, run_id: int) -> int | None:
+    """The id of the newest run retrying this one, or None."""
+    return conn.execute(Q["retried_by"], {"id": run_id}).fetchone()["id"]
+
+
+def active_retry(conn: psycopg.Connection, run_id: int) -> int | None:
+    """A pending or processing run in this run's retry chain (its retry, that one's, ...), or None."""
+    row = conn.execute(Q["active_retry"], {"id": run_id}).fetchone()
+    return row["id"] if row else None
+
+
 def run_filters(
     *,
     customer_id: UUID | None = None,
@@ -315,8 +336,9 @@ def oldest_pending(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | 
     return conn.execute(Q["oldest_pending"], {"now": now}).fetchone()["oldest"]
 
 
-def earliest_pending(conn: psycopg.Connection) -> dt.datetime | None:
-    return conn.execute(Q["earliest_future_pending"]).fetchone()["run_after"]
+def next_run_after(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | None:
+    """The earliest ``run_after`` of a pending run later than ``now``, or None."""
+    return conn.execute(Q["next_run_after"], {"now": now}).fetchone()["run_after"]
 
 
 def count_by_status_and_type(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -20,34 +20,43 @@ expression rebuilt out of the parsed value sets (so croniter 7's own readings
 of ``5-5`` as a whole field, of wrap-around ranges and of ``*``-dependent day
 logic never apply), then mapped to real instants with ISC cron's DST rules:
 
-* a *fixed-time* job (hour field without ``*`` or ``/``) whose wall time falls
-  in a spring-forward gap runs once, at the jump; in a repeated fall-back hour
-  it runs once, at the first occurrence;
-* any other job follows real elapsed time: no run for wall times that do not
-  exist, two runs for wall times that happen twice.
+* a *fixed-time* job (neither the minute nor the hour field starts with
+  ``*``, ISC's ``MIN_STAR|HR_STAR`` test; every macro but ``@hourly``) whose
+  wall times fall in a spring-forward gap runs once, at the jump (ISC cron
+  runs it once per skipped matching minute); in a repeated fall-back hour it
+  runs in the first pass only;
+* a *wildcard* job follows real elapsed time: no run for wall times that do
+  not exist, a run in both passes of a repeated hour.
 
 Every bad input raises ``InvalidSchedule`` with field ``cron_expression`` or
-``timezone``. Zones are pytz zones; pytz tables stop in 2037, so later
-instants use the zone's last offset.
+``timezone``. Zones come from the pinned ``tzdata`` wheel (``zones.py``), so
+fire times are the same on every host and correct past 2037.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import _CacheInfo, lru_cache
+from zoneinfo import ZoneInfo
 
-import pytz
 from cron_descriptor import ExpressionDescriptor, FormatException, Options, WrongArgumentException
 from croniter import croniter
 from croniter.croniter import CroniterBadDateError, CroniterError
 
-from cronkeeper.errors import InvalidSchedule
+from cronkeeper.schedule import zones
+from cronkeeper.schedule.fields import (
+    HOURS,
+    MINUTES,
+    MONTHS,
+    as_list,
+    bad,
+    day_fields,
+    field_values,
+)
 
 UTC = dt.UTC
-CRON_FIELD = "cron_expression"
 MACROS: dict[str, str] = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -64,24 +73,6 @@ _SKIP_MARGIN = dt.timedelta(days=2)
 _PROBE_START = dt.datetime(2000, 1, 1)
 
 
-@dataclass(frozen=True)
-class _Spec:
-    name: str
-    lo: int
-    hi: int
-    names: tuple[str, ...] = ()
-    names_base: int = 0
-
-
-_MINUTES = _Spec("minute", 0, 59)
-_HOURS = _Spec("hour", 0, 23)
-_DOM = _Spec("day-of-month", 1, 31)
-_MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_MONTHS = _Spec("month", 1, 12, _MONTH_NAMES, 1)
-_DOW = _Spec("day-of-week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), 0)
-_WEEKDAYS = _Spec("day-of-week", 0, 6)  # after folding 7 (Sunday) onto 0
-
-
 @dataclass(frozen=True, eq=False)
 class _Cron:
     """A validated expression: its normal form, DST class and a croniter template."""
@@ -91,102 +82,10 @@ class _Cron:
     template: croniter = field(repr=False)
 
 
-def _bad(message: str) -> InvalidSchedule:
-    return InvalidSchedule(message, field=CRON_FIELD)
-
-
-def _value(token: str, spec: _Spec) -> int:
-    if spec.names and token.upper() in spec.names:
-        return spec.names.index(token.upper()) + spec.names_base
-    if not (token.isascii() and token.isdigit()):
-        kind = "a number or a name" if spec.names else "a number"
-        raise _bad(f"{spec.name} value {token!r} is not {kind}")
-    value = int(token)
-    if not spec.lo <= value <= spec.hi:
-        raise _bad(f"{spec.name} value {value} out of range {spec.lo}-{spec.hi}")
-    return value
-
-
-def _item(item: str, spec: _Spec) -> range:
-    """The values of one list item: ``*``, ``n``, ``a-b``, each optionally ``/step``."""
-    base, slash, step_text = item.partition("/")
-    step = 1
-    if slash:
-        if not (step_text.isascii() and step_text.isdigit()) or int(step_text) < 1:
-            raise _bad(f"{spec.name} step must be at least 1, got {step_text!r} in {item!r}")
-        step = int(step_text)
-    if base == "*":
-        lo, hi = spec.lo, spec.hi
-    elif "-" in base:
-        first, _, last = base.partition("-")
-        lo, hi = _value(first, spec), _value(last, spec)
-        if lo > hi:
-            raise _bad(
-                f"{spec.name} range {base!r} is reversed (wrap-around ranges are not supported)"
-            )
-    else:
-        lo = _value(base, spec)
-        hi = spec.hi if slash else lo
-    return range(lo, hi + 1, step)
-
-
-def _values(text: str, spec: _Spec) -> set[int]:
-    out: set[int] = set()
-    for item in text.split(","):
-        if not item:
-            raise _bad(f"{spec.name} field {text!r} has an empty list item")
-        out.update(_item(item, spec))
-    return out
-
-
-def _as_list(values: set[int], spec: _Spec) -> str:
-    if values >= set(range(spec.lo, spec.hi + 1)):
-        return "*"
-    return ",".join(str(v) for v in sorted(values))
-
-
-def _day_of_week_special(item: str) -> str | None:
-    """croniter's spelling of ``n#k`` / ``nL`` (``None`` for a plain item)."""
-    if "#" in item:
-        day, _, nth = item.partition("#")
-        if not (nth.isascii() and nth.isdigit()) or not 1 <= int(nth) <= 5:
-            raise _bad(f"day-of-week {item!r}: the week number after '#' must be 1-5")
-        return f"{_value(day, _DOW) % 7}#{nth}"
-    if item[-1:].upper() == "L":
-        if len(item) == 1:
-            raise _bad("day-of-week 'L' needs a day before it, e.g. '5L' (last Friday)")
-        return f"l{_value(item[:-1], _DOW) % 7}"
-    return None
-
-
-def _days(dom: str, dow: str) -> tuple[str, str, bool]:
-    """croniter's day-of-month and day-of-week fields and its ``day_or`` flag."""
-    day_and = dom.startswith("*") or dow.startswith("*")
-    items = dom.split(",")
-    last = any(item.upper() == "L" for item in items)
-    plain = [item for item in items if item.upper() != "L"]
-    dom_values = _values(",".join(plain), _DOM) if plain else set()
-    specials = [_day_of_week_special(item) for item in dow.split(",")]
-    if any(specials):
-        if not all(specials):
-            raise _bad("day-of-week cannot mix 'n#k' or 'nL' with plain days")
-        if dom != "*":
-            raise _bad("day-of-week 'n#k' and 'nL' need day-of-month '*'")
-        return "*", ",".join(s for s in specials if s), False
-    dow_values = {v % 7 for v in _values(dow, _DOW)}
-    dow_text = _as_list(dow_values, _WEEKDAYS)
-    dom_text = "*" if dom_values >= set(range(1, 32)) else _as_list(dom_values, _DOM)
-    if last and dom_text != "*":
-        dom_text = ",".join([*(str(v) for v in sorted(dom_values)), "l"])
-    if not day_and and "*" in (dom_text, dow_text):
-        return "*", "*", False  # either side matching every day makes every day match
-    return dom_text, dow_text, not day_and
-
-
 def _parse(expr: str) -> _Cron:
     """The parsed ``expr``; cached, so each distinct text is parsed once."""
     if not isinstance(expr, str):  # before the cache, which needs a hashable key
-        raise _bad("cron expression must be a string")
+        raise bad("cron expression must be a string")
     return _parse_text(expr)
 
 
@@ -194,31 +93,31 @@ def _parse(expr: str) -> _Cron:
 def _parse_text(expr: str) -> _Cron:
     fields = expr.split()
     if not fields:
-        raise _bad("cron expression is empty")
+        raise bad("cron expression is empty")
     if len(fields) == 1 and fields[0].startswith("@"):
         macro = fields[0].lower()
         if macro not in MACROS:
-            raise _bad(f"unknown macro {fields[0]!r}; use one of {', '.join(MACROS)}")
+            raise bad(f"unknown macro {fields[0]!r}; use one of {', '.join(MACROS)}")
         parsed = _parse(MACROS[macro])
         return _Cron(macro, parsed.fixed_time, parsed.template)
     if len(fields) != 5:
-        raise _bad(f"expected 5 fields ({_FIELD_LIST}), got {len(fields)}")
+        raise bad(f"expected 5 fields ({_FIELD_LIST}), got {len(fields)}")
     minute, hour, dom, month, dow = fields
-    minutes = _as_list(_values(minute, _MINUTES), _MINUTES)
-    hours = _as_list(_values(hour, _HOURS), _HOURS)
-    dom_text, dow_text, day_or = _days(dom, dow)
+    minutes = as_list(field_values(minute, MINUTES), MINUTES)
+    hours = as_list(field_values(hour, HOURS), HOURS)
+    dom_text, dow_text, day_or = day_fields(dom, dow)
     rebuilt = (
-        f"{minutes} {hours} {dom_text} {_as_list(_values(month, _MONTHS), _MONTHS)} {dow_text}"
+        f"{minutes} {hours} {dom_text} {as_list(field_values(month, MONTHS), MONTHS)} {dow_text}"
     )
     normalized = " ".join(fields)
     try:
         template = croniter(rebuilt, _PROBE_START, day_or=day_or)
         template.get_next(dt.datetime)  # an impossible date (Feb 30) fails here, not at is_valid
     except CroniterBadDateError:
-        raise _bad(f"cron expression {normalized!r} never fires (no such date)") from None
+        raise bad(f"cron expression {normalized!r} never fires (no such date)") from None
     except CroniterError as exc:
-        raise _bad(f"cron expression {normalized!r} is not valid: {exc}") from None
-    return _Cron(normalized, "*" not in hour and "/" not in hour, template)
+        raise bad(f"cron expression {normalized!r} is not valid: {exc}") from None
+    return _Cron(normalized, not (minute.startswith("*") or hour.startswith("*")), template)
 
 
 def validate_cron(expr: str) -> str:
@@ -232,52 +131,45 @@ def validate_cron(expr: str) -> str:
 
 
 def is_fixed_time(expr: str) -> bool:
-    """True when the hour field has no ``*`` and no ``/`` (macros other than ``@hourly``)."""
+    """True when neither the minute nor the hour field starts with ``*`` (ISC cron's rule;
+    every macro but ``@hourly``)."""
     return _parse(expr).fixed_time
 
 
-def validate_timezone(name: str) -> pytz.BaseTzInfo:
-    """The pytz zone called ``name``; ``InvalidSchedule`` (field ``timezone``) otherwise."""
-    if name is not None and not isinstance(name, str):
-        raise InvalidSchedule(f"time zone must be a string, got {name!r}", field="timezone")
-    if not name or not name.strip():
-        raise InvalidSchedule("time zone is empty", field="timezone")
-    try:
-        return pytz.timezone(name)
-    except pytz.UnknownTimeZoneError:
-        raise InvalidSchedule(f"unknown time zone {name!r}", field="timezone") from None
+def validate_timezone(name: str) -> ZoneInfo:
+    """The zone called ``name`` from the pinned tz data (``zones.zone``); ``InvalidSchedule``
+    (field ``timezone``) otherwise. Its ``key`` is the canonical name."""
+    return zones.zone(name)
 
 
 @dataclass(frozen=True)
-class _Zone:
-    """A zone as periods of constant offset: period ``i`` starts at ``starts[i]`` (naive UTC)."""
+class _Period:
+    """Zone ``zone`` keeps offset ``offset`` from ``start`` (naive UTC) on; ``before`` came first.
 
-    starts: tuple[dt.datetime, ...]
-    offsets: tuple[dt.timedelta, ...]
+    ``before == offset`` when no change lies close behind ``start`` (a period
+    found by looking back a year or so starts where the look stopped).
+    """
 
-    def period(self, instant: dt.datetime) -> int:
-        return bisect_right(self.starts, instant) - 1
+    zone: str
+    start: dt.datetime
+    offset: dt.timedelta
+    before: dt.timedelta
 
-    def holds(self, i: int, instant: dt.datetime) -> bool:
-        """Whether ``instant`` (naive UTC, not before period ``i``) is still inside it."""
-        return i + 1 == len(self.starts) or instant < self.starts[i + 1]
+    def in_second_pass(self, wall: dt.datetime) -> bool:
+        """Whether wall time ``wall`` in this period is the repeat of a fall-back hour."""
+        return self.before > self.offset and wall < self.start + self.before
 
-    def in_second_pass(self, i: int, wall: dt.datetime) -> bool:
-        """Whether wall time ``wall`` in period ``i`` is the repeat of a fall-back hour."""
-        return (
-            i > 0
-            and self.offsets[i - 1] > self.offsets[i]
-            and wall < self.starts[i] + self.offsets[i - 1]
-        )
+    def spring_gap(self) -> bool:
+        return self.before < self.offset
 
 
-@lru_cache(maxsize=1024)
-def _zone(name: str) -> _Zone:
-    tz = validate_timezone(name)
-    starts = getattr(tz, "_utc_transition_times", None)
-    if not starts:  # UTC and fixed-offset zones
-        return _Zone((dt.datetime.min,), (tz.utcoffset(_PROBE_START) or dt.timedelta(0),))
-    return _Zone(tuple(starts), tuple(info[0] for info in tz._transition_info))
+def _period_at(zone: str, instant: dt.datetime) -> _Period:
+    """The period holding the naive UTC ``instant``."""
+    change = zones.last_change(zone, instant)
+    if change is None:
+        offset = zones.utc_offset(zone, instant)
+        return _Period(zone, dt.datetime(max(instant.year - 1, 1), 1, 1), offset, offset)
+    return _Period(zone, change.at, change.after, change.before)
 
 
 def _wall_after(cron: _Cron, wall: dt.datetime) -> dt.datetime:
@@ -292,20 +184,14 @@ def _wall_from(cron: _Cron, wall: dt.datetime) -> dt.datetime:
     return _wall_after(cron, floor - _MINUTE if floor == wall else floor)
 
 
-def _next_instant(cron: _Cron, zone: _Zone, after: dt.datetime) -> dt.datetime:
+def _next_instant(cron: _Cron, zone: str, after: dt.datetime) -> dt.datetime:
     """The first fire instant strictly after ``after`` (naive UTC in and out)."""
-    i = zone.period(after)
-    wall = _wall_after(cron, after + zone.offsets[i])
-    instant = wall - zone.offsets[i]
-    if zone.holds(i, instant) and not (cron.fixed_time and zone.in_second_pass(i, wall)):
-        return instant  # the common case: no offset change between after and the match
-    return _next_instant_across_changes(cron, zone, i, wall)
+    period = _period_at(zone, after)
+    return _next_instant_from(cron, period, _wall_after(cron, after + period.offset))
 
 
-def _next_instant_across_changes(
-    cron: _Cron, zone: _Zone, i: int, wall: dt.datetime
-) -> dt.datetime:
-    """Walk the offset periods from ``i``; ``wall`` is the first match at or after the search start.
+def _next_instant_from(cron: _Cron, period: _Period, wall: dt.datetime) -> dt.datetime:
+    """Walk the offset periods from ``period``; ``wall`` is the first match at or after the start.
 
     The period after the first is always searched: a repeated hour there can
     replay wall times from before ``wall``. Beyond it, periods that end more
@@ -314,17 +200,25 @@ def _next_instant_across_changes(
     """
     hops = 0
     while True:
-        if cron.fixed_time and zone.in_second_pass(i, wall):
+        if cron.fixed_time and period.in_second_pass(wall):
             # A fixed-time job ran in the first pass of a repeated hour: skip the second.
-            wall = _wall_from(cron, zone.starts[i] + zone.offsets[i - 1])
+            wall = _wall_from(cron, period.start + period.before)
             continue
-        instant = wall - zone.offsets[i]
-        if zone.holds(i, instant):
-            return instant
-        i = i + 1 if hops == 0 else max(i + 1, zone.period(instant - _SKIP_MARGIN))
+        instant = wall - period.offset
+        change = zones.first_change(period.zone, period.start, instant)
+        if change is None:
+            return instant  # no offset change between the period's start and the match
+        period = _Period(period.zone, change.at, change.after, change.before)
+        if hops:
+            later = _period_at(period.zone, instant - _SKIP_MARGIN)
+            period = later if later.start > period.start else period
         hops += 1
-        start, before, now = zone.starts[i], zone.offsets[i - 1], zone.offsets[i]
-        if cron.fixed_time and before < now and _wall_from(cron, start + before) < start + now:
+        start, before, now = period.start, period.before, period.offset
+        if (
+            cron.fixed_time
+            and period.spring_gap()
+            and _wall_from(cron, start + before) < start + now
+        ):
             return start  # wall time(s) in a spring-forward gap: once, right at the jump
         wall = _wall_from(cron, start + now)
 
@@ -348,7 +242,7 @@ def next_fire(expr: str, timezone: str, after: dt.datetime) -> dt.datetime:
 
 @lru_cache(maxsize=100_000)
 def _next_fire(expr: str, timezone: str, after: dt.datetime) -> dt.datetime:
-    naive = _next_instant(_parse(expr), _zone(timezone), after.replace(tzinfo=None))
+    naive = _next_instant(_parse(expr), zones.canonical_name(timezone), after.replace(tzinfo=None))
     return naive.replace(tzinfo=UTC)
 
 
@@ -382,4 +276,4 @@ def describe_cron(expr: str, timezone: str = "UTC") -> str:
         text = ExpressionDescriptor(MACROS.get(normalized, normalized), options).get_description()
     except (FormatException, WrongArgumentException):
         text = f"Cron schedule {normalized}"
-    return text if zone.zone == "UTC" else f"{text} ({zone.zone})"
+    return text if zone.key == "UTC" else f"{text} ({zone.key})"

@@ -13,10 +13,8 @@ import datetime as dt
 import re
 from typing import Any
 
-import pytz
-
 from cronkeeper.errors import InvalidSchedule
-from cronkeeper.schedule.cron import next_fire, validate_timezone
+from cronkeeper.schedule.zones import resolve_local
 
 UTC = dt.UTC
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
@@ -79,15 +77,10 @@ def cron_weekday(value: Any) -> int:
 def local_instant(day: dt.date, hour: int, minute: int, timezone: str) -> dt.datetime:
     """The UTC instant of a local wall time, read as cron reads a fixed-time job.
 
-    The first occurrence when the hour repeats (fall-back); right after the
-    jump when the wall time does not exist (spring-forward).
+    The first occurrence when the hour repeats (fall-back); the jump itself
+    when the wall time does not exist (spring-forward): ``zones.resolve_local``.
     """
-    tz = validate_timezone(timezone)
-    wall = dt.datetime(day.year, day.month, day.day, hour, minute)
-    try:
-        return tz.localize(wall, is_dst=None).astimezone(UTC)
-    except pytz.AmbiguousTimeError:
-        return min(tz.localize(wall, is_dst=flag) for flag in (True, False)).astimezone(UTC)
-    except pytz.NonExistentTimeError:
-        before = tz.localize(wall - dt.timedelta(days=2), is_dst=False)
-        return next_fire(f"{minute} {hour} {day.day} {day.month} *", timezone, before)
+    instant, _note = resolve_local(
+        dt.datetime(day.year, day.month, day.day, hour, minute), timezone
+    )
+    return instant

@@ -89,7 +89,7 @@ class Schedule:
     (``interval_seconds``, optional ``jitter_seconds`` below it), ``ONCE``
     (``run_at``, stored in UTC; ``timezone`` is how it is shown). Fields of the
     other kinds are ``None`` (``jitter_seconds`` 0). The expression is stored
-    normalized and the zone under its canonical pytz name.
+    normalized and the zone under its canonical name.
     """
 
     kind: ScheduleKind
@@ -109,7 +109,7 @@ class Schedule:
                 field="cron_expression",
             ) from None
         self._set("kind", kind)
-        self._set("timezone", validate_timezone(self.timezone).zone)
+        self._set("timezone", validate_timezone(self.timezone).key)
         self._set("jitter_seconds", 0 if self.jitter_seconds is None else self.jitter_seconds)
         own = _OWN_FIELD[kind]
         for other in _DEFINING:

@@ -1,8 +1,9 @@
 """``cronkeeper scheduler [--once]``: run the scheduler loop until stopped, or one tick.
 
-``--once`` applies any pending migration, ticks once, prints the ``TickResult``
-as JSON and exits 0. Without it, the loop serves until SIGTERM/SIGINT, waiting
-for the database first (``service_dsn``).
+``--once`` applies any pending migration, re-plans stored cron slots if the
+time-zone data changed (as every start does), ticks once, prints the
+``TickResult`` as JSON and exits 0. Without it, the loop serves until
+SIGTERM/SIGINT, waiting for the database first (``service_dsn``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     setup_logging("scheduler", settings.log_level, settings.log_format)
     if args.once:
         scheduler = SchedulerLoop(prepared_dsn(settings), settings)
+        scheduler.start_up()
         result = scheduler.run_once()
         scheduler.close()
         print(json.dumps(asdict(result)))

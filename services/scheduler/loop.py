@@ -1,6 +1,9 @@
 """The scheduler loop: the driver around ``tick`` that waits, wakes and reports.
 
-``SchedulerLoop.serve(stop)`` ticks (``services.scheduler.tick``), records a
+``SchedulerLoop.serve(stop)`` first re-plans the stored cron slots if the
+time-zone data changed since the last scheduler ran (``start_up``, with
+``services.scheduler.replan``; a failure there is logged and retried at the
+next start, never fatal), then ticks (``services.scheduler.tick``), records a
 heartbeat in ``processes``, then sleeps until the next poll or the earliest
 ``next_run_at``, whichever is sooner, and wakes at once when a job is created
 or changed (``LISTEN cronkeeper_jobs``), so a run is created within a second of
@@ -13,7 +16,8 @@ sleep; ``scheduler_batch_size`` (1000), ``misfire_grace_seconds`` (120) and
 ``max_catchup_runs`` (100), passed to the tick; ``retention_*``, the pruner's.
 
 Emits: ``run_once()`` returns the tick's ``TickResult``; log events
-``scheduler_started``, ``tick_done`` (when jobs were due, with counts),
+``scheduler_started``, ``tz_data_replanned`` (from the re-plan),
+``tz_data_replan_failed``, ``tick_done`` (when jobs were due, with counts),
 ``reconnecting``, ``prune_failed``, ``scheduler_stopped``, each with the
 ``process_id``; the heartbeat row (kind ``scheduler``, last tick, poll
 seconds), marked stopped on ``close``.
@@ -33,6 +37,8 @@ from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import TRANSIENT_ERRORS, connect
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
+from cronkeeper.schedule.zones import TZDATA_VERSION
+from cronkeeper.services.scheduler import replan
 from cronkeeper.services.scheduler.pruner import Pruner, PruneResult
 from cronkeeper.services.scheduler.tick import TickResult, tick
 from cronkeeper.settings import Settings
@@ -70,6 +76,21 @@ class SchedulerLoop:
             except psycopg.Error:
                 pass
             self._conn.close()
+
+    def start_up(self, version: str = TZDATA_VERSION) -> replan.ReplanResult | None:
+        """Before the first tick: re-plan stored cron slots made with other zone data.
+
+        Returns the re-plan's counts, or ``None`` when it failed: the failure is
+        logged and the next start tries again; the scheduler runs on meanwhile.
+        """
+        try:
+            return replan.run_once(self._connection(), self.clock.now(), version)
+        except Exception as exc:  # whatever went wrong, ticking must not wait for it
+            log.error(
+                "tz_data_replan_failed",
+                extra={"process_id": self.process_id, "error": f"{type(exc).__name__}: {exc}".strip()},
+            )
+            return None
 
     def run_once(self) -> TickResult:
         """One tick at the clock's now, plus a heartbeat."""
@@ -135,6 +156,7 @@ class SchedulerLoop:
         backoff = 0.5
         log.info("scheduler_started", extra={"process_id": self.process_id})
         threading.Thread(target=self._retain, args=(stop,), name="retention", daemon=True).start()
+        self.start_up()
         while not stop.is_set():
             try:
                 self.run_once()

@@ -12,6 +12,11 @@ Every slot is accounted for: a slot that does not run is inserted with status
 ``cronkeeper.schedule.slots`` (listed up to ``MAX_ENUMERATED_SLOTS`` per job;
 the rest of a longer gap is noted on a skipped run).
 
+Overlap ``forbid`` skips the slots due while a run of the job is pending or
+processing; of several slots due at one tick it keeps the first, except under
+misfire ``run_all``, where every slot is inserted and the worker's claim runs
+them one after another, in slot order (``job_runs.sql: claim_runs``).
+
 Options (keyword arguments of ``tick``/``tick_batch``; the loop passes the
 settings named in brackets):
 
@@ -123,14 +128,20 @@ def _misfire_reasons(
 
 
 def _overlap_reasons(
-    policy: OverlapPolicy, runnable: list[dt.datetime], has_active: bool
+    policy: OverlapPolicy, runnable: list[dt.datetime], has_active: bool, misfire: MisfirePolicy
 ) -> tuple[dict[dt.datetime, str], bool]:
-    """Which runnable slots the overlap policy skips, and why; also whether active runs are replaced."""
+    """Which runnable slots the overlap policy skips, and why; also whether active runs are replaced.
+
+    ``forbid`` with ``run_all`` keeps every missed slot: the claim runs them one
+    at a time in slot order (``job_runs.sql: claim_runs``).
+    """
     if policy is OverlapPolicy.FORBID:
         if has_active:
             return {
                 s: "overlap: a previous run is still pending or processing" for s in runnable
             }, False
+        if misfire is MisfirePolicy.RUN_ALL:
+            return {}, False
         first = runnable[0] if runnable else None
         return {
             s: f"overlap: the run for {_iso(first)} was created in the same tick"
@@ -160,7 +171,7 @@ def plan_job(
         return JobPlan((), due.next_slot)
     reasons = _misfire_reasons(job.misfire_policy, slots, now, grace_seconds, max_catchup)
     runnable = [s for s in slots if s not in reasons]
-    overlap, replace = _overlap_reasons(job.overlap_policy, runnable, has_active)
+    overlap, replace = _overlap_reasons(job.overlap_policy, runnable, has_active, job.misfire_policy)
     reasons.update(overlap)
     if due.unlisted:
         # the unlisted rest of a long gap is noted on the latest skipped slot

@@ -2,7 +2,8 @@
 
 The worker loop, the inline runner (``?mode=sync``, ``Job.run()``) all hand
 their outcomes to a ``Completer``. A failure is written at once, in one
-transaction with its retry while the job has retries left: the retry is a new
+transaction with its retry while the job has retries left (and the failure is
+not one a retry cannot fix: a ``failure_code``, see ``enqueue_retry``): the retry is a new
 row (``trigger = 'retry'``, ``attempt + 1``, ``retry_of`` the failed run, due
 after an exponential backoff with jitter), so every row is processed exactly
 once and the history shows each attempt. Other outcomes are written at once
@@ -64,8 +65,12 @@ def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float
 def enqueue_retry(
     conn: psycopg.Connection, run: JobRun, max_retries: int, retry_delay: int, now: dt.datetime, rng: random.Random
 ) -> int | None:
-    """Insert the next attempt of a failed ``run`` if it has retries left; returns its id."""
-    if run.status is not RunStatus.FAILED or run.attempt > max_retries:
+    """Insert the next attempt of a failed ``run`` if it has retries left; returns its id.
+
+    A failure with a ``failure_code`` (``NonRetryable``: no active queries, a missing
+    API key, ...) is never retried: the next attempt would fail the same way.
+    """
+    if run.status is not RunStatus.FAILED or run.failure_code is not None or run.attempt > max_retries:
         return None
     retry = NewRun.retry(run, now + dt.timedelta(seconds=backoff_seconds(retry_delay, run.attempt, rng)))
     rows = runs_repo.insert_runs(conn, [retry])
@@ -83,7 +88,8 @@ def complete(
     """Write one outcome and, for a failure with retries left, enqueue the retry; one transaction."""
     with conn.transaction():
         run = runs_repo.finish_run(
-            conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message
+            conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message,
+            outcome.failure_code,
         )
         if run is None:
             return Completion(False)
@@ -198,7 +204,8 @@ class Completer:
         elif outcome.status is RunStatus.FAILED:
             event = "run_retried" if done.retry_run_id else "run_failed"
             log.warning(event, extra={**self._ids(claimed), "error": outcome.error_message,
-                                      "retry_run_id": done.retry_run_id})  # fmt: skip
+                                      "retry_run_id": done.retry_run_id,
+                                      "failure_code": outcome.failure_code})  # fmt: skip
         elif log.isEnabledFor(logging.INFO):
             log.info(f"run_{status}", extra={**self._ids(claimed), "error": outcome.error_message})
         if self.on_written is not None:

@@ -20,7 +20,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from cronkeeper.clock import Clock, SystemClock
-from cronkeeper.errors import RunCancelled
+from cronkeeper.errors import NonRetryable, RunCancelled
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import RunStatus
 from cronkeeper.repo import runs as runs_repo
@@ -40,6 +40,7 @@ class RunOutcome:
     status: RunStatus
     metrics: dict[str, Any]
     error_message: str | None = None
+    failure_code: str | None = None  # a failure no retry can fix (NonRetryable): the completer does not retry it
 
 
 class Context:
@@ -141,7 +142,7 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
         return RunOutcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
     if log.isEnabledFor(logging.INFO):
         log.info("run_started", extra={**ctx.ids(), "job_type": str(run.job_type), "attempt": run.attempt})
-    error = None
+    error = code = None
     try:
         if _is_async(handler):
             result = asyncio.run(asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds))
@@ -153,7 +154,7 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
         if result is None:
             status = RunStatus.COMPLETED
         elif isinstance(result, HandlerResult):
-            status, error = RunStatus(result.status), result.error_message
+            status, error, code = RunStatus(result.status), result.error_message, result.failure_code
             metrics.update(result.metrics)
         elif isinstance(result, dict):
             status = RunStatus.COMPLETED
@@ -162,6 +163,8 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
             status = RunStatus.COMPLETED
     except RunCancelled as exc:
         status, metrics, error = RunStatus.CANCELLED, dict(ctx._metrics), str(exc) or "cancelled by request"
+    except NonRetryable as exc:
+        status, metrics, error, code = RunStatus.FAILED, dict(ctx._metrics), str(exc), exc.code
     except (TimeoutError, RunTimedOut):
         status, metrics = RunStatus.FAILED, dict(ctx._metrics)
         error = f"timed out after {ctx.claimed.timeout_seconds} s"
@@ -170,4 +173,4 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
         status, metrics, error = RunStatus.FAILED, dict(ctx._metrics), f"{type(exc).__name__}: {exc}"
     if "duration_ms" not in metrics:
         metrics["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
-    return RunOutcome(status, metrics, error)
+    return RunOutcome(status, metrics, error, code if status is RunStatus.FAILED else None)

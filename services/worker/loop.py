@@ -9,10 +9,16 @@ Now and then the loop rescues runs whose lease expired (``rescuer.py``). A
 heartbeat thread renews the leases of runs in hand and notices cancellations. On stop, claiming ends, runs in hand
 get ``shutdown_grace_seconds`` to finish, and those still running are released
 back to the queue.
+
+Between claims the loop sleeps until the poll interval ends or the earliest
+future ``run_after`` of a pending run comes (a jittered or retried run),
+whichever is sooner (``wait_seconds``), with runs in hand or not; only a
+worker with no executor free waits for one to be.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import random
@@ -35,6 +41,17 @@ from cronkeeper.services.worker.executor import Context, RunOutcome, execute
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.worker")
+
+MIN_WAIT_SECONDS = 0.05  # the shortest sleep between claims: never a busy loop
+
+
+def wait_seconds(
+    now: dt.datetime, next_due: dt.datetime | None, poll_seconds: float, floor: float = MIN_WAIT_SECONDS
+) -> float:
+    """How long to sleep before claiming again: the poll interval, or until ``next_due`` if sooner."""
+    if next_due is None:
+        return poll_seconds
+    return min(poll_seconds, max(floor, (next_due - now).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,7 @@ class Worker:
                                    on_written=self._written)  # fmt: skip
         self._executors: list[threading.Thread] = []
         self._counts = dict.fromkeys(DrainResult.__dataclass_fields__, 0)
+        self._next_due: dt.datetime | None = None  # the earliest future run_after, as last asked
 
     # -- steps -----------------------------------------------------------
     def claim(self, limit: int) -> list[ClaimedRun]:
@@ -216,6 +234,10 @@ class Worker:
     def run_once(self) -> DrainResult:
         """Drain: rescue expired leases, then claim and run until nothing is due; then return.
 
+        While runs are in hand, an empty claim is tried again as each is written
+        back: finishing one may release the next run of its job (overlap
+        ``forbid``), or a retry due at once.
+
         Pipelined like ``serve``: outcomes are written back on their own thread
         while this one claims the next batch as soon as half of
         ``concurrency + prefetch`` is free, so the executors never wait for a
@@ -234,9 +256,12 @@ class Worker:
                     self.wake.wait(0.05)  # set when outcomes are written back (_forget)
                     continue
                 batch = self.claim(free)
-                if not batch:
+                if batch:
+                    self._dispatch(batch)
+                elif not self.in_hand():
                     break
-                self._dispatch(batch)
+                else:  # a run in hand may hold back the next run of its job (overlap forbid)
+                    self.wake.wait(1.0)  # set when a run is written back
             self._wait_idle()
         finally:
             stop.set()
@@ -271,12 +296,15 @@ class Worker:
                 log.warning("heartbeat_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip()})
 
     def _sleep_seconds(self) -> float:
-        poll = self.settings.worker_poll_seconds
+        """Ask for the earliest future run_after and sleep until it (or the poll interval)."""
+        now = self.clock.now()
         with self.pool.connection() as conn:
-            earliest = runs_repo.earliest_pending(conn)
-        if earliest is None:
-            return poll
-        return max(0.0, min(poll, (earliest - self.clock.now()).total_seconds()))
+            self._next_due = runs_repo.next_run_after(conn, now)
+        return wait_seconds(now, self._next_due, self.settings.worker_poll_seconds)
+
+    def _delayed_run_due(self) -> bool:
+        """True once the earliest run_after last asked for has come."""
+        return self._next_due is not None and self.clock.now() >= self._next_due
 
     def serve(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; then shut down gracefully."""
@@ -298,16 +326,18 @@ class Worker:
                     self.rescue()
                     last_rescue = time.monotonic()
                 free = self._free()
-                if free < max(1, (self.concurrency + self.prefetch) // 4) and self.in_hand():
-                    self.wake.wait(self.settings.worker_poll_seconds)  # claim in batches, not run by run
+                low = free < max(1, (self.concurrency + self.prefetch) // 4)
+                if self.in_hand() and (free <= 0 or low and not self._delayed_run_due()):
+                    # claim in batches, not run by run, unless a delayed run has come due
+                    poll = self.settings.worker_poll_seconds
+                    self.wake.wait(poll if free <= 0 else wait_seconds(self.clock.now(), self._next_due, poll))
                     continue
                 batch = self.claim(free)
                 self._dispatch(batch)
                 backoff = 0.5
                 if batch and len(batch) == free:
                     continue  # more may be waiting
-                busy = bool(self.in_hand())
-                self.wake.wait(self.settings.worker_poll_seconds if busy else self._sleep_seconds())
+                self.wake.wait(self._sleep_seconds())
             except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
                 log.warning("reconnecting", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
                 stop.wait(backoff)

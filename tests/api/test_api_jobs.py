@@ -127,6 +127,57 @@ def test_put_changes_a_subset_and_recomputes_next_run(api, brand):
     assert named["name"] == "n"
 
 
+FULL_METADATA = {
+    "collectors": ["chatgpt"], "on_success": {"url": "https://hooks.example.com/ok"},
+    "output_format": "csv", "output_path": "/tmp/acme_{date}.csv", "extra": {"a": 1, "b": 2},
+}  # fmt: skip
+
+
+def test_put_merges_metadata_by_key_and_null_removes_a_key(api, brand):
+    job = api.post(JOBS, json=new_job_body(brand, metadata=FULL_METADATA)).json()
+    url = f"{JOBS}/{job['id']}"
+    r = api.put(url, json={"metadata": {"collectors": ["perplexity"]}})
+    assert r.status_code == 200, r.text
+    assert job["metadata"]["on_success"]["url"] == "https://hooks.example.com/ok"
+    assert r.json()["metadata"] == {**job["metadata"], "collectors": ["perplexity"]}  # webhook and export kept
+    r = api.put(url, json={"metadata": {"on_success": None, "extra": {"a": None, "c": 3}}})
+    assert r.status_code == 200, r.text
+    expected = {"collectors": ["perplexity"], "output_format": "csv", "output_path": "/tmp/acme_{date}.csv",
+                "extra": {"b": 2, "c": 3}}  # fmt: skip
+    assert r.json()["metadata"] == expected
+    assert api.get(url).json()["metadata"] == expected
+    # the merged result is what gets validated: removing output_format alone leaves output_path orphaned
+    r = api.put(url, json={"metadata": {"output_format": None}})
+    assert r.status_code == 400 and r.json()["field"] == "metadata.output_format", r.text
+    assert api.get(url).json()["metadata"] == expected
+
+
+KEYS = ("OPENAI_API_KEY", "PERPLEXITY_API_KEY", "SERPAPI_API_KEY")
+
+
+def test_a_collector_without_its_key_is_saved_with_a_warning(api, brand, monkeypatch):
+    for key in KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    r = api.post(JOBS, json=new_job_body(brand, metadata={"collectors": ["chatgpt", "perplexity"]}))
+    assert r.status_code == 201, r.text
+    job = r.json()
+    assert job["warnings"] == [
+        "collector 'perplexity' has no key: PERPLEXITY_API_KEY is not set, so its calls will fail"]  # fmt: skip
+    assert job["metadata"]["collectors"] == ["chatgpt", "perplexity"]  # saved anyway
+    fixed = api.put(f"{JOBS}/{job['id']}", json={"metadata": {"collectors": ["chatgpt"]}}).json()
+    assert fixed["warnings"] == []
+    assert "warnings" not in api.get(f"{JOBS}/{job['id']}").json()  # a property of saving, not of the job
+    # no collectors named: the usable ones are asked; none usable is a warning too
+    assert api.put(f"{JOBS}/{job['id']}", json={"metadata": {"collectors": None}}).json()["warnings"] == []
+    monkeypatch.delenv("OPENAI_API_KEY")
+    none_usable = api.put(f"{JOBS}/{job['id']}", json={"name": "x"}).json()["warnings"]
+    assert none_usable == ["no collector has its key set (OPENAI_API_KEY, PERPLEXITY_API_KEY, SERPAPI_API_KEY): "
+                           "every run will fail until one is"]  # fmt: skip
+    scoring = api.post(JOBS, json=new_job_body(brand, job_type="scoring")).json()
+    assert scoring["warnings"] == []  # scoring calls no collector
+
+
 def test_put_bad_values_are_400_and_change_nothing(api, brand):
     job = api.post(JOBS, json=new_job_body(brand)).json()
     for body, field in [
@@ -138,7 +189,8 @@ def test_put_bad_values_are_400_and_change_nothing(api, brand):
         r = api.put(f"{JOBS}/{job['id']}", json=body)
         assert r.status_code == 400 and r.json()["field"] == field, r.text
     after = api.get(f"{JOBS}/{job['id']}").json()
-    assert {k: after[k] for k in job if k != "updated_at"} == {k: job[k] for k in job if k != "updated_at"}
+    same = [k for k in job if k not in ("updated_at", "warnings")]  # warnings: only when saved
+    assert {k: after[k] for k in same} == {k: job[k] for k in same}
     assert api.put(f"{JOBS}/{uuid.uuid4()}", json={"is_active": False}).status_code == 404
 
 

@@ -94,6 +94,43 @@ def test_retry_makes_a_new_attempt_of_a_failed_run_only(api, conn, job):
     assert r.status_code == 409
 
 
+def test_a_failure_code_is_in_the_run_and_the_list(api, conn, job):
+    failed = finished(conn, job, failure_code="missing_api_key", error_message="chatgpt: OPENAI_API_KEY is not set")
+    other = finished(conn, job)
+    assert api.get(f"{RUNS}/{failed.id}").json()["failure_code"] == "missing_api_key"
+    listed = {d["id"]: d["failure_code"] for d in api.get(RUNS).json()["data"]}
+    assert listed == {failed.id: "missing_api_key", other.id: None}
+
+
+def test_a_manual_retry_never_forks_a_chain_with_a_retry_in_progress(api, conn, job):
+    failed = finished(conn, job)
+    assert api.get(f"{RUNS}/{failed.id}").json()["retried_by"] is None
+    pending = make_run(conn, job, trigger="retry", attempt=2, retry_of=failed.id, now=NOW + MIN)
+    r = api.post(f"{RUNS}/{failed.id}/retry")
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert (body["error"], body["retry_run_id"]) == ("Conflict", pending.id)
+    assert f"run {pending.id}" in body["message"]
+    assert api.get(f"{RUNS}/{failed.id}").json()["retried_by"] == pending.id
+    listed = {d["id"]: d["retried_by"] for d in api.get(RUNS).json()["data"]}
+    assert listed == {failed.id: pending.id, pending.id: None}
+    # later in the chain: the automatic retry failed and its own retry is processing
+    conn.execute("UPDATE job_runs SET status = 'failed', started_at = %s, finished_at = %s WHERE id = %s",
+                 (NOW, NOW + MIN, pending.id))  # fmt: skip
+    third = make_run(conn, job, trigger="retry", attempt=3, retry_of=pending.id, status="processing",
+                     worker_id="w", started_at=NOW + MIN, lease_expires_at=NOW + 2 * MIN, now=NOW + MIN)  # fmt: skip
+    for run_id in (failed.id, pending.id):
+        r = api.post(f"{RUNS}/{run_id}/retry")
+        assert (r.status_code, r.json().get("retry_run_id")) == (409, third.id), r.text
+    assert len(api.get(RUNS).json()["data"]) == 3  # nothing forked
+    # once every attempt of the chain is finished, a manual retry is allowed again
+    conn.execute("UPDATE job_runs SET status = 'failed', finished_at = %s, lease_expires_at = NULL WHERE id = %s",
+                 (NOW + 2 * MIN, third.id))  # fmt: skip
+    r = api.post(f"{RUNS}/{failed.id}/retry")
+    assert r.status_code == 202, r.text
+    assert api.get(f"{RUNS}/{failed.id}").json()["retried_by"] == r.json()["id"]
+
+
 def test_a_live_worker_starts_a_triggered_run_well_under_a_second(dsn, conn):
     started: list[float] = []
     begun = threading.Event()

@@ -13,12 +13,14 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cronkeeper.cli import build_parser, main
+from cronkeeper.repo import jobs as jobs_repo
 from tests.support.factories import make_brand, make_job, make_run
 
 EXE = str(Path(sys.executable).parent / "cronkeeper")
@@ -134,7 +136,8 @@ def test_customers_and_brands_in_both_forms(ck, conn):
     assert count(conn, "brands") == 0 and count(conn, "customers") == 2
 
 
-def test_jobs_from_create_to_delete_in_both_forms(ck, conn):
+def test_jobs_from_create_to_delete_in_both_forms(ck, conn, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")  # chatgpt usable: no warning on stderr
     brand = make_brand(conn, name="Nike")
     job, once = ck.batch(
         ("json", ["jobs", "create", "--brand", str(brand.id), "--type", "data_collection", "--name", "weekday",
@@ -189,6 +192,45 @@ def test_jobs_from_create_to_delete_in_both_forms(ck, conn):
     assert count(conn, "scheduled_jobs") == 0 and count(conn, "job_runs") == 0
 
 
+def test_jobs_update_merges_metadata_and_unsets_keys(ck, conn, monkeypatch):
+    for key in ("OPENAI_API_KEY", "PERPLEXITY_API_KEY"):
+        monkeypatch.setenv(key, "k")
+    brand = make_brand(conn)
+    full = {"collectors": ["chatgpt"], "on_failure": {"url": "https://hooks.example.com/f"},
+            "output_format": "jsonl", "output_path": "/tmp/x_{run_id}.jsonl", "positionLimit": 5}  # fmt: skip
+    job = ck.json("jobs", "create", "--brand", str(brand.id), "--type", "data_collection", "--interval", "600",
+                  "--metadata", json.dumps(full))  # fmt: skip
+    stored = job["metadata"]
+    merged = ck.json("jobs", "update", job["id"], "--metadata", '{"collectors": ["perplexity"]}')
+    assert merged["metadata"] == {**stored, "collectors": ["perplexity"]}  # webhook and export settings kept
+    nulled = ck.json("jobs", "update", job["id"], "--metadata", '{"on_failure": null}')
+    assert "on_failure" not in nulled["metadata"] and nulled["metadata"]["output_format"] == "jsonl"
+    unset = ck.json("jobs", "update", job["id"], "--unset-metadata", "positionLimit", "--unset-metadata", "collectors",
+                    "--metadata", '{"sentimentLimit": 3}')  # fmt: skip
+    assert unset["metadata"] == {"output_format": "jsonl", "output_path": "/tmp/x_{run_id}.jsonl", "sentimentLimit": 3}
+    clash = ck("jobs", "update", job["id"], "--metadata", '{"sentimentLimit": 4}', "--unset-metadata", "sentimentLimit",
+               ok=False)  # fmt: skip
+    assert clash.returncode == 2 and "--unset-metadata removes it" in clash.stderr
+    assert jobs_repo.get_job(conn, uuid.UUID(job["id"])).metadata == unset["metadata"]
+
+
+def test_a_collector_without_its_key_is_saved_with_a_warning_on_stderr(ck, conn, monkeypatch):
+    for key in ("OPENAI_API_KEY", "PERPLEXITY_API_KEY", "SERPAPI_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    brand = make_brand(conn)
+    done = ck("jobs", "create", "--brand", str(brand.id), "--type", "data_collection", "--interval", "600",
+              "--metadata", '{"collectors": ["chatgpt", "google_aio"]}', "--json")  # fmt: skip
+    assert done.returncode == 0
+    assert done.stderr == "warning: collector 'google_aio' has no key: SERPAPI_API_KEY is not set, so its calls will fail\n"
+    job = json.loads(done.stdout)
+    assert job["metadata"]["collectors"] == ["chatgpt", "google_aio"]
+    fixed = ck("jobs", "update", job["id"], "--metadata", '{"collectors": ["chatgpt"]}')
+    assert fixed.stderr == ""
+    again = ck("jobs", "update", job["id"], "--metadata", '{"collectors": ["perplexity"]}')
+    assert again.stderr.startswith("warning: collector 'perplexity' has no key: PERPLEXITY_API_KEY")
+
+
 def test_runs_list_show_cancel_retry_in_both_forms(ck, conn):
     job = make_job(conn, make_brand(conn, name="Nike"), is_active=False)
     pending = [make_run(conn, job) for _ in range(2)]
@@ -204,6 +246,9 @@ def test_runs_list_show_cancel_retry_in_both_forms(ck, conn):
     assert [(int(r["id"]), r["brand_name"], r["error_message"]) for r in table] == [
         (failed[1].id, "Nike", "boom line 2"), (failed[0].id, "Nike", "boom line 2")]  # fmt: skip
     assert nobody == [] and shown["error_message"] is None and shown2["error_message"] == "boom line 2"
+    coded = make_run(conn, job, status="failed", started_at=at, finished_at=at, failure_code="no_active_queries")
+    assert ck.json("runs", "show", str(coded.id))["failure_code"] == "no_active_queries"
+    assert ck.record("runs", "show", str(coded.id))["failure_code"] == "no_active_queries"
 
     cancelled, cancelled2, retry, retry2 = ck.batch(
         ("json", ["runs", "cancel", str(pending[0].id)]), ("record", ["runs", "cancel", str(pending[1].id)]),
@@ -213,7 +258,7 @@ def test_runs_list_show_cancel_retry_in_both_forms(ck, conn):
     assert (retry["status"], retry["trigger"], retry["attempt"], retry["retry_of"]) == ("pending", "retry", 2, failed[0].id)
     assert (retry2["status"], retry2["retry_of"]) == ("pending", str(failed[1].id))
     statuses = conn.execute("SELECT status, count(*) AS n FROM job_runs GROUP BY 1 ORDER BY 1").fetchall()
-    assert [(s["status"], s["n"]) for s in statuses] == [("cancelled", 2), ("failed", 2), ("pending", 2)]
+    assert [(s["status"], s["n"]) for s in statuses] == [("cancelled", 2), ("failed", 3), ("pending", 2)]
 
 
 def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(ck, conn):
@@ -221,6 +266,7 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(c
     job, create = make_job(conn, brand), ["jobs", "create", "--brand", str(brand.id)]
     done_run = make_run(conn, job, status="failed", started_at=job.created_at, finished_at=job.created_at)
     pending_run = make_run(conn, job)
+    its_retry = make_run(conn, job, trigger="retry", attempt=2, retry_of=done_run.id)
     cases = [
         (["jobs", "show", UNKNOWN], f"no scheduled job {UNKNOWN}"),
         (["jobs", "show", "not-a-uuid"], "argument JOB_ID: must be a UUID; got 'not-a-uuid'"),
@@ -249,6 +295,7 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(c
         (["runs", "show", "abc"], "argument RUN_ID: must be a whole number; got 'abc'"),
         (["runs", "cancel", str(done_run.id)], f"run {done_run.id} is already failed"),
         (["runs", "retry", str(pending_run.id)], "only failed, partial, cancelled or skipped runs can be retried"),
+        (["runs", "retry", str(done_run.id)], f"run {done_run.id} already has a retry in progress: run {its_retry.id}"),
         (["runs", "list", "--status", "bogus"], "argument --status: invalid choice: 'bogus'"),
         (["runs", "list", "--job", UNKNOWN], f"no scheduled job {UNKNOWN}"),
         (["brands", "create", "--customer", str(brand.customer_id), "--name", "  "], "--name: name must not be blank"),

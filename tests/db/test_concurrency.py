@@ -1,17 +1,24 @@
-"""Three schedulers and four workers on one database, for many ticks."""
+"""Schedulers and workers side by side on one database: every slot once, no forbidden overlap."""
 
 import collections
 import datetime as dt
+import itertools
 import random
+import re
 import threading
+import time
 
 from cronkeeper.clock import FixedClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
+from cronkeeper.repo.queries import load
+from cronkeeper.repo.runs import claim_runs
 from cronkeeper.services.scheduler.tick import tick
 from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
-from tests.support.factories import make_brand, make_job
+from tests.support.factories import make_brand, make_job, make_run, runs_of
+
+M = dt.timedelta(minutes=1)
 
 
 def test_every_slot_once_every_run_processed_once(dsn, t0):
@@ -76,3 +83,125 @@ def test_every_slot_once_every_run_processed_once(dsn, t0):
     assert len(processed) == len(slots)
     assert set(processed.values()) == {1}
     setup.close()
+
+
+def _slot_runs(conn, job, t0, n, **kw):
+    return [make_run(conn, job, now=t0 + i * M, trigger="schedule", **kw) for i in range(n)]
+
+
+def test_claim_holds_back_later_runs_of_a_forbid_job_until_the_earlier_one_finishes(conn, t0):
+    brand = make_brand(conn)
+    forbid = make_job(conn, brand, overlap_policy="forbid")
+    allow = make_job(conn, brand, overlap_policy="allow")
+    slots = _slot_runs(conn, forbid, t0, 3)
+    # jitter may put a later slot's run_after first: slot order still wins
+    conn.execute("UPDATE job_runs SET run_after = %s WHERE id = %s", (t0 - M, slots[2].id))
+    manual = make_run(conn, forbid, now=t0 + 5 * M)  # manual runs are not held back
+    parallel = _slot_runs(conn, allow, t0, 3)
+    now = t0 + 10 * M
+    first = {c.run.id for c in claim_runs(conn, "w1", now, 10, 30)}
+    assert first == {slots[0].id, manual.id} | {r.id for r in parallel}
+    assert claim_runs(conn, "w2", now, 10, 30) == []  # slot 0 is still processing
+    conn.execute("UPDATE job_runs SET status = 'completed', finished_at = %s WHERE id = %s", (now, slots[0].id))
+    assert [c.run.id for c in claim_runs(conn, "w2", now, 10, 30)] == [slots[1].id]
+
+
+def test_run_all_forbid_catch_up_runs_one_after_another_in_slot_order(dsn, conn, t0):
+    """Five missed slots, a worker with four executors: the five runs never overlap."""
+    job = make_job(conn, cron_expression="* * * * *", next_run_at=t0, misfire_policy="run_all")
+    clock = FixedClock(t0 + 4 * M + dt.timedelta(seconds=5))
+    assert tick(conn, clock.now(), rng=random.Random(1)).runs_created == 5
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def handler(ctx):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)  # long enough for a second executor to start, were it allowed
+        clock.advance(1)
+        with lock:
+            running[0] -= 1
+
+    registry = Registry()
+    registry.register("data_collection", handler)
+    w = Worker(dsn, Settings(database_url=None, data_dir="."), registry=registry, clock=clock, concurrency=4)
+    try:
+        assert w.run_once().completed == 5  # one drain runs the whole chain
+    finally:
+        w.close()
+    assert most == [1]
+    runs = sorted(runs_of(conn, job.id), key=lambda r: r["started_at"])
+    assert [r["scheduled_for"] for r in runs] == [t0 + i * M for i in range(5)]
+    assert all(a["finished_at"] <= b["started_at"] for a, b in itertools.pairwise(runs))
+
+
+def test_concurrent_workers_never_run_two_runs_of_a_forbid_job_at_once(dsn, t0):
+    setup = connect(dsn, autocommit=True)
+    brand = make_brand(setup)
+    jobs = [make_job(setup, brand, name=f"f{i}") for i in range(10)]
+    for job in jobs:
+        _slot_runs(setup, job, t0, 5)
+    now = t0 + 10 * M
+    order, doubled = collections.defaultdict(list), []
+    barrier = threading.Barrier(4)
+
+    def worker(n):
+        c = connect(dsn, autocommit=True)
+        barrier.wait()
+        idle = 0
+        while idle < 20:
+            claimed = claim_runs(c, f"w{n}", now, 3, 30)
+            idle = 0 if claimed else idle + 1
+            doubled.extend(c.execute(
+                "SELECT scheduled_job_id FROM job_runs WHERE status = 'processing'"
+                " GROUP BY 1 HAVING count(*) > 1").fetchall())  # fmt: skip
+            for x in claimed:
+                order[x.run.scheduled_job_id].append(x.run.scheduled_for)
+                c.execute("UPDATE job_runs SET status = 'completed', finished_at = %s WHERE id = %s",
+                          (now, x.run.id))  # fmt: skip
+            time.sleep(0.002 if not claimed else 0)
+        c.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    setup.close()
+    assert doubled == []
+    assert dict(order) == {job.id: [t0 + i * M for i in range(5)] for job in jobs}
+
+
+def test_claim_reads_due_runs_in_index_order_and_checks_overlap_by_index(conn, t0):
+    """The forbid check must not turn the claim into a sort of every due run."""
+    brand = make_brand(conn)
+    conn.execute(
+        """
+        INSERT INTO scheduled_jobs (customer_id, brand_id, job_type, schedule_kind, cron_expression, next_run_at)
+        SELECT %(customer)s, %(brand)s, 'scoring', 'cron', '* * * * *', %(t0)s FROM generate_series(1, 2000)
+        """,
+        {"customer": brand.customer_id, "brand": brand.id, "t0": t0},
+    )
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after)
+        SELECT j.id, j.customer_id, j.brand_id, 'scoring', 'schedule', 'pending', %(t0)s,
+               %(t0)s + random() * interval '1 minute'
+        FROM scheduled_jobs j
+        """,
+        {"t0": t0},
+    )
+    conn.execute("ANALYZE")
+    params = {"now": t0 + 2 * M, "limit": 50, "worker_id": "w", "lease_until": t0 + 3 * M}
+    rows = conn.execute(b"EXPLAIN ANALYZE " + load("job_runs")["claim_runs"], params).fetchall()
+    plan = "\n".join(r["QUERY PLAN"] for r in rows)
+    assert "Index Scan using job_runs_pending_idx" in plan
+    assert "Index Scan using job_runs_active_idx on job_runs e" in plan
+    assert "Bitmap Heap Scan on job_runs" not in plan
+    [scan] = [line for line in plan.splitlines() if "Index Scan using job_runs_pending_idx" in line]
+    # PostgreSQL 18 prints "rows=50.00", earlier versions "rows=50"
+    assert re.search(r"actual time=\S+ rows=50(\.0+)? loops=1", scan), scan  # 2,000 due: the scan stopped at the limit
+    rows = conn.execute(b"EXPLAIN " + load("job_runs")["next_run_after"], {"now": t0}).fetchall()
+    assert "job_runs_pending_idx" in "\n".join(r["QUERY PLAN"] for r in rows)  # the worker's wake-up time

@@ -7,18 +7,30 @@ import datetime as dt
 import json
 import time
 import uuid
+import warnings
 
 import pytest
 
 from cronkeeper import Job, JobManager, JobSchedule, Scheduler
 from cronkeeper.client import manager as api_module
 from cronkeeper.clock import FixedClock
-from cronkeeper.errors import CronkeeperError, NotFound, ValidationError
+from cronkeeper.errors import (
+    CollectorWarning,
+    Conflict,
+    CronkeeperError,
+    NotFound,
+    RetryInProgress,
+    ValidationError,
+)
 from cronkeeper.handlers import Registry
 from cronkeeper.models import RunStatus
 from cronkeeper.schedule import Schedule
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_customer, make_job, make_run, runs_of
+
+# jobs of the built-in types are saved here without collector keys set: that warning
+# is checked in its own test, and is noise in the others
+pytestmark = pytest.mark.filterwarnings("ignore::cronkeeper.errors.CollectorWarning")
 
 S = dt.timedelta(seconds=1)
 UTC = dt.UTC
@@ -123,6 +135,40 @@ def test_get_update_and_delete_like_the_seed(manager, brand, clock, conn):
     assert count_jobs(conn) == 0
 
 
+def test_metadata_changes_merge_by_key_and_deleted_keys_are_removed(manager, brand, conn):
+    hook = {"url": "https://hooks.example.com/ok", "secret_env": None}
+    job = manager.create_job(brand.id, JobSchedule.daily("09:00"), "data_collection", on_success=hook,
+                             output_format="csv", output_path="/tmp/a_{date}.csv",
+                             metadata={"collectors": ["chatgpt"], "extra": {"a": 1, "b": 2}})  # fmt: skip
+    theirs = manager.get_job(job.id)
+    theirs.metadata["positionLimit"] = 7  # someone else's edit, saved first
+    manager.update_job(theirs)
+    job.metadata["collectors"] = ["perplexity"]
+    del job.metadata["extra"]["a"]
+    manager.update_job(job)  # sends only what changed: the other edit, webhook and export survive
+    assert job.metadata == {"collectors": ["perplexity"], "extra": {"b": 2}, "on_success": hook,
+                            "output_format": "csv", "output_path": "/tmp/a_{date}.csv", "positionLimit": 7}  # fmt: skip
+    del job.metadata["on_success"]
+    job.metadata = {**job.metadata, "parallel": True}
+    manager.update_job(job)
+    stored = manager.get_job(job.id).metadata
+    assert "on_success" not in stored and stored["parallel"] is True and stored["positionLimit"] == 7
+
+
+def test_a_collector_without_its_key_is_saved_with_a_warning(manager, brand, monkeypatch):
+    for key in ("OPENAI_API_KEY", "PERPLEXITY_API_KEY", "SERPAPI_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PERPLEXITY_API_KEY", "pk")
+    with pytest.warns(CollectorWarning, match="collector 'chatgpt' has no key: OPENAI_API_KEY is not set"):
+        job = manager.create_job(brand.id, JobSchedule.every(600), "data_collection",
+                                 metadata={"collectors": ["chatgpt", "perplexity"]})  # fmt: skip
+    assert manager.get_job(job.id).metadata["collectors"] == ["chatgpt", "perplexity"]
+    job.metadata["collectors"] = ["perplexity"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none now
+        manager.update_job(job)
+
+
 def test_update_sends_only_changes_so_concurrent_edits_survive(manager, brand):
     mine = manager.create_job(brand.id, JobSchedule.daily("09:00"), "data_collection")
     theirs = manager.get_job(mine.id)
@@ -132,6 +178,20 @@ def test_update_sends_only_changes_so_concurrent_edits_survive(manager, brand):
     manager.update_job(mine)
     stored = manager.get_job(mine.id)
     assert (stored.name, stored.timeout_seconds) == ("mine", 120)
+
+
+def test_retry_run_never_forks_a_chain_with_a_retry_in_progress(manager, brand, conn, t0):
+    job = make_job(conn, brand)
+    failed = make_run(conn, job, status="failed", started_at=t0, finished_at=t0, worker_id="w")
+    other = make_run(conn, job, status="failed", started_at=t0, finished_at=t0, worker_id="w")
+    retry = manager.retry_run(failed.id)
+    assert (retry.trigger, retry.attempt, retry.retry_of, retry.status) == ("retry", 2, failed.id, "pending")
+    with pytest.raises(Conflict) as caught:
+        manager.retry_run(failed.id)
+    assert isinstance(caught.value, RetryInProgress) and caught.value.retry_run_id == retry.id
+    assert f"run {retry.id}" in str(caught.value)
+    assert manager.retry_run(other.id).retry_of == other.id  # another run's chain is its own
+    assert len(runs_of(conn, job.id)) == 4
 
 
 def test_list_and_filter_jobs(manager, conn, t0, monkeypatch):

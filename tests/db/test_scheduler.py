@@ -67,6 +67,28 @@ def test_misfire_run_all_is_bounded(conn, t0):
     assert "run_all limit" in runs[0]["skip_reason"]
 
 
+def test_misfire_run_all_with_overlap_forbid_queues_every_missed_slot(conn, t0):
+    """run_all + forbid: each missed slot gets a pending run (the claim then runs them one at a time)."""
+    job = make_job(conn, cron_expression="* * * * *", next_run_at=t0, misfire_policy="run_all",
+                   overlap_policy="forbid")  # fmt: skip
+    result = _tick(conn, t0 + 4 * M + dt.timedelta(seconds=5))
+    assert (result.runs_created, result.runs_skipped) == (5, 0)
+    runs = runs_of(conn, job.id)
+    assert [(r["status"], r["scheduled_for"]) for r in runs] == [("pending", t0 + i * M) for i in range(5)]
+    # a slot due while those are still queued is an overlap: skipped, not queued behind them
+    _tick(conn, t0 + 5 * M)
+    [late] = [r for r in runs_of(conn, job.id) if r["scheduled_for"] == t0 + 5 * M]
+    assert late["status"] == "skipped" and late["skip_reason"].startswith("overlap")
+
+
+def test_overlap_forbid_keeps_the_first_of_slots_due_together_under_other_misfire_policies(conn, t0):
+    job = make_job(conn, cron_expression="* * * * *", next_run_at=t0, misfire_policy="skip")
+    _tick(conn, t0 + 1 * M, grace_seconds=90)
+    runs = runs_of(conn, job.id)
+    assert [r["status"] for r in runs] == ["pending", "skipped"]
+    assert "created in the same tick" in runs[1]["skip_reason"]
+
+
 def test_overlap_forbid_skips_while_a_run_is_active(conn, t0):
     job = make_job(conn, cron_expression="* * * * *", next_run_at=t0)
     make_run(conn, job, status="pending", now=t0 - M)

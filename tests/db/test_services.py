@@ -93,3 +93,50 @@ def test_runs_list_needs_a_known_job_and_retry_only_what_did_not_succeed(conn):
         runs.retry_run(conn, run.id, NOW)
     with pytest.raises(NotFound):
         runs.get_run(conn, run.id, customer_id=uuid.uuid4())
+
+
+# RFC 7386, appendix A: (target, patch, result)
+RFC7386 = [
+    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+    ({"a": "b"}, {"a": None}, {}),
+    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+    (["a", "b"], ["c", "d"], ["c", "d"]),
+    ({"a": "b"}, ["c"], ["c"]),
+    ({"a": "foo"}, None, None),
+    ({"a": "foo"}, "bar", "bar"),
+    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+]
+
+
+@pytest.mark.parametrize(("target", "patch", "result"), RFC7386)
+def test_metadata_merge_is_rfc_7386(target, patch, result):
+    before = repr(target)
+    assert jobs.merge_patch(target, patch) == result
+    assert repr(target) == before  # the stored value is not changed in place
+
+
+def test_merge_diff_is_the_patch_back_to_the_new_metadata():
+    old = {"collectors": ["chatgpt"], "on_success": {"url": "u", "secret_env": "S"}, "gone": 1, "same": [1]}
+    new = {"collectors": ["perplexity"], "on_success": {"url": "u"}, "same": [1], "added": {"x": 1}}
+    patch = jobs.merge_diff(old, new)
+    assert patch == {"collectors": ["perplexity"], "on_success": {"secret_env": None}, "gone": None, "added": {"x": 1}}
+    assert jobs.merge_patch(old, patch) == new
+
+
+def test_update_job_merges_metadata_as_every_surface_does(conn):
+    brand = make_brand(conn)
+    job = jobs.create_job(conn, job_values(brand, metadata={"output_format": "csv", "output_path": "/tmp/p.csv",
+                                                             "positionLimit": 3}), NOW)  # fmt: skip
+    changed = jobs.update_job(conn, job.id, {"metadata": {"positionLimit": None, "sentimentLimit": 2}}, NOW)
+    assert changed.metadata == {"output_format": "csv", "output_path": "/tmp/p.csv", "sentimentLimit": 2}
+    with pytest.raises(ValidationError) as bad:
+        jobs.update_job(conn, job.id, {"metadata": ["not", "an", "object"]}, NOW)
+    assert bad.value.field == "metadata"
+    assert jobs.update_job(conn, job.id, {"metadata": None}, NOW).metadata == {}  # null for the whole: cleared

@@ -9,7 +9,7 @@ import pytest
 
 from cronkeeper import handlers, job_types, jobs, notify
 from cronkeeper.clock import FixedClock
-from cronkeeper.errors import ValidationError
+from cronkeeper.errors import NonRetryable, ValidationError
 from cronkeeper.handlers import Registry
 from cronkeeper.models import JobType
 from cronkeeper.notify import verify_signature
@@ -70,9 +70,9 @@ def chat_collector(conn, name, url, key_env="FAKE_KEY"):
                       "backoff_seconds": 0.01})  # fmt: skip (the retry is the point, not its wait)
 
 
-def run_job(dsn, conn, registry, brand, t0, **meta):
+def run_job(dsn, conn, registry, brand, t0, max_retries=0, **meta):
     job = make_job(conn, brand, job_type=meta.pop("job_type", "data_collection_and_scoring"), metadata=meta,
-                   max_retries=0)  # fmt: skip
+                   max_retries=max_retries)  # fmt: skip
     run = make_run(conn, job, now=t0)
     w = Worker(dsn, Settings(database_url=None, data_dir="."), registry=registry, clock=FixedClock(t0),
                rng=random.Random(1))  # fmt: skip
@@ -144,6 +144,69 @@ def test_brand_without_active_queries_fails(dsn, conn, registry, t0):
     run = run_job(dsn, conn, registry, bare, t0, job_type="data_collection")
     assert run["status"] == "failed"
     assert run["error_message"] == "brand 'Bare' has no active queries"
+
+
+def retries_of(conn, run) -> list[dict]:
+    return conn.execute("SELECT * FROM job_runs WHERE retry_of = %s", (run["id"],)).fetchall()
+
+
+@pytest.mark.parametrize(("job_type", "collectors", "code"), [
+    ("data_collection", ["keyless"], "missing_api_key"),
+    ("data_collection", ["ghost"], "unknown_collector"),  # named, then removed from the configuration
+    ("data_collection", ["keyless", "ghost"], "missing_api_key"),
+    ("scoring", None, "nothing_to_score"),
+    ("data_collection_and_scoring", [], "no_active_queries"),
+])  # fmt: skip
+def test_a_failure_no_retry_can_fix_is_marked_and_not_retried(
+    dsn, conn, registry, brand, t0, monkeypatch, job_type, collectors, code
+):
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    chat_collector(conn, "keyless", "http://127.0.0.1:9", key_env="NOPE_KEY")
+    target = make_brand(conn, name="Bare") if code == "no_active_queries" else brand
+    meta = {"collectors": collectors} if collectors else {}
+    run = run_job(dsn, conn, registry, target, t0, max_retries=3, job_type=job_type, **meta)
+    assert (run["status"], run["failure_code"]) == ("failed", code), run["error_message"]
+    assert retries_of(conn, run) == []
+
+
+def test_a_handler_raising_non_retryable_is_not_retried(dsn, conn, brand, t0):
+    registry = Registry()
+    registry.register("data_collection", lambda ctx: (_ for _ in ()).throw(NonRetryable("quota_gone", "no quota")))
+    registry.register("scoring", lambda ctx: (_ for _ in ()).throw(RuntimeError("flaky")))
+    gone = run_job(dsn, conn, registry, brand, t0, max_retries=2, job_type="data_collection")
+    assert (gone["status"], gone["failure_code"], gone["error_message"]) == ("failed", "quota_gone", "no quota")
+    assert retries_of(conn, gone) == []
+    flaky = run_job(dsn, conn, registry, brand, t0, max_retries=2, job_type="scoring")
+    assert (flaky["status"], flaky["failure_code"]) == ("failed", None)
+    assert len(retries_of(conn, flaky)) == 1
+
+
+def test_a_job_naming_no_collectors_asks_only_those_with_their_key(dsn, conn, registry, brand, t0, monkeypatch):
+    for key in ("OPENAI_API_KEY", "PERPLEXITY_API_KEY", "SERPAPI_API_KEY", "FAKE_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    with FakeChatServer(lambda q: ANSWERS[q]) as chat:
+        chat_collector(conn, "fakechat", chat.url)
+        run = run_job(dsn, conn, registry, brand, t0, max_retries=3, job_type="data_collection")
+        # no key anywhere: nothing can be asked, and a retry would not change that
+        assert (run["status"], run["failure_code"]) == ("failed", "missing_api_key")
+        assert "FAKE_KEY" in run["error_message"] and "OPENAI_API_KEY" in run["error_message"]
+        assert retries_of(conn, run) == []
+        monkeypatch.setenv("FAKE_KEY", "k")
+        run = run_job(dsn, conn, registry, brand, t0, job_type="data_collection")
+    assert run["status"] == "completed", run["error_message"]  # the built-ins without keys were not asked
+    assert (run["metrics"]["collector_calls"], run["metrics"]["answers_collected"]) == (2, 2)
+
+
+def test_other_failures_are_still_retried(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    monkeypatch.setenv("FAKE_KEY", "k")
+    chat_collector(conn, "keyless", "http://127.0.0.1:9", key_env="NOPE_KEY")
+    chat_collector(conn, "down", closed_port_url())
+    for collectors in (["down"], ["down", "keyless"]):  # a call that may work next time: retry
+        run = run_job(dsn, conn, registry, brand, t0, max_retries=3, collectors=collectors)
+        assert (run["status"], run["failure_code"]) == ("failed", None)
+        [retry] = retries_of(conn, run)
+        assert (retry["status"], retry["attempt"], retry["failure_code"]) == ("pending", 2, None)
 
 
 def test_scoring_alone_rescores_latest_answers_within_limits(dsn, conn, registry, brand, t0, monkeypatch):

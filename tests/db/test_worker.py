@@ -17,7 +17,7 @@ from cronkeeper.repo.runs import claim_runs
 from cronkeeper.runs import cancel_run
 from cronkeeper.services.worker.completer import Completer, Completion, backoff_seconds, complete
 from cronkeeper.services.worker.executor import RunOutcome
-from cronkeeper.services.worker.loop import Worker
+from cronkeeper.services.worker.loop import MIN_WAIT_SECONDS, Worker, wait_seconds
 from cronkeeper.services.worker.rescuer import rescue_expired
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run, runs_of
@@ -234,7 +234,8 @@ def test_serve_starts_a_new_run_on_notify_and_stops_gracefully(dsn, conn, regist
 def test_claimed_run_is_the_row_as_stored(dsn, conn, t0):
     """claim_runs builds the run from a few columns plus what the claim set; it must equal the stored row."""
 
-    job = make_job(conn, metadata={"collectors": ["chatgpt"], "n": 1}, timeout_seconds=77, max_retries=2, retry_delay=9)
+    job = make_job(conn, metadata={"collectors": ["chatgpt"], "n": 1}, timeout_seconds=77, max_retries=2, retry_delay=9,
+                   overlap_policy="allow")  # both runs in one claim (under forbid the retry waits for the first)
     plain = make_run(conn, job, now=t0)
     # a run released back to the queue keeps its metrics and error message
     odd = make_run(conn, job, now=t0 + S, trigger="retry", attempt=2, retry_of=plain.id,
@@ -370,3 +371,58 @@ def test_one_completer_writes_at_once_or_in_batches_and_reports_every_write(dsn,
     assert rows[ok.run.id]["status"] == "completed" and rows[ok.run.id]["metrics"]["n"] == 1
     assert rows[bad.run.id]["status"] == "failed" and rows[failed.retry_run_id]["trigger"] == "retry"
     assert rows[late.run.id]["status"] == "failed" and "lease expired" in rows[late.run.id]["error_message"]
+
+
+def test_wait_seconds_is_the_poll_interval_or_until_the_next_run_after_if_sooner(t0):
+    assert wait_seconds(t0, None, 30) == 30
+    assert wait_seconds(t0, t0 + 1.5 * S, 30) == 1.5
+    assert wait_seconds(t0, t0 + 90 * S, 30) == 30
+    assert wait_seconds(t0, t0 + dt.timedelta(milliseconds=1), 30) == MIN_WAIT_SECONDS  # never a busy loop
+    assert wait_seconds(t0, t0 - S, 30) == MIN_WAIT_SECONDS
+
+
+def test_worker_asks_for_the_next_run_after_by_its_clock(dsn, conn, registry, t0):
+    job = make_job(conn)
+    make_run(conn, job, now=t0)  # due: not what the worker waits for
+    make_run(conn, job, now=t0 + 2 * S)
+    make_run(conn, job, now=t0 + 9 * S)
+    w = Worker(dsn, settings(worker_poll_seconds=30), registry=registry, clock=FixedClock(t0))
+    try:
+        assert w._sleep_seconds() == 2.0
+        assert not w._delayed_run_due()
+        w.clock.advance(2)
+        assert w._delayed_run_due()
+        assert w._sleep_seconds() == 7.0
+    finally:
+        w.close()
+
+
+def test_a_delayed_run_starts_on_time_while_another_run_is_in_hand(dsn, conn, registry):
+    """A jittered or retried run due in 1.5 s starts within 1 s of its run_after, not at the 30 s poll."""
+    release, holding = threading.Event(), threading.Event()
+    registry.register("scoring", lambda ctx: holding.set() or release.wait(10) and {})
+    registry.register("data_collection", lambda ctx: {"ok": 1})
+    brand = make_brand(conn)
+    busy = make_job(conn, brand, job_type="scoring")
+    delayed = make_job(conn, brand)
+    make_run(conn, busy, now=dt.datetime.now(dt.UTC))
+    w = Worker(dsn, settings(worker_poll_seconds=30), registry=registry, concurrency=4)
+    stop = threading.Event()
+    t = threading.Thread(target=w.serve, args=(stop,))
+    t.start()
+    try:
+        assert holding.wait(5)
+        due = dt.datetime.now(dt.UTC) + 1.5 * S
+        run = make_run(conn, delayed, now=due, trigger="retry", attempt=2)
+        deadline = time.monotonic() + 5
+        while runs_of(conn, delayed.id)[0]["status"] != "completed" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        release.set()
+        stop.set()
+        t.join(10)
+        w.close()
+    [row] = runs_of(conn, delayed.id)
+    assert row["status"] == "completed"
+    assert run.run_after <= row["started_at"] < run.run_after + S
+    assert [r["status"] for r in runs_of(conn, busy.id)] == ["completed"]

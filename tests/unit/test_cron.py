@@ -2,23 +2,18 @@
 
 Oracles
 -------
-1. cronsim, given aware start times in ``zoneinfo`` zones. It must be zoneinfo:
-   cronsim builds results with ``replace(tzinfo=...)``, which with a pytz zone
-   yields the zone's 1880s offset. tzdata and pytz agree for the zones used
-   here over 2026-2029.
+1. cronsim, given aware start times in the zones cronkeeper itself uses
+   (``zones.zone``: zoneinfo zones read from the pinned ``tzdata`` wheel), so
+   both sides compute on the same data, never the host's.
 2. A brute-force reading of the DST rules, minute by real minute around each
    transition, with cronsim on naive wall times deciding which wall times
    match. It shares no code with the module and must agree exactly.
 
 Differences from cronsim we keep (each filtered by a helper that names it)
 -------------------------------------------------------------------------
-* Which jobs are fixed-time. We: the hour field has no ``*`` and no ``/``
-  (our spec). cronsim, like ISC cron's ``MIN_STAR|HR_STAR`` test: neither the
-  minute nor the hour field *starts* with ``*``. So ``*/15 2 * * *`` is
-  fixed-time for us (one run at the spring-forward jump, first pass only in
-  the repeated hour) and real-time for cronsim (nothing in the gap, both
-  passes), and ``0 1-5/2 * * *`` is the other way round. Filter: recompute ours
-  with cronsim's classification; it must then agree exactly.
+Which jobs are fixed-time is no longer among them: both follow ISC cron's
+``MIN_STAR|HR_STAR`` test (neither the minute nor the hour field starts with
+``*``), so ``*/15 2 * * *`` is a wildcard job and ``0 1-5/2 * * *`` a fixed one.
 * cronsim bug: from a start in the second pass of a repeated hour, a
   fixed-time job's first result is the first-pass time, i.e. before the start.
   Filter: skip cronsim results that are not after the start.
@@ -44,19 +39,16 @@ users; the regression tests below pin each case.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
-import pytz
 from cronsim import CronSim
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cronkeeper.errors import InvalidSchedule
-from cronkeeper.schedule import cron
+from cronkeeper.schedule import cron, zones
 from cronkeeper.schedule.cron import (
     describe_cron,
     fire_times,
@@ -128,9 +120,47 @@ VECTORS = [
     ("15 2 * * *", LORD_HOWE, utc(2027, 10, 2, 12), ["10-02 15:30", "10-03 15:15"]),
     ("45 1 * * *", LORD_HOWE, utc(2027, 4, 3, 12), ["04-03 14:45", "04-04 15:15"]),
     ("*/30 * * * *", LORD_HOWE, utc(2027, 4, 3, 14, 20), ["04-03 14:30", "04-03 15:00", "04-03 15:30"]),
-    # a sparse real-time job: from the first pass, the second pass still comes before next year
-    ("0 0-2/2 31 10 *", BERLIN, utc(2027, 10, 31, 0, 30), ["10-31 01:00", "10-30 23:00", "10-31 01:00"]),
+    # a sparse wildcard job: from the first pass, the second pass still comes before next year
+    ("*/30 2 31 10 *", BERLIN, utc(2027, 10, 31, 0, 40), ["10-31 01:00", "10-31 01:30", "10-31 01:00"]),
+    # the same hours spelled as a fixed-time job: first pass only, so next year's
+    ("0 0-2/2 31 10 *", BERLIN, utc(2027, 10, 31, 0, 30), ["10-30 23:00", "10-31 01:00"]),
+    # ISC's rule: a minute field starting with '*' makes the job wildcard, a '/' in the hour does not
+    ("*/15 2 * * *", NY, utc(2027, 3, 14, 6), ["03-15 06:00", "03-15 06:15"]),  # nothing in the gap
+    ("* 2 * * *", NY, utc(2027, 3, 14, 6), ["03-15 06:00"]),
+    ("*/15 1 * * *", NY, utc(2027, 11, 7, 5, 50),
+     ["11-07 06:00", "11-07 06:15", "11-07 06:30", "11-07 06:45", "11-08 06:00"]),  # both passes
+    ("* 1 * * *", NY, utc(2027, 11, 7, 5, 58), ["11-07 05:59", "11-07 06:00", "11-07 06:01"]),
+    ("0 1-5/2 * * *", NY, utc(2027, 11, 7, 4), ["11-07 05:00", "11-07 08:00", "11-07 10:00"]),  # first pass only
+    ("0 1-5/2 * * *", NY, utc(2027, 3, 14, 5), ["03-14 06:00", "03-14 07:00", "03-14 09:00"]),  # 02:00 -> jump
+    ("*/30 2 * * *", BERLIN, utc(2027, 3, 28), ["03-29 00:00", "03-29 00:30"]),
+    ("*/30 2 * * *", BERLIN, utc(2027, 10, 30, 23, 50), ["10-31 00:00", "10-31 00:30", "10-31 01:00", "10-31 01:30"]),
 ]  # fmt: skip
+
+
+# Spellings of one set of hours are one schedule: ISC classifies by the fields' first
+# character, so every spelling below is fixed-time and fires at the same instants.
+EQUIVALENT_SPELLINGS = [
+    ("0 1,3,5 * * *", "0 1-5/2 * * *"),
+    ("0 1-5 * * *", "0 1-5/1 * * *"),
+    ("0 1,2,3,4,5 * * *", "0 1-5 * * *"),
+    ("30 2 * * *", "30 2-2 * * *"),
+    ("0,30 1-3 * * *", "0-30/30 1-3/1 * * *"),
+]
+DST_DAYS = [
+    (NY, utc(2027, 3, 13, 12)), (NY, utc(2027, 11, 6, 12)),
+    (BERLIN, utc(2027, 3, 27, 12)), (BERLIN, utc(2027, 10, 30, 12)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("one", "other"), EQUIVALENT_SPELLINGS)
+@pytest.mark.parametrize(("zone", "after"), DST_DAYS)
+def test_equivalent_spellings_fire_at_the_same_times(
+    one: str, other: str, zone: str, after: dt.datetime
+) -> None:
+    assert is_fixed_time(one) and is_fixed_time(other)
+    expected = fire_times(one, zone, after, 12)
+    assert fire_times(other, zone, after, 12) == expected
+    assert len({t.astimezone(zones.zone(zone)).replace(tzinfo=None) for t in expected}) == 12
 
 
 @pytest.mark.parametrize(("expr", "zone", "after", "expected"), VECTORS)
@@ -147,7 +177,7 @@ def test_every_minute_is_every_real_minute_across_both_new_york_transitions() ->
 def test_fixed_time_runs_once_per_day_through_a_whole_year_of_transitions() -> None:
     for zone in (NY, BERLIN, LORD_HOWE):
         got = fire_times("30 2 * * *", zone, utc(2027, 1, 1), 365)
-        local_days = [t.astimezone(pytz.timezone(zone)).date() for t in got]
+        local_days = [t.astimezone(zones.zone(zone)).date() for t in got]
         assert len(set(local_days)) == 365, zone
 
 
@@ -158,7 +188,7 @@ def test_result_is_utc_and_strictly_after() -> None:
     assert next_fire("0 9 * * *", BERLIN, first + dt.timedelta(microseconds=1)) == utc(
         2027, 1, 6, 8
     )
-    assert next_fire("0 9 * * *", BERLIN, first.astimezone(pytz.timezone(NY))) == utc(2027, 1, 6, 8)
+    assert next_fire("0 9 * * *", BERLIN, first.astimezone(zones.zone(NY))) == utc(2027, 1, 6, 8)
 
 
 def test_naive_after_is_a_programming_error() -> None:
@@ -247,6 +277,20 @@ def test_field_semantics(expr: str, after: dt.datetime, expected: list[str]) -> 
         ("0 9 * * 5#6", "the week number after '#' must be 1-5"),
         ("0 9 * * L", "day-of-week 'L' needs a day before it"),
         ("H * * * *", "minute value 'H' is not a number"),
+        # the issue's three, and their relatives: the field, the item and what is wrong
+        ("-1 * * * *", "minute value '-1' is negative: minute takes 0-59"),
+        ("0 -5 * * *", "hour value '-5' is negative: hour takes 0-23"),
+        ("0 0 * * 1-", "day-of-week range '1-' has no end (a range is 'a-b')"),
+        ("0 0 * JAN- *", "month range 'JAN-' has no end"),
+        ("0 0 * * -", "day-of-week range '-' has no start"),
+        ("1/2/3 * * * *", "minute item '1/2/3' has more than one '/'"),
+        ("1-2-3 * * * *", "minute item '1-2-3' has more than one '-'"),
+        ("*/ * * * *", "minute item '*/' has no step after '/'"),
+        ("/5 * * * *", "minute item '/5' has nothing before '/' (write e.g. '*/5')"),
+        ("0 0 * * #2", "day-of-week '#2' needs a day before '#'"),
+        ("1.5 * * * *", "minute value '1.5' is not a number (0-59)"),
+        ("0 9 ? * MON", "'?' is Quartz syntax, write '*'"),
+        ("0 9 15W * *", "'W' (nearest weekday) is not supported"),
     ],
 )
 def test_bad_expressions_name_the_problem(expr: str, message: str) -> None:
@@ -254,6 +298,28 @@ def test_bad_expressions_name_the_problem(expr: str, message: str) -> None:
         validate_cron(expr)
     assert message in caught.value.message
     assert caught.value.field == "cron_expression"
+
+
+@pytest.mark.parametrize(
+    ("accepted", "same_as"),
+    [
+        ("5/15 * * * *", "5-59/15 * * * *"),  # n/s is n up to the field's maximum, step s
+        ("0 3/6 * * *", "0 3,9,15,21 * * *"),
+        ("0 9 L * *", "0 9 L * *"),  # croniter's extensions: last day of the month ...
+        ("0 9 * * 5L", "0 9 * * 5L"),  # ... last Friday ...
+        ("0 9 * * 1#2", "0 9 * * 1#2"),  # ... second Monday
+    ],
+)
+def test_documented_readings(accepted: str, same_as: str) -> None:
+    after = utc(2027, 1, 1)
+    assert validate_cron(accepted) == accepted
+    assert fire_times(accepted, "UTC", after, 6) == fire_times(same_as, "UTC", after, 6)
+
+
+def test_croniter_extensions_fire_where_documented() -> None:
+    assert next_fire("0 9 L * *", "UTC", utc(2027, 2, 1)) == utc(2027, 2, 28, 9)
+    assert next_fire("0 9 * * 5L", "UTC", utc(2027, 2, 1)) == utc(2027, 2, 26, 9)
+    assert next_fire("0 9 * * 1#2", "UTC", utc(2027, 2, 1)) == utc(2027, 2, 8, 9)
 
 
 def test_non_string_expression() -> None:
@@ -295,10 +361,11 @@ def test_time_zone_errors_reach_next_fire() -> None:
 @pytest.mark.parametrize(
     ("expr", "fixed"),
     [
-        ("30 2 * * *", True), ("0 1,13 * * *", True), ("*/15 2 * * *", True), ("0 1-3 * * *", True),
+        ("30 2 * * *", True), ("0 1,13 * * *", True), ("0 1-3 * * *", True), ("0 1-5/2 * * *", True),
+        ("0 3/6 * * *", True), ("0-30/15 2 * * *", True), ("5/15 2 * * *", True),
         ("@daily", True), ("@midnight", True), ("@weekly", True), ("@monthly", True), ("@yearly", True),
-        ("@hourly", False), ("0 * * * *", False), ("0 */2 * * *", False), ("0 1-5/2 * * *", False),
-        ("0 3/6 * * *", False), ("* * * * *", False),
+        ("@hourly", False), ("0 * * * *", False), ("0 */2 * * *", False), ("*/15 2 * * *", False),
+        ("* 2 * * *", False), ("*/5 1-3 * * *", False), ("* * * * *", False),
     ],
 )  # fmt: skip
 def test_fixed_time_classification(expr: str, fixed: bool) -> None:
@@ -337,7 +404,7 @@ def test_next_fire_is_memoized_on_normalized_expression_zone_and_instant() -> No
     first = next_fire("7 7 * * *", "Asia/Kolkata", after)
     assert next_fire_cache_info().misses == 1 and next_fire_cache_info().hits == 0
     # the same instant written in another zone, and the expression with other spacing: one entry
-    again = next_fire("  7 7  * * * ", "Asia/Kolkata", after.astimezone(pytz.timezone(NY)))
+    again = next_fire("  7 7  * * * ", "Asia/Kolkata", after.astimezone(zones.zone(NY)))
     assert again is first
     info = next_fire_cache_info()
     assert (info.hits, info.misses, info.currsize) == (1, 1, 1)
@@ -357,8 +424,8 @@ ZONES = ["UTC", NY, BERLIN, LORD_HOWE, "Asia/Kolkata", "America/Sao_Paulo"]
 
 
 def _transitions(zone: str) -> list[dt.datetime]:
-    starts = getattr(pytz.timezone(zone), "_utc_transition_times", [])
-    return [t.replace(tzinfo=U) for t in starts if 2026 <= t.year <= 2029]
+    changes = (c for year in range(2026, 2030) for c in zones.year_changes(zone, year))
+    return [c.at.replace(tzinfo=U) for c in changes]
 
 
 def _field(lo: int, hi: int, names: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
@@ -425,20 +492,8 @@ def _valid(expr: str) -> bool:
 
 def _cronsim_next(expr: str, zone: str, after: dt.datetime) -> dt.datetime:
     """cronsim's first result after ``after``, skipping the before-the-start results of its fold bug."""
-    results = CronSim(expr, after.astimezone(ZoneInfo(zone)))
+    results = CronSim(expr, after.astimezone(zones.zone(zone)))
     return next(t for t in (r.astimezone(U) for r in results) if t > after)
-
-
-def _cronsim_fixed(expr: str) -> bool:
-    minute, hour = expr.split()[:2]
-    return not minute.startswith("*") and not hour.startswith("*")
-
-
-def _ours_with_cronsim_classification(expr: str, zone: str, after: dt.datetime) -> dt.datetime:
-    parsed = dataclasses.replace(cron._parse(expr), fixed_time=_cronsim_fixed(expr))
-    return cron._next_instant(parsed, cron._zone(zone), after.replace(tzinfo=None)).replace(
-        tzinfo=U
-    )
 
 
 def _wall_matches(expr: str, wall: dt.datetime) -> bool:
@@ -446,7 +501,7 @@ def _wall_matches(expr: str, wall: dt.datetime) -> bool:
 
 
 def _half_hour_shift_before(zone: str, instant: dt.datetime) -> bool:
-    tz = ZoneInfo(zone)
+    tz = zones.zone(zone)
     before, now = (instant - dt.timedelta(days=1)).astimezone(tz), instant.astimezone(tz)
     shift = (now.utcoffset() or dt.timedelta()) - (before.utcoffset() or dt.timedelta())
     return shift.total_seconds() % 3600 != 0
@@ -467,13 +522,9 @@ def known_difference(
         theirs = _cronsim_next(spelled, zone, after)
     if ours == theirs:
         pass
-    elif is_fixed_time(expr) != _cronsim_fixed(expr) and (
-        _ours_with_cronsim_classification(expr, zone, after) == theirs
-    ):
-        reasons.append("fixed-time classification: ours looks at the hour field only")
     elif (
         ours < theirs
-        and _wall_matches(spelled, ours.astimezone(ZoneInfo(zone)).replace(tzinfo=None))
+        and _wall_matches(spelled, ours.astimezone(zones.zone(zone)).replace(tzinfo=None))
         and _half_hour_shift_before(zone, ours)
     ):
         reasons.append("cronsim loses the whole-hour phase after a 30-minute shift")
@@ -486,7 +537,7 @@ def _pinned(expr: str, zone: str, instant: dt.datetime) -> str:
     """``expr`` firing only on the local date of ``instant``, once a year: the sparse
     schedules whose next run is a year away, across many offset periods."""
     minute, hour = expr.split()[:2]
-    local = instant.astimezone(ZoneInfo(zone))
+    local = instant.astimezone(zones.zone(zone))
     return f"{minute} {hour} {local.day} {local.month} *"
 
 
@@ -506,7 +557,7 @@ def test_agrees_with_cronsim(data: st.DataObject, expr: str, zone: str, pin: boo
 # -- oracle 2: the rules, read minute by minute --------------------------------------------------
 def _rule_fires(expr: str, zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """Every real minute in (start, end] at which the DST rules say the job runs."""
-    tz = ZoneInfo(zone)
+    tz = zones.zone(zone)
     wall = lambda t: t.astimezone(tz).replace(tzinfo=None)  # noqa: E731
     lo, hi = wall(start) - dt.timedelta(hours=3), wall(end) + dt.timedelta(hours=3)
     matches, it = set(), CronSim(expr, lo)

@@ -16,6 +16,7 @@ from cronkeeper.schedule import (
     ScheduleKind,
     due_slots,
     first_after,
+    zones,
 )
 from cronkeeper.schedule.slots import slots_between
 
@@ -80,12 +81,18 @@ def test_monthly_on_the_31st_skips_shorter_months() -> None:
         ("2027-01-05", "09:00", "UTC", utc(2027, 1, 5, 9)),
         ("2027-03-14", "02:30", NY, utc(2027, 3, 14, 7)),  # does not exist: right after the jump
         ("2027-11-07", "01:30", NY, utc(2027, 11, 7, 5, 30)),  # happens twice: the first time
+        ("2027-10-31", "02:30", BERLIN, utc(2027, 10, 31, 0, 30)),  # twice, east of UTC: the first
+        ("2027-03-28", "02:30", BERLIN, utc(2027, 3, 28, 1)),  # does not exist: the jump
+        ("2038-07-01", "09:00", NY, utc(2038, 7, 1, 13)),  # EDT past 2037
     ],
 )
 def test_once_localizes_in_the_zone(date: str, time: str, zone: str, run_at: dt.datetime) -> None:
     once = Schedule.once(date, time, zone)
     assert once.kind is ScheduleKind.ONCE and once.run_at == run_at and once.run_at.tzinfo is U
     assert once.timezone == zone
+    # the one rule every surface shares (CLI --at, the API's preview, the UI's lib/zones.js)
+    wall = dt.datetime.fromisoformat(f"{date}T{time}")
+    assert zones.resolve_local(wall, zone)[0] == run_at
 
 
 BAD_BUILDERS: list[tuple[Callable[[], Schedule], str, str]] = [

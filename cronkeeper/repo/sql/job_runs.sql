@@ -36,16 +36,36 @@ RETURNING id
 -- The picked ids go in as an array: the UPDATE then reads them by primary key
 -- (joined to a CTE, a small table was hashed whole, dead rows and all, at
 -- every claim: 15 to 25 percent slower).
+-- Overlap forbid holds here too: a scheduled or retry run of a 'forbid' job
+-- waits while an earlier run of its job (by slot, then id) is pending or
+-- processing, so a run_all catch-up runs one at a time in slot order. The check
+-- is one probe of job_runs_active_idx per candidate (none for manual runs,
+-- which overlap policy does not hold back); the job's policy is read only when
+-- an earlier active run exists. Safe under concurrent claims: a run counts as
+-- finished only when that is committed, and an earlier run being claimed by
+-- another worker is still pending in this statement's snapshot. The candidates
+-- are locked in a subquery of their own, read in index order and only as far
+-- as the limit needs (a held-back run is locked too, until the claim commits):
+-- with the check beside the ORDER BY, the planner sorted every due run first.
 WITH claimed AS (
     UPDATE job_runs r
     SET status = 'processing', worker_id = %(worker_id)s, started_at = %(now)s,
         heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s, updated_at = %(now)s
     WHERE r.id = ANY(ARRAY(
-        SELECT id FROM job_runs
-        WHERE status = 'pending' AND run_after <= %(now)s
-        ORDER BY run_after, id
+        SELECT id FROM (
+            SELECT id, scheduled_job_id, scheduled_for, trigger FROM job_runs
+            WHERE status = 'pending' AND run_after <= %(now)s
+            ORDER BY run_after, id
+            FOR UPDATE SKIP LOCKED
+        ) c
+        WHERE trigger = 'manual' OR NOT EXISTS (
+            SELECT 1 FROM job_runs e JOIN scheduled_jobs j ON j.id = e.scheduled_job_id
+            WHERE e.scheduled_job_id = c.scheduled_job_id
+              AND e.status IN ('pending', 'processing')
+              AND (e.scheduled_for, e.id) < (c.scheduled_for, c.id)
+              AND j.overlap_policy = 'forbid'
+        )
         LIMIT %(limit)s
-        FOR UPDATE SKIP LOCKED
     ))
     RETURNING r.id, r.scheduled_job_id, r.customer_id, r.brand_id, r.job_type, r.trigger,
         r.scheduled_for, r.run_after, r.attempt, r.retry_of, r.cancel_requested, r.metrics,
@@ -77,7 +97,7 @@ RETURNING id
 UPDATE job_runs
 SET status = %(status)s, finished_at = %(now)s, updated_at = %(now)s,
     metrics = metrics || %(metrics)s, error_message = %(error_message)s,
-    lease_expires_at = NULL
+    failure_code = %(failure_code)s, lease_expires_at = NULL
 WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
 RETURNING *
 
@@ -109,7 +129,9 @@ SELECT r.* FROM job_runs r
 WHERE r.id = %(id)s AND (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
 
 -- name: list_runs
-SELECT r.*, b.name AS brand_name FROM job_runs r JOIN brands b ON b.id = r.brand_id
+SELECT r.*, b.name AS brand_name,
+    (SELECT max(n.id) FROM job_runs n WHERE n.retry_of = r.id) AS retried_by
+FROM job_runs r JOIN brands b ON b.id = r.brand_id
 WHERE (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
   AND (%(brand_id)s::uuid IS NULL OR r.brand_id = %(brand_id)s)
   AND (%(job_id)s::uuid IS NULL OR r.scheduled_job_id = %(job_id)s)
@@ -135,8 +157,10 @@ WHERE status IN ('pending', 'processing') GROUP BY status
 -- name: oldest_pending
 SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_after <= %(now)s
 
--- name: earliest_future_pending
-SELECT min(run_after) AS run_after FROM job_runs WHERE status = 'pending'
+-- name: next_run_after
+-- The earliest run_after still ahead (job_runs_pending_idx): when a worker
+-- wakes to claim a delayed run (jitter, retry backoff).
+SELECT min(run_after) AS run_after FROM job_runs WHERE status = 'pending' AND run_after > %(now)s
 
 -- name: count_by_status_and_type
 SELECT status, job_type, count(*) AS n FROM job_runs GROUP BY status, job_type
@@ -227,3 +251,20 @@ CROSS JOIN LATERAL (
     ORDER BY id DESC
     LIMIT 1
 ) r
+
+-- name: lock_run
+SELECT id FROM job_runs WHERE id = %(id)s FOR UPDATE
+
+-- name: retried_by
+-- The newest run whose retry_of is this one (job_runs_retry_of_idx).
+SELECT max(id) AS id FROM job_runs WHERE retry_of = %(id)s
+
+-- name: active_retry
+-- The first pending or processing run retrying this one, directly or later in
+-- its chain (retry_of always points to an older run: the walk ends).
+WITH RECURSIVE chain AS (
+    SELECT id, status FROM job_runs WHERE retry_of = %(id)s
+    UNION ALL
+    SELECT n.id, n.status FROM job_runs n JOIN chain c ON n.retry_of = c.id
+)
+SELECT id FROM chain WHERE status IN ('pending', 'processing') ORDER BY id LIMIT 1

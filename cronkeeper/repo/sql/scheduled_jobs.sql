@@ -73,3 +73,12 @@ SELECT min(next_run_at) AS next_run_at FROM scheduled_jobs WHERE is_active
 -- name: count_due
 SELECT count(*) AS due, min(next_run_at) AS oldest
 FROM scheduled_jobs WHERE is_active AND next_run_at <= %(now)s
+
+-- name: lock_future_cron_jobs
+-- active cron jobs not yet due, by id after a cursor, locked (waiting for a tick that holds one)
+SELECT * FROM scheduled_jobs
+WHERE is_active AND schedule_kind = 'cron' AND next_run_at > %(now)s
+  AND (%(after)s::uuid IS NULL OR id > %(after)s::uuid)
+ORDER BY id
+LIMIT %(limit)s
+FOR UPDATE

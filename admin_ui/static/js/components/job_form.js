@@ -85,17 +85,13 @@ function advancedSection(job, controls, reg) {
       reg("misfire_policy", field({ label: "After downtime", control: controls.misfire }), controls.misfire)));
 }
 
-// The job's metadata with the collectors ticked in `box` and the limits typed in.
+// The job's metadata with the collectors ticked in `box` and the limits typed in. The API
+// merges metadata key by key, so a key cleared here is sent as null (removed), not left out.
 function metadataOf(metadata, box, controls) {
   const meta = { ...metadata };
   const picked = [...box.querySelectorAll("input[name=collectors]:checked")].map((c) => c.value);
-  if (picked.length) meta.collectors = picked;
-  else delete meta.collectors;
-  for (const key of LIMITS) {
-    const value = intOrNull(controls[key]);
-    if (value === null) delete meta[key];
-    else meta[key] = value;
-  }
+  meta.collectors = picked.length ? picked : null;
+  for (const key of LIMITS) meta[key] = intOrNull(controls[key]);
   return meta;
 }
 
@@ -122,6 +118,7 @@ function jobBody(job, schedule, meta, controls) {
   body.customer_id = controls.customer.value;
   body.brand_id = controls.brand.value;
   for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
+  for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];
   return body;
 }
 
@@ -182,6 +179,8 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
       const saved = editing ? await api.put(`/scheduled-jobs/${job.id}`, body) : await api.post("/scheduled-jobs", body);
       dlg.close();
       toast(editing ? "Job saved." : "Job created.", { link: { href: `/admin/scheduled-jobs/${saved.id}`, text: "Open it" } });
+      // saved either way; say what will not work as it stands (a collector without its key)
+      for (const warning of saved.warnings || []) toast(`Warning: ${warning}`, { kind: "warning", timeout: 15000 });
       if (onSaved) onSaved(saved);
     } catch (error) {
       if (error instanceof ApiError && error.status !== 401) errors.show(error);

@@ -22,6 +22,7 @@ function detailRows(run, jobLabel) {
     ["Type", jobTypeLabel(run.job_type)],
     ["Trigger", `${run.trigger}${run.attempt > 1 ? `, attempt ${run.attempt}` : ""}`],
     run.retry_of ? ["Retry of", h("a", { href: `/admin/job-runs/${run.retry_of}`, "data-link": "" }, `#${run.retry_of}`)] : null,
+    run.retried_by ? ["Retried by", h("a", { href: `/admin/job-runs/${run.retried_by}`, "data-link": "", "data-retried-by": "" }, `Run #${run.retried_by}`)] : null,
     ["Scheduled for", timeLocal(run.scheduled_for)],
     ["Not before", timeLocal(run.run_after)],
     ["Started", timeLocal(run.started_at)],
@@ -29,6 +30,7 @@ function detailRows(run, jobLabel) {
     ["Duration", duration(run.duration_seconds)],
     ["Worker", run.worker_id || "—"],
     run.skip_reason ? ["Skip reason", run.skip_reason] : null,
+    run.failure_code ? ["Not retried", h("code", {}, run.failure_code)] : null,
     ["Error", run.error_message ? h("pre", { class: "error-text" }, run.error_message) : "—"],
   ];
 }
