@@ -23,6 +23,7 @@ import pytest
 from cronkeeper.db import connect, throwaway_embedded
 from cronkeeper.migrate import migrate
 from tests.support.api import api_client
+from tests.support.cli import Cli
 from tests.support.databases import DatabaseSupply, create_database, drop_database, with_db
 
 _counter = itertools.count()
@@ -99,6 +100,14 @@ def api(dsn):
     """The API app on this test's own database, through a test client with an admin token."""
     with api_client(dsn) as client:
         yield client
+
+
+@pytest.fixture
+def ck(dsn, monkeypatch, capsys):
+    """The ``cronkeeper`` command in this process, on this test's database."""
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    monkeypatch.setenv("CRONKEEPER_LOG_LEVEL", "WARNING")
+    return Cli(capsys)
 
 
 T0 = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)  # a Monday

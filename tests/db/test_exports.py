@@ -6,9 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import random
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -254,22 +252,23 @@ def test_output_metadata_is_validated_when_a_job_is_saved(conn):
     assert exports.validate_output_metadata({"collectors": ["a"]}) == {"collectors": ["a"]}
 
 
-# -- command line (the real entry point) ---------------------------------------------
+# -- command line (main(argv) in-process) --------------------------------------------
 
 
-def cli(dsn: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": dsn}
-    return subprocess.run([str(CLI), "runs", "export", *args], env=env, capture_output=True, text=True, timeout=60)
+@pytest.fixture
+def cli(ck):
+    """``cronkeeper runs export ARGS`` in this process; its exit status and output."""
+    return lambda *args: ck("runs", "export", *args, ok=False)
 
 
-def test_cli_exports_to_stdout_and_to_a_templated_file(dsn, conn, tmp_path):
+def test_cli_exports_to_stdout_and_to_a_templated_file(cli, conn, tmp_path):
     run = seed(conn, 300)
-    done = cli(dsn, str(run.id), "--format", "csv")
+    done = cli(str(run.id), "--format", "csv")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout, newline="")))
     assert len(rows) == 300 and rows[0]["answer"] == TRICKY
     template = str(tmp_path / "{date}" / "run-{run_id}.jsonl")
-    done = cli(dsn, str(run.id), "--output", template)  # the format follows the extension
+    done = cli(str(run.id), "--output", template)  # the format follows the extension
     assert done.returncode == 0, done.stderr
     path = tmp_path / "2027-01-04" / f"run-{run.id}.jsonl"
     assert done.stdout.strip() == f"exported 300 rows of run {run.id} to {path}"
@@ -284,16 +283,16 @@ def test_cli_exports_to_stdout_and_to_a_templated_file(dsn, conn, tmp_path):
         (["--format", "csv", "--unknown"], "unrecognized arguments: --unknown"),
     ],
 )
-def test_cli_rejects_bad_input_in_one_line(dsn, conn, args, message):
+def test_cli_rejects_bad_input_in_one_line(cli, conn, args, message):
     run = seed(conn, 1)
-    done = cli(dsn, str(run.id), *args)
+    done = cli(str(run.id), *args)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
-def test_cli_unknown_run_and_bad_run_id(dsn, conn):
+def test_cli_unknown_run_and_bad_run_id(cli, conn):
     for run_id, message in [("987654", "no job run 987654"), ("12x", "argument RUN_ID: must be a whole number")]:
-        done = cli(dsn, run_id, "--format", "jsonl")
+        done = cli(run_id, "--format", "jsonl")
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
