@@ -476,9 +476,16 @@ def test_filters_pages_bulk_actions_and_edits(browser, dsn, conn):
         day = (utcnow() + dt.timedelta(days=3)).date()
         dialog.get_by_label("Schedule type").select_option("once")
         dialog.get_by_label("Time zone").fill("Europe/Berlin")
+        # a wall time Berlin skips (clocks forward at 02:00 on 2027-03-28): the preview says it runs at the jump
+        dialog.get_by_label("Date and time").fill("2027-03-28T02:30")
+        note = dialog.locator("[data-preview] [data-note='shifted']")
+        note.get_by_text("2027-03-28 02:30 does not exist in Europe/Berlin").wait_for()
+        jump = dt.datetime(2027, 3, 28, 1, 0, tzinfo=dt.UTC)
+        dialog.locator(f"[data-preview] time[datetime='{iso_z(jump)}']").first.wait_for()
         dialog.get_by_label("Date and time").fill(f"{day.isoformat()}T10:30")
         expected = dt.datetime.combine(day, dt.time(10, 30), ZoneInfo("Europe/Berlin"))
         dialog.locator(f"[data-preview] time[datetime='{iso_z(expected)}']").first.wait_for()
+        assert note.count() == 0  # an ordinary wall time: no note
         dialog.get_by_role("button", name="Save changes").click()
         dialog.wait_for(state="detached")
         row = conn.execute("SELECT schedule_kind, run_at, timezone FROM scheduled_jobs WHERE id = %s", (job_id,)).fetchone()

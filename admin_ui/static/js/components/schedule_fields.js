@@ -6,7 +6,7 @@ import {
 } from "../lib/cron.js";
 import { debounce, field, h, input, replace, select } from "../lib/dom.js";
 import { formatInZone, formatLocal, LOCAL_ZONE } from "../lib/format.js";
-import { utcToZoned, zones } from "../lib/zones.js";
+import { resolveLocal, utcToZoned, zones } from "../lib/zones.js";
 
 // The error slots a preview may fill, and so clears before it asks again.
 const SCHEDULE_SLOTS = ["cron", "schedule", "interval", "jitter", "run_at", "timezone", "time", "day_of_month", "minute"];
@@ -53,6 +53,20 @@ function previewList(result, zone) {
     zone !== LOCAL_ZONE ? h("span", { class: "sub" }, " · your time ", h("time", { datetime: iso, class: "t-local" }, formatLocal(iso))) : null)));
 }
 
+// A one-off wall time its zone skips or repeats: which instant it means, by the rule the API,
+// the CLI and the Python API share (a skipped time runs at the jump, a repeated one at its first pass).
+function localTimeNote(c, zone) {
+  if (c.kind.value !== "once" || !c.runAt.value) return null;
+  const resolved = resolveLocal(c.runAt.value, zone);
+  if (!resolved || !resolved.note) return null;
+  const wall = c.runAt.value.replace("T", " ");
+  const at = formatInZone(resolved.utc, zone);
+  const text = resolved.note === "shifted"
+    ? `${wall} does not exist in ${zone} (the clocks jump forward there): the run is at the jump, ${at}.`
+    : `${wall} happens twice in ${zone} (the clocks go back there): the run is at the first, ${at}.`;
+  return h("p", { class: "preview-note", "data-note": resolved.note }, text);
+}
+
 // The <fieldset> for `job`'s schedule (or a new job's, in `defaults.timezone`). Its `request()`
 // gives the API's schedule fields or {error}; `start()` begins the live preview.
 export function scheduleFields({ job, defaults, errors }) {
@@ -93,7 +107,8 @@ export function scheduleFields({ job, defaults, errors }) {
     try {
       const result = await api.post("/schedule-preview", { ...body, count: 5 });
       if (seq !== previewSeq) return;
-      replace(previewBox, h("p", { class: "preview-desc", "data-description": "" }, result.description), previewList(result, zone));
+      replace(previewBox, h("p", { class: "preview-desc", "data-description": "" }, result.description),
+        localTimeNote(c, zone), previewList(result, zone));
     } catch (error) {
       if (seq !== previewSeq) return;
       if (error instanceof ApiError && error.status === 400) {
