@@ -1,11 +1,11 @@
 # The two set-up commands: `make run` and `make test`. Each creates .venv and
-# installs what it needs first.
+# installs what it needs first. `make demo` adds demo data that runs offline.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install lint bench clean stop
+.PHONY: run demo test test-fast install lint bench clean stop
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,11 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m cronkeeper.devrun
+
+# Demo customer, brands, queries and jobs on the offline sample collector, in the
+# database `make run` uses (DATABASE_URL, else the embedded one). Idempotent.
+demo: $(STAMP)
+	$(BIN)/cronkeeper demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,6 +30,7 @@ import httpx
 
 from cronkeeper import exports
 from cronkeeper.collectors import (
+    Subject,
     build_collectors,
     collect,
     configs_from_dicts,
@@ -144,7 +145,7 @@ class _Work:
             names = list(usable_configs(configs))
             if configs and not names:
                 raise NonRetryable(NonRetryable.MISSING_API_KEY, f"no collector has its key set ({_keys(configs)})")
-        collectors = build_collectors(configs, names)
+        collectors = build_collectors(configs, names, subject=Subject(brand.name, tuple(brand.competitors)))
         if not collectors:
             raise NonRetryable(NonRetryable.NO_COLLECTORS, "no collectors are configured")
         unusable = {c.name: reason for c in collectors if (reason := unusable_reason(c))}

@@ -239,3 +239,15 @@ def trigger_job(
         run = runs_repo.get_run(conn, rows[0]["id"])
     assert run is not None
     return run
+
+
+def create_and_start(
+    conn: psycopg.Connection, values: dict[str, Any], now: dt.datetime, *, customer_id: UUID | None = None
+) -> tuple[ScheduledJob, JobRun]:
+    """A new job and a first manual run of it, due now (the seed's auto-start: "run once now
+    when saved"), in one transaction: both are saved or neither. The job keeps its schedule;
+    the run is one more, as ``trigger_job`` queues it (overlap policy does not apply)."""
+    with conn.transaction():
+        job = create_job(conn, values, now, customer_id=customer_id)
+        run = trigger_job(conn, job.id, now, customer_id=customer_id)
+    return job, run

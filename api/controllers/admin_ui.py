@@ -1,10 +1,13 @@
 """The admin UI: one HTML shell for every page, and its static files.
 
-``GET /admin/scheduled-jobs``, ``/admin/scheduled-jobs/{id}`` and ``/admin/job-runs/{id}``
-all render ``admin_ui/templates/index.html`` (jinja2); the client-side app in
+``GET /admin/scheduled-jobs``, ``/admin/scheduled-jobs/{id}``, ``/admin/job-runs/{id}``,
+``/admin/customers``, ``/admin/brands`` and ``/admin/brands/{id}`` all render
+``admin_ui/templates/index.html`` (jinja2); the client-side app in
 ``admin_ui/static/`` (plain ES modules and CSS, no build step) then routes with the History
 API and talks to ``/api/admin`` with the bearer token the user pastes in. The shell needs no
-token: it holds no data.
+token: it holds no data. ``/`` and ``/admin`` redirect to the jobs page; any other
+path under ``/admin`` gets the shell too, whose router shows its "Page not found" view
+(paths under ``/api`` keep their JSON 404).
 
 Everything is served by this process with a strict Content-Security-Policy (no inline
 script, nothing from other origins). The page polls every ``admin_ui_poll_ms``
@@ -70,7 +73,7 @@ def render_shell(request: Request) -> Response[str]:
     return Response(html, media_type=MediaType.HTML, headers=SECURITY_HEADERS)
 
 
-@get("/admin", include_in_schema=False, sync_to_thread=False)
+@get(["/", "/admin"], include_in_schema=False, sync_to_thread=False)
 def admin_root() -> Redirect:
     return Redirect("/admin/scheduled-jobs")
 
@@ -90,6 +93,20 @@ def run_page(request: Request) -> Response[str]:
     return render_shell(request)
 
 
+@get(
+    ["/admin/customers", "/admin/brands", "/admin/brands/{brand_id:str}"],
+    include_in_schema=False, sync_to_thread=False,
+)  # fmt: skip
+def manage_pages(request: Request) -> Response[str]:
+    return render_shell(request)
+
+
+@get("/admin/{rest:path}", include_in_schema=False, sync_to_thread=False)
+def unknown_page(request: Request) -> Response[str]:
+    """Any other page under /admin: the shell, whose router shows its own "Page not found"."""
+    return render_shell(request)
+
+
 def _static_router():
     # no-cache: revalidate each time (modules import each other by plain relative paths)
     return create_static_files_router(
@@ -98,4 +115,6 @@ def _static_router():
     )  # fmt: skip
 
 
-ADMIN_UI_HANDLERS = [admin_root, jobs_page, job_page, run_page, _static_router()]
+ADMIN_UI_HANDLERS = [
+    admin_root, jobs_page, job_page, run_page, manage_pages, unknown_page, _static_router(),
+]  # fmt: skip

@@ -12,7 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from psycopg_pool import ConnectionPool
 
-from cronkeeper import client, jobs
+from cronkeeper import client, job_states, jobs
 from cronkeeper.api import cursors
 from cronkeeper.api.auth import Access
 from cronkeeper.api.errors import status_for
@@ -108,20 +108,28 @@ class ScheduledJobController(Controller):
 
         Its customer is its brand's; ``customer_id`` may be left out, and when given must be that one.
         ``warnings`` lists what will not work as it stands (a named collector whose key is not set).
+        ``auto_start: true`` also queues a manual run, due now, in the same transaction (both are
+        saved or neither); ``started_run_id`` is its id.
         """
         values = data.given()
+        start = values.pop("auto_start", False)
         values["customer_id"] = access.owner(values.get("customer_id"))
         with pool.connection() as conn:
-            job = jobs.create_job(conn, values, clock.now(), customer_id=access.customer_id)
+            if start:
+                job, run = jobs.create_and_start(conn, values, clock.now(), customer_id=access.customer_id)
+            else:
+                job, run = jobs.create_job(conn, values, clock.now(), customer_id=access.customer_id), None
             warnings = jobs.warnings_for(conn, job)
         access.audit("job_created", job_id=job.id, customer_id=job.customer_id)
-        return JobSaved.saved(job, warnings)
+        if run is not None:
+            access.audit("job_triggered", job_id=job.id, run_id=run.id)
+        return JobSaved.saved(job, warnings, started_run_id=run.id if run else None)
 
     @get("/{job_id:str}", operation_id="getScheduledJob", responses=READ, sync_to_thread=True)
     def get_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> JobOut:
         with reading(pool) as conn:
             job = jobs.get_job(conn, uuid_param(job_id, "job_id"), customer_id=access.customer_id)
-        return JobOut.of(job)
+            return JobOut.of(job, state=job_states.state(conn, job))
 
     @put("/{job_id:str}", operation_id="updateScheduledJob", responses=WRITE, sync_to_thread=True)
     def update_job(
@@ -138,8 +146,9 @@ class ScheduledJobController(Controller):
                 conn, ident, data.given(keep_null=("name",)), clock.now(), customer_id=access.customer_id
             )
             warnings = jobs.warnings_for(conn, job)
+            state = job_states.state(conn, job)
         access.audit("job_updated", job_id=job.id)
-        return JobSaved.saved(job, warnings)
+        return JobSaved.saved(job, warnings, state=state)
 
     @delete("/{job_id:str}", operation_id="deleteScheduledJob", responses=WRITE, sync_to_thread=True)
     def delete_job(self, job_id: UuidPath, pool: PoolDep, access: AccessDep) -> None:
@@ -203,13 +212,14 @@ class ScheduledJobController(Controller):
             try:
                 with pool.connection() as conn:
                     status, job, run = _bulk_one(conn, data.action, job_id, access, clock)
+                    out = JobOut.of(job, state=job_states.state(conn, job)) if job else None
             except CronkeeperError as exc:
                 results.append(BulkResult(
                     id=job_id, ok=False, status=status_for(exc), error=type(exc).__name__, message=exc.message,
                 ))  # fmt: skip
                 continue
             results.append(BulkResult(
-                id=job_id, ok=True, status=status, job=JobOut.of(job) if job else None,
+                id=job_id, ok=True, status=status, job=out,
                 run=RunOut.of(run) if run else None,
             ))  # fmt: skip
         ok = sum(r.ok for r in results)

@@ -20,6 +20,7 @@ from cronkeeper.api.schemas.common import (
 )
 from cronkeeper.api.schemas.runs import RunOut
 from cronkeeper.errors import CronkeeperError
+from cronkeeper.job_states import JobState, state_of
 from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.schedule import Schedule
 
@@ -41,6 +42,10 @@ class JobIn(JobSettings, kw_only=True):
     brand_id: UUID
     job_type: JobType
     customer_id: UUID | None | UnsetType = UNSET
+    auto_start: Annotated[
+        bool | UnsetType,
+        Meta(description="Run once now when saved: queue a manual run with the job (not stored on it)."),
+    ] = UNSET
 
 
 class JobUpdate(JobSettings):
@@ -62,6 +67,7 @@ class JobOut(Struct, kw_only=True):
     jitter_seconds: int
     run_at: dt.datetime | None
     is_active: bool
+    state: JobState
     metadata: dict[str, Any]
     max_retries: int
     retry_delay: int
@@ -77,8 +83,11 @@ class JobOut(Struct, kw_only=True):
     customer_name: str | None = None
 
     @classmethod
-    def of(cls, job: ScheduledJob, row: dict[str, Any] | None = None) -> JobOut:
+    def of(cls, job: ScheduledJob, row: dict[str, Any] | None = None, *, state: JobState | None = None) -> JobOut:
+        """The job's object; ``state`` from ``job_states.state`` (left out: the job's fields'
+        state as if no run of it were processing)."""
         values = out_values(cls, job)
+        values["state"] = state or state_of(job.is_active, job.next_run_at, running=False)
         try:
             description = job.schedule.describe()
         except CronkeeperError:  # a schedule edited by hand into something invalid
@@ -89,14 +98,21 @@ class JobOut(Struct, kw_only=True):
 
 class JobSaved(JobOut, kw_only=True):
     """A job just created or changed, with ``warnings`` about what will not work as it
-    stands (a named collector whose key is not set); the job is saved either way."""
+    stands (a named collector whose key is not set); the job is saved either way.
+    ``started_run_id``: the run a create with ``auto_start`` queued."""
 
     warnings: list[str] = field(default_factory=list)
+    started_run_id: Annotated[
+        int | None, Meta(description="The run queued by ``auto_start`` (null when none was asked).")
+    ] = None
 
     @classmethod
-    def saved(cls, job: ScheduledJob, warnings: list[str]) -> JobSaved:
-        out = cls.of(job)
+    def saved(
+        cls, job: ScheduledJob, warnings: list[str], *, state: JobState | None = None, started_run_id: int | None = None
+    ) -> JobSaved:
+        out = cls.of(job, state=state)
         out.warnings = list(warnings)
+        out.started_run_id = started_run_id
         return out
 
 

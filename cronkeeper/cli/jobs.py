@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cronkeeper import jobs
+from cronkeeper import job_states, jobs
 from cronkeeper.cli.args import add_limit, choices, iso_time, json_object, leaf, uuid_arg, whole
 from cronkeeper.cli.context import database, now, options_named
 from cronkeeper.cli.output import emit
@@ -18,7 +18,7 @@ from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJo
 from cronkeeper.schedule.zones import resolve_local
 from cronkeeper.settings import Settings
 
-COLUMNS = ("id", "name", "brand_name", "job_type", "schedule", "is_active", "next_run_at")
+COLUMNS = ("id", "name", "brand_name", "job_type", "schedule", "is_active", "state", "next_run_at")
 # The service names fields as stored; people typed options.
 OPTION_OF = {
     "name": "--name", "job_type": "--type", "cron_expression": "--cron", "timezone": "--timezone",
@@ -28,14 +28,17 @@ OPTION_OF = {
 }  # fmt: skip
 
 
-def _record(job: ScheduledJob, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The job's fields with its schedule in words next to ``schedule_kind``."""
+def _record(job: ScheduledJob, extra: dict[str, Any] | None = None, *, state: str | None = None) -> dict[str, Any]:
+    """The job's fields with its schedule in words next to ``schedule_kind`` and its
+    state (``job_states``) next to ``is_active``."""
     out: dict[str, Any] = {}
     values = {f.name: getattr(job, f.name) for f in dataclasses.fields(job)}
     for key, value in {**values, **(extra or {})}.items():
         out[key] = value
         if key == "schedule_kind":
             out["schedule"] = job.schedule.describe()
+        if key == "is_active":
+            out["state"] = state or str(job_states.state_of(job.is_active, job.next_run_at, running=False))
     return out
 
 
@@ -85,14 +88,16 @@ def jobs_list(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as conn:
         found = jobs.list_jobs(conn, customer_id=args.customer, brand_id=args.brand, is_active=active,
                                job_type=args.type, search=args.search, limit=args.limit)  # fmt: skip
-    emit(args, [_record(job, {"brand_name": brand_name}) for job, brand_name in found], COLUMNS)
+        states = job_states.states(conn, (job for job, _ in found))
+    emit(args, [_record(job, {"brand_name": brand_name}, state=states[job.id]) for job, brand_name in found], COLUMNS)
     return 0
 
 
 def jobs_show(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as conn:
         job = jobs.get_job(conn, args.id)
-    emit(args, _record(job))
+        state = job_states.state(conn, job)
+    emit(args, _record(job, state=state))
     return 0
 
 
@@ -108,9 +113,12 @@ def jobs_create(args: argparse.Namespace, settings: Settings) -> int:
         raise ValidationError("a job needs a schedule: --cron, --interval or --at", field="schedule")
     values.update(is_active=not args.paused, brand_id=args.brand)
     with database(settings) as conn, options_named(OPTION_OF):
-        job = jobs.create_job(conn, values, now())
+        if args.start_now:
+            job, run = jobs.create_and_start(conn, values, now())
+        else:
+            job, run = jobs.create_job(conn, values, now()), None
         _warn(jobs.warnings_for(conn, job))
-    emit(args, _record(job))
+    emit(args, _record(job, {"started_run_id": run.id if run else None}))
     return 0
 
 
@@ -134,7 +142,8 @@ def jobs_update(args: argparse.Namespace, settings: Settings) -> int:
     with database(settings) as conn, options_named(OPTION_OF):
         job = jobs.update_job(conn, args.id, changes, now())
         _warn(jobs.warnings_for(conn, job))
-    emit(args, _record(job))
+        state = job_states.state(conn, job)
+    emit(args, _record(job, state=state))
     return 0
 
 
@@ -149,7 +158,8 @@ def _set_active(active: bool) -> Callable[[argparse.Namespace, Settings], int]:
     def command(args: argparse.Namespace, settings: Settings) -> int:
         with database(settings) as conn:
             job = jobs.set_active(conn, args.id, active, now())
-        emit(args, _record(job))
+            state = job_states.state(conn, job)
+        emit(args, _record(job, state=state))
         return 0
 
     return command
@@ -186,6 +196,8 @@ def _job_options(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument("--misfire-policy", "--misfire", dest="misfire_policy", choices=choices(MisfirePolicy))
     if create:
         p.add_argument("--paused", action="store_true", help="create it paused")
+        p.add_argument("--start-now", action="store_true",
+                       help="also queue a manual run, due now, saved with the job (its id: started_run_id)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from cronkeeper.cli import brands, customers, jobs, runs, tokens
+from cronkeeper.cli import brands, customers, demo, jobs, runs, tokens
 from cronkeeper.db import resolve_dsn, stop_embedded
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.migrate import migrate
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply missing migrations")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_migrate)
-    for noun in (jobs, runs, brands, customers, tokens):
+    for noun in (jobs, runs, brands, customers, tokens, demo):
         noun.register(sub)
     for module_name in SERVICE_COMMANDS:
         try:

@@ -13,6 +13,7 @@ from uuid import UUID
 from cronkeeper import fields, jobs
 from cronkeeper.client.convert import iso, schedule_from, webhook, when
 from cronkeeper.errors import CronkeeperError, ValidationError
+from cronkeeper.job_states import state_of
 from cronkeeper.models import JobRun, RunStatus, ScheduledJob
 from cronkeeper.schedule import Schedule
 
@@ -40,6 +41,8 @@ class Job:
 
     ``status`` is the status of the job's latest run that was not a skipped slot
     (``None`` when it never ran); ``last_run`` is when that run started (or is due).
+    ``state`` is the job's state as every surface names it (``cronkeeper.job_states``:
+    scheduled, paused, running, finished), as of when the job was read.
     The seed's names are properties over ours: ``enabled`` (``is_active``),
     ``description`` (``name``), ``next_run`` (``next_run_at``) and
     ``output_format``, ``output_path``, ``on_success``, ``on_failure`` (``metadata`` keys).
@@ -72,6 +75,12 @@ class Job:
     enabled = property(lambda self: self.is_active, lambda self, v: setattr(self, "is_active", v))
     description = property(lambda self: self.name, lambda self, v: setattr(self, "name", v))
     next_run = property(lambda self: self.next_run_at)
+
+    @property
+    def state(self) -> str:
+        """scheduled, paused, running or finished (``cronkeeper.job_states``); running when
+        the latest run read with the job is processing."""
+        return str(state_of(self.is_active, self.next_run_at, running=self.status == RunStatus.PROCESSING))
 
     output_format = _metadata_key("output_format")
     output_path = _metadata_key("output_path")

@@ -97,10 +97,13 @@ class JobManager:
         overlap_policy: str | None = None,
         misfire_policy: str | None = None,
         enabled: bool = True,
+        auto_start: bool = False,
     ) -> Job:
         """Create a job for a brand (its customer is looked up unless given); ``None`` means
         the service's default. The seed's keywords land in ``metadata`` (see docs/python-api.md).
-        A named collector whose key is not set is saved, with a ``CollectorWarning``."""
+        A named collector whose key is not set is saved, with a ``CollectorWarning``.
+        ``auto_start``: also queue a manual run, due now, saved with the job (workers run it);
+        the returned job's ``last_run_id`` is that run's id."""
         if not isinstance(schedule, Schedule):
             raise ValidationError("schedule must be a JobSchedule", field="schedule")
         if name is not None and description is not None and name != description:
@@ -117,9 +120,12 @@ class JobManager:
         if customer_id is not None:  # else the brand's; jobs.create_job refuses any other
             values["customer_id"] = fields.uuid(customer_id, "customer_id")
         with self._pool.connection() as conn:
-            row = jobs.create_job(conn, values, self.clock.now())
+            if auto_start:
+                row, run = jobs.create_and_start(conn, values, self.clock.now())
+            else:
+                row, run = jobs.create_job(conn, values, self.clock.now()), None
             _warn(jobs.warnings_for(conn, row))
-        return bound_job(row, None, self)
+        return bound_job(row, run, self)
 
     def get_job(self, job_id: UUID | str) -> Job | None:
         """The job, or None when no job has this id (also when it is not a UUID)."""

@@ -12,7 +12,8 @@ Database-free: the worker's handlers load configs, build collectors, run
 
 Modules: ``config`` (settings and the TOML file), ``engines`` (the two kinds),
 ``retry`` (limits, backoff, Retry-After), ``runner`` (``collect`` and the
-outcome rule), ``metadata`` (job metadata validation), ``jsonpath``.
+outcome rule), ``metadata`` (job metadata validation), ``jsonpath``,
+``sample`` (the offline demo collector, used only when a job names it).
 """
 
 from cronkeeper.collectors.base import Answer, Collector, CollectorError, Timing
@@ -40,6 +41,7 @@ from cronkeeper.collectors.engines import (
 from cronkeeper.collectors.metadata import validate_job_metadata
 from cronkeeper.collectors.retry import RetryPolicy, TokenBucket, parse_retry_after
 from cronkeeper.collectors.runner import CollectionResult, Failure, Outcome, collect, run_outcome
+from cronkeeper.collectors.sample import SampleCollector, Subject
 
 __all__ = [
     "COLLECTORS_FILE_ENV",
@@ -56,6 +58,8 @@ __all__ = [
     "OpenAIChatCollector",
     "Outcome",
     "RetryPolicy",
+    "SampleCollector",
+    "Subject",
     "Timing",
     "TokenBucket",
     "UnavailableCollector",

@@ -2,8 +2,9 @@
 
 A collector is named (``chatgpt``, ``perplexity``, ``google_aio``, or any name
 a deployment adds) and has a ``kind``: ``openai_chat`` (an OpenAI-compatible
-Chat Completions API) or ``http_json`` (any HTTP endpoint returning JSON, e.g.
-a SERP provider for Google AI Overviews). The file named by
+Chat Completions API), ``http_json`` (any HTTP endpoint returning JSON, e.g.
+a SERP provider for Google AI Overviews) or ``sample`` (offline made-up
+answers for demos, see ``collectors.sample``). The file named by
 ``CRONKEEPER_COLLECTORS_FILE`` looks like::
 
     [collectors.chatgpt]            # change one setting of a built-in
@@ -55,6 +56,7 @@ _TEMPLATE_VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class CollectorKind(StrEnum):
     OPENAI_CHAT = "openai_chat"
     HTTP_JSON = "http_json"
+    SAMPLE = "sample"  # offline made-up answers (collectors.sample), for demos
 
 
 DEFAULT_COLLECTORS: dict[str, dict[str, Any]] = {
@@ -79,6 +81,8 @@ DEFAULT_COLLECTORS: dict[str, dict[str, Any]] = {
         "sources_path": "ai_overview.references[*].link",
         "empty_answer_ok": True,  # Google shows no AI Overview for many queries
     },
+    # never asked unless a job names it (usable_configs leaves it out of the default)
+    "sample": {"kind": "sample", "model": "sample (offline, demo data)"},
 }
 
 
@@ -161,6 +165,7 @@ _KIND_KEYS = {
         "url_template", "method", "body_template", "headers", "headers_env", "query_params_env",
         "text_path", "sources_path", "empty_answer_ok",
     },
+    CollectorKind.SAMPLE: _COMMON,
 }  # fmt: skip
 _SECRET_WORDS = ("key", "secret", "token", "password")
 
@@ -254,6 +259,8 @@ def parse_config(name: str, raw: Mapping[str, Any]) -> CollectorConfig:
         "burst": r.number("burst", 1, minimum=1, integer=True),
         "enabled": r.flag("enabled", True),
     }
+    if kind is CollectorKind.SAMPLE:
+        return CollectorConfig(name=name, kind=kind, **common)
     if kind is CollectorKind.OPENAI_CHAT:
         return CollectorConfig(name=name, kind=kind, **common, **_openai_chat(r))
     return CollectorConfig(name=name, kind=kind, **common, **_http_json(r))

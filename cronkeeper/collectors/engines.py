@@ -32,6 +32,7 @@ from cronkeeper.collectors.base import Answer, Collector, CollectorError, Timing
 from cronkeeper.collectors.config import CollectorConfig, CollectorKind, render_env_value
 from cronkeeper.collectors.jsonpath import extract
 from cronkeeper.collectors.retry import CallLimits, RetryPolicy, TokenBucket, send_with_retries
+from cronkeeper.collectors.sample import SampleCollector, Subject
 from cronkeeper.errors import NonRetryable
 
 _URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`|]+")
@@ -207,13 +208,20 @@ def unusable_reason(collector: Collector) -> str | None:
 
 
 def build_collector(
-    config: CollectorConfig, env: Mapping[str, str] | None = None, *, timing: Timing | None = None
-) -> HttpCollector:
+    config: CollectorConfig,
+    env: Mapping[str, str] | None = None,
+    *,
+    timing: Timing | None = None,
+    subject: Subject | None = None,
+) -> HttpCollector | SampleCollector:
     """A ready collector for ``config``. Never raises for missing secrets: its calls do.
 
     ``env`` (default ``os.environ``) is where the variables named in the config
-    are read, at each call.
+    are read, at each call. ``subject`` (the brand being collected for) is what
+    a ``sample`` collector's answers talk about.
     """
+    if config.kind is CollectorKind.SAMPLE:
+        return SampleCollector(config, subject)
     cls = OpenAIChatCollector if config.kind is CollectorKind.OPENAI_CHAT else HttpJsonCollector
     return cls(config, os.environ if env is None else env, timing or Timing())
 
@@ -224,9 +232,13 @@ def usable_configs(
     """The configs whose every required variable (API key, ...) is set in ``env`` (default ``os.environ``).
 
     A job that names no collectors asks these: asking one without its key is a call bound to fail.
+    A ``sample`` collector (made-up answers) is never among them: a job must name it.
     """
     env = os.environ if env is None else env
-    return {name: config for name, config in configs.items() if not config.missing_env(env)}
+    return {
+        name: config for name, config in configs.items()
+        if config.kind is not CollectorKind.SAMPLE and not config.missing_env(env)
+    }  # fmt: skip
 
 
 def build_collectors(
@@ -235,15 +247,17 @@ def build_collectors(
     env: Mapping[str, str] | None = None,
     *,
     timing: Timing | None = None,
+    subject: Subject | None = None,
 ) -> list[Collector]:
     """Collectors for ``names`` (default: every config), in that order.
 
     A name without a config becomes an ``UnavailableCollector``, so a job that
     names a since-removed collector reports it as a failed collector instead
-    of crashing the run.
+    of crashing the run. ``subject``: see ``build_collector``.
     """
     chosen = list(configs) if names is None else list(dict.fromkeys(names))
     return [
-        build_collector(configs[name], env, timing=timing) if name in configs else UnavailableCollector(name)
+        build_collector(configs[name], env, timing=timing, subject=subject)
+        if name in configs else UnavailableCollector(name)
         for name in chosen
     ]

@@ -160,3 +160,11 @@ def jobs_page(source: psycopg.Connection | Pools, **filters: Any) -> list[JobRow
     """Jobs newest first (keyset on created_at, id), each as its JSON object without the description;
     ``filters`` as ``jobs.job_filters``."""
     return list(map(JobRow._make, _run(source, "jobs_page", job_filters(**filters))))
+
+
+def running_jobs(conn: psycopg.Connection, ids: list[UUID]) -> set[UUID]:
+    """The ids among ``ids`` of jobs with a run processing."""
+    if not ids:
+        return set()
+    with conn.cursor(row_factory=tuple_row) as cur:
+        return {r[0] for r in cur.execute(load("pages")["running_jobs"], {"ids": ids})}

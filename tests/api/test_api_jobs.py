@@ -189,7 +189,7 @@ def test_put_bad_values_are_400_and_change_nothing(api, brand):
         r = api.put(f"{JOBS}/{job['id']}", json=body)
         assert r.status_code == 400 and r.json()["field"] == field, r.text
     after = api.get(f"{JOBS}/{job['id']}").json()
-    same = [k for k in job if k not in ("updated_at", "warnings")]  # warnings: only when saved
+    same = [k for k in job if k not in ("updated_at", "warnings", "started_run_id")]  # only when saved
     assert {k: after[k] for k in same} == {k: job[k] for k in same}
     assert api.put(f"{JOBS}/{uuid.uuid4()}", json={"is_active": False}).status_code == 404
 
@@ -281,3 +281,18 @@ def test_bulk_gives_a_result_per_id(api, conn, brand):
                         ({"ids": ["x"], "action": "delete"}, "ids[0]")]:  # fmt: skip
         r = api.post(f"{JOBS}/bulk", json=body)
         assert r.status_code == 400 and r.json()["field"] == field, r.text
+
+
+def test_create_with_auto_start_queues_one_manual_run_and_says_its_id(api, brand, conn):
+    r = api.post(JOBS, json=new_job_body(brand, auto_start=True))
+    assert r.status_code == 201, r.text
+    job = r.json()
+    runs = conn.execute("SELECT id, trigger, status FROM job_runs WHERE scheduled_job_id = %s", (job["id"],)).fetchall()
+    assert [(x["id"], x["trigger"], x["status"]) for x in runs] == [(job["started_run_id"], "manual", "pending")]
+    assert job["next_run_at"] == "2027-01-04T10:00:00Z" and "auto_start" not in job  # not stored on the job
+    assert api.get(f"/api/admin/job-runs/{job['started_run_id']}").json()["scheduled_job_id"] == job["id"]
+    plain = api.post(JOBS, json=new_job_body(brand, auto_start=False)).json()
+    assert plain["started_run_id"] is None
+    refused = api.post(JOBS, json=new_job_body(brand, auto_start=True, cron_expression="not cron"))
+    assert refused.status_code == 400
+    assert conn.execute("SELECT count(*) AS n FROM job_runs").fetchone()["n"] == 1  # nothing half-saved

@@ -8,6 +8,7 @@ tests skip only when ``/usr/bin/chromium`` is missing (``apt-get install -y chro
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 import uuid
@@ -26,6 +27,7 @@ from tests.support.ui import (
     launch_chromium,
     live_server,
     live_worker,
+    progress_handler,
     screenshot,
 )
 
@@ -252,13 +254,15 @@ def test_an_admin_creates_triggers_pauses_inspects_and_deletes_a_job(browser, ds
         row.locator(".col-last .badge[data-status=completed]").wait_for()
         screenshot(page, "06-run-completed")
 
-        # -- pause with the switch
+        # -- the state badge (cronkeeper/job_states.py): scheduled, then paused by the switch
+        assert row.locator(".col-state .badge").inner_text() == "Scheduled"
         switch = row.get_by_role("switch")
         assert switch.is_checked()
         switch.click()
         wait_until(lambda: conn.execute("SELECT is_active FROM scheduled_jobs WHERE id = %s", (job_id,)).fetchone()["is_active"] is False,
                    what="the job to be paused")  # fmt: skip
         page.locator(f"tr[data-job-id='{job_id}'] [role=switch]:not(:checked)").wait_for()
+        page.locator(f"tr[data-job-id='{job_id}'] .col-state [data-job-state=paused]").wait_for()
 
         # -- history, then the run's detail with its answers and scores
         row.locator("a.job-link").click()
@@ -267,7 +271,7 @@ def test_an_admin_creates_triggers_pauses_inspects_and_deletes_a_job(browser, ds
         history = page.locator("[data-history]")
         history.locator(f"tr[data-run-id='{run_id}'] .badge[data-status=completed]").wait_for()
         assert "manual" in history.locator(f"tr[data-run-id='{run_id}']").inner_text()
-        page.locator(".badge-paused").wait_for()
+        page.locator(".page-head [data-job-state=paused]").wait_for()
         page.locator("[data-trends='1']").wait_for()  # the brand's trend chart has our run
         screenshot(page, "07-job-detail")
         history.get_by_role("link", name=f"#{run_id}").click()
@@ -491,5 +495,54 @@ def test_filters_pages_bulk_actions_and_edits(browser, dsn, conn):
         row = conn.execute("SELECT schedule_kind, run_at, timezone FROM scheduled_jobs WHERE id = %s", (job_id,)).fetchone()
         assert row == {"schedule_kind": "once", "run_at": expected, "timezone": "Europe/Berlin"}
 
+        watch.assert_clean()
+        context.close()
+
+
+@needs_chromium
+def test_auto_start_runs_a_new_job_and_its_run_page_downloads_the_export(browser, dsn, conn, tmp_path):
+    """Run once now when saved (the API's auto_start), then the run's export as CSV and JSON Lines."""
+    make_brand(conn, make_customer(conn, "Acme Corp"), "Acme Shoes")
+    secret = create_token(conn, name="ui admin", role="admin").secret
+
+    with live_server(dsn) as base, live_worker(dsn, progress_handler(steps=2, pause=0.1)):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        watch = ConsoleWatch.attach(page)
+        page.goto(base + JOBS)
+        sign_in(page, secret)
+        page.get_by_role("heading", name="Scheduled jobs").wait_for()
+
+        page.get_by_role("button", name="New job").click()
+        dialog = page.get_by_role("dialog", name="New scheduled job")
+        dialog.get_by_label("Customer").select_option(label="Acme Corp")
+        dialog.get_by_label("Brand").select_option(label="Acme Shoes")
+        dialog.get_by_label("Run once now when saved").check()
+        screenshot(page, "12-create-with-auto-start", full_page=False)
+        dialog.get_by_role("button", name="Create job").click()
+        dialog.wait_for(state="detached")
+        [job] = conn.execute("SELECT id FROM scheduled_jobs").fetchall()
+        [run] = conn.execute("SELECT id, trigger FROM job_runs WHERE scheduled_job_id = %s", (job["id"],)).fetchall()
+        assert run["trigger"] == "manual"
+        row = page.locator(f"tr[data-job-id='{job['id']}']")
+        assert row.locator(".col-state [data-job-state]").inner_text() in ("Scheduled", "Running")
+
+        page.get_by_role("link", name="Watch the run").click()
+        page.wait_for_url(f"**/admin/job-runs/{run['id']}")
+        page.locator(".head-badge .badge[data-status=completed]").wait_for(timeout=20000)
+        with page.expect_download() as csv_download:
+            page.get_by_role("button", name="Download CSV").click()
+        saved = csv_download.value
+        assert saved.suggested_filename == f"run-{run['id']}.csv"
+        saved.save_as(tmp_path / "run.csv")
+        header, *records = (tmp_path / "run.csv").read_text().splitlines()
+        assert header.startswith("run_id,scheduled_for,job_id") and len(records) == 2
+        with page.expect_download() as jsonl_download:
+            page.get_by_role("button", name="Download JSON Lines").click()
+        jsonl_download.value.save_as(tmp_path / "run.jsonl")
+        rows = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
+        assert [r["run_id"] for r in rows] == [run["id"], run["id"]]
+        screenshot(page, "13-run-downloads")
         watch.assert_clean()
         context.close()

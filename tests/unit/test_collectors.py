@@ -83,9 +83,9 @@ def test_builtins_and_a_toml_file_merged_over_them(tmp_path):
         '[collectors.claude]\nkind = "openai_chat"\nbase_url = "https://api.example.com/v1"\n'
         'model = "claude-x"\napi_key_env = "CLAUDE_KEY"\n'
     )
-    assert set(load_collectors(env={})) == {"chatgpt", "perplexity", "google_aio"}
+    assert set(load_collectors(env={})) == {"chatgpt", "perplexity", "google_aio", "sample"}
     configs = load_collectors(env={"CRONKEEPER_COLLECTORS_FILE": str(path)})
-    assert set(configs) == {"chatgpt", "google_aio", "claude"}
+    assert set(configs) == {"chatgpt", "google_aio", "claude", "sample"}
     assert (configs["chatgpt"].model, configs["chatgpt"].rate_per_second) == ("gpt-4o", 2)
     assert configs["chatgpt"].base_url == "https://api.openai.com/v1"  # kept from the built-in
     assert configs["claude"].required_env() == ["CLAUDE_KEY"]

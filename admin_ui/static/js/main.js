@@ -4,15 +4,25 @@ import { field, h } from "./lib/dom.js";
 import { guardRoutes, otherwise, render, route, startRouter, stopCurrent } from "./lib/router.js";
 import { loadMe, session, signIn } from "./lib/session.js";
 import { startHealth, stopHealth } from "./components/health.js";
+import { markCurrentNav, withNav } from "./components/nav.js";
+import { brandView } from "./views/brand.js";
+import { brandsView } from "./views/brands.js";
+import { customersView } from "./views/customers.js";
 import { jobView } from "./views/job.js";
 import { jobsView } from "./views/jobs.js";
 import { notFoundView } from "./views/not_found.js";
 import { runView } from "./views/run.js";
 
-route(/^\/admin\/scheduled-jobs$/, jobsView);
-route(/^\/admin\/scheduled-jobs\/([^/]+)$/, jobView);
-route(/^\/admin\/job-runs\/([^/]+)$/, runView);
-otherwise(notFoundView);
+route(/^\/admin\/scheduled-jobs$/, withNav(jobsView));
+route(/^\/admin\/scheduled-jobs\/([^/]+)$/, withNav(jobView));
+route(/^\/admin\/job-runs\/([^/]+)$/, withNav(runView));
+route(/^\/admin\/brands$/, withNav(brandsView));
+route(/^\/admin\/brands\/([^/]+)$/, withNav(brandView));
+route(/^\/admin\/customers$/, withNav(customersView));
+otherwise((main) => {
+  markCurrentNav("");
+  notFoundView(main);
+});
 
 let signingIn = false;
 guardRoutes(() => !signingIn && Boolean(session.me));

@@ -32,6 +32,9 @@ SELECT run_id, doc FROM ck_run_docs(ARRAY(
 -- API keeps each schedule's description (record_out is unambiguous: it quotes
 -- values with separators in them and writes NULL as nothing). One text column
 -- instead of six typed ones: ~1/5 of the API's CPU for a page of 50 jobs.
+-- state: the rule of cronkeeper/job_states.py, first match wins. Processing runs
+-- are few (at most the workers' slots): the running check reads them once from
+-- job_runs_lease_idx (which holds only those) or probes job_runs_active_idx per row.
 SELECT ROW(j.schedule_kind, j.cron_expression, j.timezone, j.interval_seconds, j.jitter_seconds,
            j.run_at)::text AS schedule_key,
        row_to_json(x)::text AS json
@@ -41,7 +44,13 @@ JOIN customers c ON c.id = j.customer_id
 CROSS JOIN LATERAL (
     SELECT j.id, j.customer_id, j.brand_id, j.name, j.job_type, j.schedule_kind, j.cron_expression,
            j.timezone, j.interval_seconds, j.jitter_seconds, ck_json_time(j.run_at) AS run_at,
-           j.is_active, j.metadata, j.max_retries, j.retry_delay, j.timeout_seconds,
+           j.is_active,
+           CASE WHEN EXISTS (SELECT 1 FROM job_runs r WHERE r.scheduled_job_id = j.id AND r.status = 'processing')
+                THEN 'running'
+                WHEN NOT j.is_active THEN 'paused'
+                WHEN j.next_run_at IS NULL THEN 'finished'
+                ELSE 'scheduled' END AS state,
+           j.metadata, j.max_retries, j.retry_delay, j.timeout_seconds,
            j.overlap_policy, j.misfire_policy,
            ck_json_time(j.next_run_at) AS next_run_at, ck_json_time(j.last_run_at) AS last_run_at,
            ck_json_time(j.created_at) AS created_at, ck_json_time(j.updated_at) AS updated_at,
@@ -50,3 +59,8 @@ CROSS JOIN LATERAL (
 WHERE {filters}
 ORDER BY j.created_at DESC, j.id DESC
 LIMIT %(limit)s
+
+-- name: running_jobs
+-- Which of these jobs have a run processing (a job's state: cronkeeper/job_states.py).
+SELECT DISTINCT scheduled_job_id FROM job_runs
+WHERE scheduled_job_id = ANY(%(ids)s) AND status = 'processing'

@@ -117,6 +117,7 @@ function jobBody(job, schedule, meta, controls) {
   if (!controls.brand.value) return { error: { field: "brand_id", message: "Choose a brand." } };
   body.customer_id = controls.customer.value;
   body.brand_id = controls.brand.value;
+  if (controls.autoStart.checked) body.auto_start = true;
   for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
   for (const key of Object.keys(meta)) if (meta[key] === null) delete meta[key];
   return body;
@@ -137,6 +138,8 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
   const collectors = collectorsSection(errors);
   const limits = limitsRow(metadata, controls, reg);
   controls.active = input({ type: "checkbox", name: "is_active", checked: job ? job.is_active : true });
+  // a new job only: queue one manual run with it (the API's auto_start), whatever its schedule
+  controls.autoStart = editing ? null : input({ type: "checkbox", name: "auto_start" });
   const advanced = advancedSection(job, controls, reg);
 
   const save = h("button", { type: "submit", class: "btn btn-primary" }, editing ? "Save changes" : "Create job");
@@ -152,6 +155,9 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
     limits,
     reg("is_active", h("div", { class: "field check" }, h("label", {}, controls.active, " Active (runs on schedule)"),
       h("p", { class: "field-error", hidden: true })), controls.active),
+    editing ? null : reg("auto_start", h("div", { class: "field check" },
+      h("label", {}, controls.autoStart, " Run once now when saved"),
+      h("p", { class: "field-error", hidden: true })), controls.autoStart),
     advanced,
     h("div", { class: "dialog-foot" }, cancel, save));
 
@@ -178,7 +184,11 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
     try {
       const saved = editing ? await api.put(`/scheduled-jobs/${job.id}`, body) : await api.post("/scheduled-jobs", body);
       dlg.close();
-      toast(editing ? "Job saved." : "Job created.", { link: { href: `/admin/scheduled-jobs/${saved.id}`, text: "Open it" } });
+      if (saved.started_run_id) {
+        toast("Job created; its first run is queued.", { link: { href: `/admin/job-runs/${saved.started_run_id}`, text: "Watch the run" } });
+      } else {
+        toast(editing ? "Job saved." : "Job created.", { link: { href: `/admin/scheduled-jobs/${saved.id}`, text: "Open it" } });
+      }
       // saved either way; say what will not work as it stands (a collector without its key)
       for (const warning of saved.warnings || []) toast(`Warning: ${warning}`, { kind: "warning", timeout: 15000 });
       if (onSaved) onSaved(saved);

@@ -1,11 +1,12 @@
 // The jobs table of the list page: one row per job with its schedule, next and last run, and
-// (for a token that may write) a selection box, an active switch and the row's actions.
+// state badge, and (for a token that may write) a selection box, the pause/resume switch and the
+// row's actions.
 import { h, replace } from "../lib/dom.js";
 import { jobTypeLabel } from "../lib/format.js";
-import { jobTitle, scheduleText } from "../lib/jobs.js";
+import { JOB_STATES, jobState, jobTitle, scheduleText } from "../lib/jobs.js";
 import { dualTime, statusBadge, timeLocal } from "./values.js";
 
-const COLUMNS = ["Brand", "Type", "Schedule", "Time zone", "Next run", "Last run", "Active"];
+const COLUMNS = ["Brand", "Type", "Schedule", "Time zone", "Next run", "Last run", "State"];
 
 // The table around `tbody`, with a select-all box (null for a read-only token).
 export function jobsTable(writer, tbody) {
@@ -18,6 +19,12 @@ export function jobsTable(writer, tbody) {
       writer ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
     tbody);
   return { table, selectAll };
+}
+
+// A job's state as a badge (scheduled, paused, running, finished).
+export function stateBadge(job) {
+  const state = jobState(job);
+  return h("span", { class: `badge badge-state-${state}`, "data-job-state": state }, JOB_STATES[state]);
 }
 
 // Show a job's latest run in its row's cell (rebuilt only when the run or its status changed).
@@ -56,7 +63,7 @@ function writeCells(job, on) {
     return el;
   };
   return [
-    h("td", { "data-label": "Active" }, box),
+    h("td", { "data-label": "State", class: "col-state" }, stateBadge(job), box),
     h("td", { "data-label": "Actions", class: "col-actions" }, h("div", { class: "actions" },
       button("trigger", "Trigger", `Trigger ${title} now`),
       button("edit", "Edit", `Edit ${title}`),
@@ -76,7 +83,7 @@ export function jobRow(job, { writer, selected, on }) {
   }
   cells.push(...describeCells(job, lastCell));
   if (writer) cells.push(...writeCells(job, on));
-  else cells.push(h("td", { "data-label": "Active" }, job.is_active ? "Active" : h("span", { class: "muted" }, "Paused")));
+  else cells.push(h("td", { "data-label": "State", class: "col-state" }, stateBadge(job)));
   const tr = h("tr", { "data-job-id": job.id }, cells);
   tr.lastCellRef = lastCell;
   return tr;

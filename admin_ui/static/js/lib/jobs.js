@@ -20,3 +20,17 @@ export function mergeJob(job, fresh) {
     customer_name: fresh.customer_name || job.customer_name,
   });
 }
+
+// A job's state as the API names it (cronkeeper/job_states.py): scheduled, paused, running or
+// finished; a job from before the field (or a write's answer without it) reads from is_active.
+export const JOB_STATES = {
+  scheduled: "Scheduled",
+  paused: "Paused",
+  running: "Running",
+  finished: "Finished",
+};
+
+export function jobState(job) {
+  if (job.state in JOB_STATES) return job.state;
+  return job.is_active ? "scheduled" : "paused";
+}

@@ -8,6 +8,7 @@ import { navigate } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
 import { trendsContent } from "../components/chart.js";
 import { deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
+import { stateBadge } from "../components/job_rows.js";
 import { openJobForm } from "../components/job_form.js";
 import { breadcrumb } from "../components/page.js";
 import { dataTable, HISTORY_COLUMNS, historyRow, patchRows } from "../components/run_rows.js";
@@ -54,7 +55,7 @@ export async function jobView(main, [jobId], _query, state) {
   document.title = `${jobTitle(job)} · cronkeeper`;
 
   const heading = h("h1", {}, jobTitle(job));
-  const activeBadge = h("span", { class: `badge ${job.is_active ? "badge-active" : "badge-paused"}` }, job.is_active ? "active" : "paused");
+  const activeBadge = h("span", {});
   const summaryBox = h("div", {}, describe(job));
   const actions = h("div", { class: "actions page-actions" });
   main.append(
@@ -65,8 +66,7 @@ export async function jobView(main, [jobId], _query, state) {
 
   function renderHeader() {
     heading.textContent = jobTitle(job);
-    activeBadge.className = `badge ${job.is_active ? "badge-active" : "badge-paused"}`;
-    activeBadge.textContent = job.is_active ? "active" : "paused";
+    replace(activeBadge, stateBadge(job));
     replace(summaryBox, describe(job));
     if (!writer) return;
     const edit = h("button", { type: "button", class: "btn", "data-write": "", "data-action": "edit" }, "Edit");

@@ -1,7 +1,7 @@
-// One run: status, a progress bar while it runs, cancel / retry, metrics, error, and the
-// answers it collected with their scores. Polled until the run reaches a final status.
-import { api, ApiError } from "../lib/api.js";
-import { POLL_MS } from "../lib/config.js";
+// One run: status, a progress bar while it runs, cancel / retry, metrics, error, the answers
+// it collected with their scores, and (once finished) its export as CSV or JSON Lines. Polled until the run reaches a final status.
+import { api, ApiError, getToken } from "../lib/api.js";
+import { API_BASE, POLL_MS } from "../lib/config.js";
 import { h, replace } from "../lib/dom.js";
 import { duration, FINAL_STATUSES, formatNumber, jobTypeLabel } from "../lib/format.js";
 import { jobTitle } from "../lib/jobs.js";
@@ -14,6 +14,46 @@ import { progressBar, statusBadge, summaryList, timeLocal } from "../components/
 import { loadFailed } from "./not_found.js";
 
 const RETRYABLE = new Set(["failed", "partial", "cancelled", "skipped"]);
+const EXPORTS = [["csv", "Download CSV"], ["jsonl", "Download JSON Lines"]];
+
+// Save the run's export (GET /job-runs/{id}/export, docs/exports.md). The route wants the bearer
+// token, which a plain link cannot send: fetch it, then save the body through an object URL.
+async function downloadExport(runId, format) {
+  let response;
+  try {
+    response = await fetch(`${API_BASE}/job-runs/${runId}/export?format=${format}`, {
+      headers: { Authorization: `Bearer ${getToken()}` }, cache: "no-store",
+    });
+  } catch (exc) {
+    throw new Error(`cannot reach the server (${exc.message})`);
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: `run-${runId}.${format}`, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// The export's buttons, for every reader of a run that has finished (its answers are final).
+function downloadButtons(run) {
+  if (!FINAL_STATUSES.has(run.status)) return [];
+  return EXPORTS.map(([format, label]) => {
+    const button = h("button", { type: "button", class: "btn", "data-download": format }, label);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await downloadExport(run.id, format);
+      } catch (error) {
+        toastError("Could not download the export", error);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  });
+}
 
 function detailRows(run, jobLabel) {
   return [
@@ -88,8 +128,8 @@ export async function runView(main, [runId], _query, state) {
     }
     replace(details, summaryList(detailRows(run, jobLabel)));
     replace(metricsBox, metricsTable(run.metrics));
-    if (!writer) return;
-    const buttons = [];
+    const buttons = downloadButtons(run);
+    if (!writer) return void replace(actions, buttons);
     if (!FINAL_STATUSES.has(run.status) && !run.cancel_requested) {
       const cancel = h("button", { type: "button", class: "btn btn-danger-quiet", "data-write": "", "data-action": "cancel" }, "Cancel run");
       cancel.addEventListener("click", async () => {
