@@ -14,7 +14,8 @@ import msgspec
 from litestar import Response
 from litestar.enums import MediaType
 
-from cronkeeper.api.schemas import JobPage, RunPage, describe_schedule
+from cronkeeper.api.schemas.jobs import JobPage, describe_schedule
+from cronkeeper.api.schemas.runs import RunPage
 from cronkeeper.repo.pages import JobRow
 
 _encode = msgspec.json.encode

@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 from cronkeeper import fields
 from cronkeeper.api import cursors
 from cronkeeper.api.auth import Access
-from cronkeeper.api.schemas import ErrorOut
+from cronkeeper.api.schemas.common import ErrorOut
 from cronkeeper.clock import Clock
 from cronkeeper.errors import ValidationError
 from cronkeeper.repo.pages import Pools

@@ -22,7 +22,7 @@ from cronkeeper.api.params import (
     page,
     uuid_param,
 )
-from cronkeeper.api.schemas import CustomerIn, CustomerOut, CustomerPage
+from cronkeeper.api.schemas.customers import CustomerIn, CustomerOut, CustomerPage
 from cronkeeper.repo import customers as customers_repo
 
 

@@ -10,7 +10,8 @@ from litestar.params import JSONBody
 
 from cronkeeper import schedule
 from cronkeeper.api.params import ClockDep, errors
-from cronkeeper.api.schemas import PreviewIn, PreviewOut, utc
+from cronkeeper.api.schemas.common import utc
+from cronkeeper.api.schemas.preview import PreviewIn, PreviewOut
 from cronkeeper.errors import InvalidSchedule
 from cronkeeper.schedule.zones import resolve_local
 

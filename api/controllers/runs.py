@@ -23,7 +23,7 @@ from cronkeeper.api.params import (
     int_param,
     page,
 )
-from cronkeeper.api.schemas import RunOut
+from cronkeeper.api.schemas.runs import RunOut
 from cronkeeper.db import reading
 from cronkeeper.models import JobType, RunStatus
 from cronkeeper.repo import pages

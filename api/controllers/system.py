@@ -11,7 +11,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cronkeeper.api.params import ClockDep, PoolDep, SettingsDep, errors
-from cronkeeper.api.schemas import HealthOut, ProcessOut, SystemOut, utc
+from cronkeeper.api.schemas.common import utc
+from cronkeeper.api.schemas.system import HealthOut, ProcessOut, SystemOut
 from cronkeeper.models import RunStatus
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes

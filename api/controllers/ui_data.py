@@ -32,7 +32,8 @@ from cronkeeper.api.params import (
     int_param,
     uuid_param,
 )
-from cronkeeper.api.schemas import RunOut, utc
+from cronkeeper.api.schemas.common import utc
+from cronkeeper.api.schemas.runs import RunOut
 from cronkeeper.job_types import collector_configs
 from cronkeeper.models import JobRun
 from cronkeeper.repo import answers as answers_repo

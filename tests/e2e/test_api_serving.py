@@ -20,7 +20,8 @@ import pytest
 from cronkeeper import tokens
 from cronkeeper.api.auth import TokenCache
 from cronkeeper.api.pages import job_json
-from cronkeeper.api.schemas import JobOut, RunOut
+from cronkeeper.api.schemas.jobs import JobOut
+from cronkeeper.api.schemas.runs import RunOut
 from cronkeeper.db import make_pool, reading
 from cronkeeper.models import JobRun, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo

@@ -24,7 +24,6 @@ from tests.support.factories import make_brand, make_customer, make_job, make_ru
 from tests.support.ui import (
     CHROMIUM,
     ConsoleWatch,
-    launch_chromium,
     live_server,
     live_worker,
     progress_handler,
@@ -90,14 +89,6 @@ def test_the_ui_data_routes_keep_to_the_token(dsn, conn):
 
 
 # -- the browser ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    with launch_chromium() as b:
-        yield b
-
-
 def next_weekly(after: dt.datetime, weekday: int, hour: int, minute: int, zone: str) -> dt.datetime:
     """The first ``weekday`` (Python's numbering, Monday=0; cron and the UI number Wednesday 3)
     at hour:minute in ``zone`` strictly after ``after``."""

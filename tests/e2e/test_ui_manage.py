@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from playwright.sync_api import expect
 
 from cronkeeper import brands
 from cronkeeper.tokens import create_token
 from tests.support.api import api_client
 from tests.support.factories import make_brand, make_customer
-from tests.support.ui import CHROMIUM, ConsoleWatch, launch_chromium, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, screenshot
 
 TIMEOUT_MS = 10000
 PASTE = "best running shoes\ntrail shoes for wet rock\n\nshoes for flat feet\nbest running shoes\ncheap marathon shoes\nwide toe box sneakers\n"
@@ -24,6 +23,15 @@ PASTED = ["best running shoes", "trail shoes for wet rock", "shoes for flat feet
 
 
 # -- fast check: no browser ----------------------------------------------------------------
+def submit_dialog(page, name: str, values: dict[str, str], button: str) -> None:
+    """Fill the dialog called ``name`` (label -> text), press ``button`` and wait for it to close."""
+    dialog = page.get_by_role("dialog", name=name)
+    for label, text in values.items():
+        dialog.get_by_label(label).fill(text)
+    dialog.get_by_role("button", name=button).click()
+    dialog.wait_for(state="detached")
+
+
 def test_the_management_pages_return_the_shell(dsn):
     with api_client(dsn, token=False) as api:
         for path in ("/admin/customers", "/admin/brands", f"/admin/brands/{uuid.uuid4()}"):
@@ -34,14 +42,6 @@ def test_the_management_pages_return_the_shell(dsn):
 
 
 # -- the browser ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    with launch_chromium() as b:
-        yield b
-
-
 def open_page(browser, width: int = 1280, height: int = 900):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC")
     context.set_default_timeout(TIMEOUT_MS)
@@ -134,10 +134,7 @@ def test_an_admin_sets_up_a_customer_a_brand_and_its_queries(browser, dsn, conn)
         page.get_by_role("button", name="Deactivate query: cheap marathon shoes").click()
         page.get_by_text("5 queries, 4 active.").wait_for()
         page.get_by_role("button", name="Edit query: wide toe box sneakers").click()
-        dialog = page.get_by_role("dialog", name="Edit query")
-        dialog.get_by_label("Query").fill("wide toe box running shoes")
-        dialog.get_by_role("button", name="Save query").click()
-        dialog.wait_for(state="detached")
+        submit_dialog(page, "Edit query", {"Query": "wide toe box running shoes"}, "Save query")
         page.locator("tr[data-query-id]", has_text="wide toe box running shoes").wait_for()
         expected = [(t, t != "cheap marathon shoes") for t in PASTED[:4]] + [("wide toe box running shoes", True)]
         assert queries_of(conn, brand["id"]) == expected
@@ -151,10 +148,7 @@ def test_an_admin_sets_up_a_customer_a_brand_and_its_queries(browser, dsn, conn)
         # -- rename the customer; deleting asks first and names what goes with it
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
         page.get_by_role("button", name="Rename Acme Corp").click()
-        dialog = page.get_by_role("dialog", name="Rename Acme Corp")
-        dialog.get_by_label("Name").fill("Acme Inc")
-        dialog.get_by_role("button", name="Rename").click()
-        dialog.wait_for(state="detached")
+        submit_dialog(page, "Rename Acme Corp", {"Name": "Acme Inc"}, "Rename")
         page.locator("tr[data-customer-id]", has_text="Acme Inc").wait_for()
         assert [r["name"] for r in conn.execute("SELECT name FROM customers").fetchall()] == ["Acme Inc"]
         page.get_by_role("button", name="Delete Acme Inc").click()

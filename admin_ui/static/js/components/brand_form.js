@@ -1,11 +1,12 @@
 // The dialog that creates or edits a brand: name, customer (new brands only), and its aliases
 // and competitors typed as lists (commas or one a line), with the API's errors by their field.
-import { api, ApiError, getAll } from "../lib/api.js";
+import { api, getAll } from "../lib/api.js";
 import { field, h, input, options, replace } from "../lib/dom.js";
 import { splitNames } from "../lib/names.js";
-import { confirmDialog, openDialog } from "./dialog.js";
-import { formErrors } from "./form_errors.js";
-import { toast, toastError } from "./toast.js";
+import { confirmDelete } from "./confirm_delete.js";
+import { openDialog } from "./dialog.js";
+import { formErrors, saving } from "./form_errors.js";
+import { toast } from "./toast.js";
 
 const LIST_HINT = "Separate names with commas or put one on each line.";
 
@@ -59,38 +60,22 @@ export function openBrandForm({ brand = null, customerId = "", onSaved }) {
     if (!body.name) return void errors.show({ field: "name", message: "Type a name." });
     if (customer && !customer.value) return void errors.show({ field: "customer_id", message: "Choose a customer." });
     if (customer) body.customer_id = customer.value;
-    save.disabled = true;
-    try {
+    await saving(save, errors, async () => {
       const saved = editing ? await api.put(`/brands/${brand.id}`, body) : await api.post("/brands", body);
       dlg.close();
       toast(editing ? `${saved.name} saved.` : `Brand ${saved.name} created.`,
         editing ? {} : { link: { href: `/admin/brands/${saved.id}`, text: "Add its queries" } });
       if (onSaved) onSaved(saved);
-    } catch (error) {
-      if (error instanceof ApiError && error.status !== 401) errors.show(error);
-      else if (!(error instanceof ApiError)) errors.show({ message: error.message });
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   return dlg;
 }
 
 // Ask, then delete `brand` with its queries, jobs and runs; true once it is deleted.
-export async function deleteBrand(brand) {
-  const ok = await confirmDialog({
+export function deleteBrand(brand) {
+  return confirmDelete({
     title: `Delete ${brand.name}?`,
     message: `${brand.name} will be deleted with its queries and every job and run of it. This cannot be undone.`,
     confirmLabel: "Delete brand",
-    danger: true,
-  });
-  if (!ok) return false;
-  try {
-    await api.del(`/brands/${brand.id}`);
-    toast(`${brand.name} deleted.`);
-    return true;
-  } catch (error) {
-    toastError("Could not delete the brand", error);
-    return false;
-  }
+  }, `/brands/${brand.id}`, { done: `${brand.name} deleted.`, failed: "Could not delete the brand" });
 }

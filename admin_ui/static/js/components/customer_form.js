@@ -1,8 +1,8 @@
 // The dialog that creates or renames a customer, with the API's error next to the name.
-import { api, ApiError } from "../lib/api.js";
+import { api } from "../lib/api.js";
 import { field, h, input } from "../lib/dom.js";
 import { openDialog } from "./dialog.js";
-import { formErrors } from "./form_errors.js";
+import { formErrors, saving } from "./form_errors.js";
 import { toast } from "./toast.js";
 
 export function openCustomerForm({ customer = null, onSaved }) {
@@ -24,19 +24,13 @@ export function openCustomerForm({ customer = null, onSaved }) {
     errors.clear();
     const value = name.value.trim();
     if (!value) return void errors.show({ field: "name", message: "Type a name." });
-    save.disabled = true;
-    try {
+    await saving(save, errors, async () => {
       const saved = editing ? await api.put(`/customers/${customer.id}`, { name: value }) : await api.post("/customers", { name: value });
       dlg.close();
       toast(editing ? `Customer renamed to ${saved.name}.` : `Customer ${saved.name} created.`,
         editing ? {} : { link: { href: `/admin/brands?customer_id=${saved.id}`, text: "Add its brands" } });
       if (onSaved) onSaved(saved);
-    } catch (error) {
-      if (error instanceof ApiError && error.status !== 401) errors.show(error);
-      else if (!(error instanceof ApiError)) errors.show({ message: error.message });
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   return dlg;
 }

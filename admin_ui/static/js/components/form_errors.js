@@ -2,6 +2,24 @@
 // checks. Each slot is a wrapper (marked .has-error), its control (aria-invalid, and
 // aria-describedby naming the message) and the element that holds the message.
 
+import { ApiError } from "../lib/api.js";
+
+// Run a dialog's `send()` with its save button busy; an error the API answers shows next to its
+// field (a 401 is handled by the sign-in), any other error as the form's message.
+export async function saving(save, errors, send) {
+  save.disabled = true;
+  save.setAttribute("aria-busy", "true");
+  try {
+    await send();
+  } catch (error) {
+    if (error instanceof ApiError && error.status !== 401) errors.show(error);
+    else if (!(error instanceof ApiError)) errors.show({ message: error.message });
+  } finally {
+    save.disabled = false;
+    save.removeAttribute("aria-busy");
+  }
+}
+
 // `slotFor(apiField, has)` names the slot for an API field (null: the form-wide message).
 export function formErrors(formError, slotFor) {
   const slots = new Map(); // name -> {wrapper, control, errorEl}

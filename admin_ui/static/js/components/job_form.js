@@ -1,10 +1,10 @@
 // The create / edit dialog for a scheduled job: pickers, the schedule (schedule_fields.js),
 // collectors, limits and policies, with the API's errors next to their field.
-import { api, ApiError } from "../lib/api.js";
+import { api } from "../lib/api.js";
 import { field, h, input, select } from "../lib/dom.js";
 import { JOB_TYPES } from "../lib/format.js";
 import { openDialog } from "./dialog.js";
-import { formErrors } from "./form_errors.js";
+import { formErrors, saving } from "./form_errors.js";
 import { loadCollectors, loadCustomerAndBrand } from "./job_pickers.js";
 import { scheduleFields } from "./schedule_fields.js";
 import { toast } from "./toast.js";
@@ -179,9 +179,7 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
     if (when.error) return void errors.show(when.error);
     const body = jobBody(job, when, metadataOf(metadata, collectors.box, controls), controls);
     if (body.error) return void errors.show(body.error);
-    save.disabled = true;
-    save.setAttribute("aria-busy", "true");
-    try {
+    await saving(save, errors, async () => {
       const saved = editing ? await api.put(`/scheduled-jobs/${job.id}`, body) : await api.post("/scheduled-jobs", body);
       dlg.close();
       if (saved.started_run_id) {
@@ -192,13 +190,7 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
       // saved either way; say what will not work as it stands (a collector without its key)
       for (const warning of saved.warnings || []) toast(`Warning: ${warning}`, { kind: "warning", timeout: 15000 });
       if (onSaved) onSaved(saved);
-    } catch (error) {
-      if (error instanceof ApiError && error.status !== 401) errors.show(error);
-      else if (!(error instanceof ApiError)) errors.show({ message: error.message });
-    } finally {
-      save.disabled = false;
-      save.removeAttribute("aria-busy");
-    }
+    });
   });
   return dlg;
 }

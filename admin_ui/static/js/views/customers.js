@@ -4,31 +4,20 @@ import { h } from "../lib/dom.js";
 import { plural } from "../lib/names.js";
 import { canWrite, isUnbound } from "../lib/session.js";
 import { openCustomerForm } from "../components/customer_form.js";
-import { confirmDialog } from "../components/dialog.js";
+import { confirmDelete } from "../components/confirm_delete.js";
 import { emptyState } from "../components/empty.js";
 import { dataTable } from "../components/run_rows.js";
-import { toast, toastError } from "../components/toast.js";
 import { timeLocal } from "../components/values.js";
 
 const COLUMNS = ["Name", "Brands", "Created", "Actions"];
 
-async function deleteCustomer(customer, brandCount) {
-  const ok = await confirmDialog({
+function deleteCustomer(customer, brandCount) {
+  return confirmDelete({
     title: `Delete ${customer.name}?`,
     message: `${customer.name} will be deleted with ${plural(brandCount, "brand", "brands")}, their queries, `
       + "every job and run of theirs, and the tokens bound to this customer. This cannot be undone.",
     confirmLabel: "Delete customer",
-    danger: true,
-  });
-  if (!ok) return false;
-  try {
-    await api.del(`/customers/${customer.id}`);
-    toast(`${customer.name} deleted.`);
-    return true;
-  } catch (error) {
-    toastError("Could not delete the customer", error);
-    return false;
-  }
+  }, `/customers/${customer.id}`, { done: `${customer.name} deleted.`, failed: "Could not delete the customer" });
 }
 
 function customerRow(customer, brandCount, { writer, admin, reload }) {
