@@ -76,7 +76,7 @@ def test_an_admin_sets_up_a_customer_a_brand_and_its_queries(browser, dsn, conn)
         # -- customers: the empty state's button creates the first one
         page.goto(base + "/admin/customers")
         sign_in(page, secret)
-        page.get_by_role("heading", name="Customers").wait_for()
+        page.get_by_role("heading", name="Customers", exact=True).wait_for()
         assert current_nav(page) == ["Customers"]
         page.get_by_role("heading", name="No customers yet").wait_for()
         screenshot(page, "m01-customers-empty")
@@ -106,7 +106,7 @@ def test_an_admin_sets_up_a_customer_a_brand_and_its_queries(browser, dsn, conn)
         dialog.wait_for(state="detached")
 
         # -- the brand's page: no queries yet, then five pasted (a blank line and a duplicate skipped)
-        page.get_by_role("heading", name="Acme Shoes").wait_for()
+        page.get_by_role("heading", name="Acme Shoes", exact=True).wait_for()
         brand = conn.execute("SELECT id, name, aliases, competitors FROM brands").fetchone()
         assert (brand["name"], brand["aliases"], brand["competitors"]) == ("Acme Shoes", ["Acme"], ["Zoom Fast", "Stride Co"])
         assert page.url.endswith(f"/admin/brands/{brand['id']}") and current_nav(page) == ["Brands"]
