@@ -2,7 +2,8 @@
 
 Tiers by folder: ``unit/`` (no database), ``db/``, ``api/``, ``cli/`` and
 ``e2e/`` (process trees, faults, browser, schemathesis, the built wheel), which
-is marked ``slow`` here so ``make test-fast`` (``-m "not slow"``) leaves it out.
+is marked ``slow`` here so ``make test-fast`` (``-m "not slow"``) leaves it out;
+a few heavy tests elsewhere carry the mark themselves.
 Helpers live in ``support/``.
 
 Migrations are applied once to a template database; each test that asks for

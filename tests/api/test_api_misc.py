@@ -186,6 +186,7 @@ def test_cli_registers_api_and_token_commands():
         parser.parse_args(["token", "create", "--name", "n", "--role", "root"])
 
 
+@pytest.mark.slow  # a real `cronkeeper api` process tree
 def test_cronkeeper_api_serves_until_sigterm(dsn, tmp_path):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_DATA_DIR": str(tmp_path)}

@@ -119,6 +119,7 @@ def _peak_bytes(conn, run_id: int, fmt: str) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # 11,000 rows exported under tracemalloc, twice: the full suite runs it
 @pytest.mark.parametrize("fmt", exports.FORMATS)
 def test_memory_does_not_grow_with_the_row_count(conn, fmt):
     small, big = seed(conn, 1_000, text="y" * 400), seed(conn, 10_000, text="y" * 400)
