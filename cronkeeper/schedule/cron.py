@@ -46,7 +46,7 @@ from croniter import croniter
 from croniter.croniter import CroniterBadDateError, CroniterError
 
 from cronkeeper.schedule import zones
-from cronkeeper.schedule.fields import (
+from cronkeeper.schedule.cron_fields import (
     HOURS,
     MINUTES,
     MONTHS,
