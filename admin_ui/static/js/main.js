@@ -7,11 +7,13 @@ import { startHealth, stopHealth } from "./components/health.js";
 import { markCurrentNav, withNav } from "./components/nav.js";
 import { brandView } from "./views/brand.js";
 import { brandsView } from "./views/brands.js";
+import { collectorsView } from "./views/collectors.js";
 import { customersView } from "./views/customers.js";
 import { jobView } from "./views/job.js";
 import { jobsView } from "./views/jobs.js";
 import { notFoundView } from "./views/not_found.js";
 import { runView } from "./views/run.js";
+import { tokensView } from "./views/tokens.js";
 
 route(/^\/admin\/scheduled-jobs$/, withNav(jobsView));
 route(/^\/admin\/scheduled-jobs\/([^/]+)$/, withNav(jobView));
@@ -19,6 +21,8 @@ route(/^\/admin\/job-runs\/([^/]+)$/, withNav(runView));
 route(/^\/admin\/brands$/, withNav(brandsView));
 route(/^\/admin\/brands\/([^/]+)$/, withNav(brandView));
 route(/^\/admin\/customers$/, withNav(customersView));
+route(/^\/admin\/collectors$/, withNav(collectorsView));
+route(/^\/admin\/tokens$/, withNav(tokensView));
 otherwise((main) => {
   markCurrentNav("");
   notFoundView(main);
@@ -31,6 +35,10 @@ function showSession(visible) {
   document.getElementById("nav").hidden = !visible;
   document.getElementById("session").hidden = !visible;
   const me = session.me;
+  // tokens are managed by unbound admins only (the API refuses everyone else)
+  for (const link of document.querySelectorAll("#nav [data-admin-only]")) {
+    link.hidden = !(me && me.can_write && !me.customer_id);
+  }
   document.getElementById("whoami").textContent = visible && me
     ? `${me.name} · ${me.role}${me.customer_id ? " · one customer" : ""}`
     : "";

@@ -3,6 +3,8 @@ const SECTIONS = [
   ["/admin/scheduled-jobs", /^\/admin\/(scheduled-jobs|job-runs)(\/|$)/],
   ["/admin/brands", /^\/admin\/brands(\/|$)/],
   ["/admin/customers", /^\/admin\/customers(\/|$)/],
+  ["/admin/collectors", /^\/admin\/collectors(\/|$)/],
+  ["/admin/tokens", /^\/admin\/tokens(\/|$)/],
 ];
 
 export function markCurrentNav(path = window.location.pathname) {
