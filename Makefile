@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run demo test test-fast install lint bench clean stop
 
-$(STAMP): pyproject.toml setup.py
+$(STAMP): pyproject.toml setup.py admin_ui/package.json
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,embedded,supervisor]'
+	# axe-core for the browser tests' accessibility checks (a test dependency only)
+	if command -v npm >/dev/null 2>&1; then cd admin_ui && npm ci --silent --no-audit --no-fund; \
+	else echo "warning: npm not found: the accessibility checks will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP)

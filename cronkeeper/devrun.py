@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from cronkeeper import customers, demo
+from cronkeeper.clock import SystemClock
 from cronkeeper.db import connect, embedded_running, prepared_dsn, stop_embedded
 from cronkeeper.settings import Settings
 from cronkeeper.tokens import create_token
@@ -25,6 +27,39 @@ ROOT = Path(__file__).resolve().parents[1]
 def make_admin_token(dsn: str) -> str:
     with connect(dsn, autocommit=True) as conn:
         return create_token(conn, name=f"make-run-{int(time.time())}", role="admin").secret
+
+
+DEMO_VAR = "CRONKEEPER_DEMO"  # 1: load the demo on an empty database, 0: never ask
+
+
+def offer_demo(dsn: str, env: dict[str, str], ask=input, interactive: bool | None = None) -> str:
+    """On an empty database (no customers), load the offline demo if asked; returns what was said.
+
+    ``CRONKEEPER_DEMO=1`` loads it without asking and ``=0`` never does; otherwise a
+    terminal is asked (default yes) and anything else is told how to load it later.
+    """
+    with connect(dsn, autocommit=True) as conn:
+        if customers.list_customers(conn, limit=1):
+            return ""
+        choice = env.get(DEMO_VAR, "").strip().lower()
+        if choice in ("0", "no", "false"):
+            return ""
+        if choice not in ("1", "yes", "true"):
+            if interactive is None:
+                interactive = sys.stdin.isatty()
+            if not interactive:
+                return ("the database is empty: `make demo` (or CRONKEEPER_DEMO=1 make run) adds a demo "
+                        "customer, brands and jobs on the offline sample collector")
+            try:
+                reply = ask("The database is empty. Load the demo (a customer, 3 brands, jobs on the "
+                            "offline sample collector, no API key needed)? [Y/n] ")
+            except EOFError:
+                reply = "n"
+            if reply.strip().lower() not in ("", "y", "yes"):
+                return "no demo loaded: `make demo` adds it later"
+        result = demo.create_demo(conn, SystemClock().now())
+    return (f"demo loaded: customer {result.customer.name!r}, {len(result.brands)} brands, "
+            f"{len(result.jobs)} jobs; its first runs complete as soon as a worker starts")
 
 
 def main() -> int:
@@ -43,6 +78,9 @@ def main() -> int:
     bindir = Path(sys.executable).parent
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     token = make_admin_token(dsn)
+    said = offer_demo(dsn, env)
+    if said:
+        print(said)
     print(f"database: {dsn}")
     print(f"admin UI: http://{host}:{port}/admin/scheduled-jobs")
     print(f"API:      http://{host}:{port}/schema")

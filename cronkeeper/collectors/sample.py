@@ -12,7 +12,9 @@ a job must name ``"sample"`` in ``metadata.collectors`` to use it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import random
 from dataclasses import dataclass
 
@@ -23,6 +25,17 @@ from cronkeeper.collectors.config import CollectorConfig
 
 SAMPLE_MODEL = "sample (offline, demo data)"
 SAMPLE_SOURCE = "https://example.com/sample-answer"
+# each answer takes this long (ms), as a real engine would, so a demo run's progress bar moves
+DELAY_VAR = "CRONKEEPER_SAMPLE_DELAY_MS"
+DEFAULT_DELAY_MS = 300.0
+
+
+def sample_delay_seconds(env: dict[str, str] | None = None) -> float:
+    raw = (os.environ if env is None else env).get(DELAY_VAR, "")
+    try:
+        return max(0.0, float(raw)) / 1000 if raw.strip() else DEFAULT_DELAY_MS / 1000
+    except ValueError:
+        return DEFAULT_DELAY_MS / 1000
 
 # {name} is the product; the tone words are in the scoring lexicon (cronkeeper.scoring.sentiment).
 _TONES = {
@@ -81,7 +94,7 @@ def sample_text(query: str, subject: Subject | None) -> str:
 
 
 class SampleCollector:
-    """Answers from ``sample_text``: no network, no key, no wait."""
+    """Answers from ``sample_text``: no network, no key; each takes ``CRONKEEPER_SAMPLE_DELAY_MS``."""
 
     def __init__(self, config: CollectorConfig, subject: Subject | None = None) -> None:
         self.config = config
@@ -91,5 +104,8 @@ class SampleCollector:
     async def ask(self, client: httpx.AsyncClient, query: str) -> Answer:
         if not query.strip():
             raise CollectorError(self.name, "the query is empty")
-        text = sample_text(query, self.subject)
-        return Answer(self.name, self.config.model or SAMPLE_MODEL, query, text, [SAMPLE_SOURCE], 0.0)
+        delay = sample_delay_seconds()
+        if delay:
+            await asyncio.sleep(delay)
+        text = sample_text(query, self.subject)  # the latency is the nominal delay: deterministic
+        return Answer(self.name, self.config.model or SAMPLE_MODEL, query, text, [SAMPLE_SOURCE], delay * 1000)

@@ -1,8 +1,10 @@
 """The offline ``sample`` collector: deterministic, varied, scorable, never a default."""
 
 import asyncio
+import time
 
 import httpx
+import pytest
 
 from cronkeeper.collectors import (
     SampleCollector,
@@ -18,6 +20,20 @@ from cronkeeper.scoring import score_answer, summarize
 
 NIKE = Subject("Nike", ("Adidas", "Hoka", "New Balance"))
 QUERIES = [f"running shoes question {i}" for i in range(30)]
+
+
+@pytest.fixture(autouse=True)
+def no_delay(monkeypatch):
+    monkeypatch.setenv("CRONKEEPER_SAMPLE_DELAY_MS", "0")
+
+
+def test_each_answer_takes_the_configured_delay(monkeypatch):
+    monkeypatch.setenv("CRONKEEPER_SAMPLE_DELAY_MS", "120")
+    collector = SampleCollector(load_collectors(env={})["sample"], NIKE)
+    started = time.monotonic()
+    answer = ask(collector, "best running shoes")
+    assert time.monotonic() - started >= 0.12
+    assert answer.latency_ms == 120.0
 
 
 def ask(collector, query: str):
