@@ -1,11 +1,12 @@
 """The app factory: ``create_app(dsn, settings, clock=...)``.
 
 The connection pools are opened in the lifespan and injected (``pool`` for the
-handlers that run in the thread pool, and ``page_pools`` for the reads that run
-on the event loop: a run, the lists, a job's history; see ``IN_LOOP``), as are
+handlers that run in the thread pool, and ``page_pools`` for the hot reads:
+a run, the lists, a job's history; see ``PAGE_POOLS``), as are
 the ``clock`` (tests pass a fixed one), the ``settings`` and, under
 ``/api/admin``, the caller's ``access``. Everything under ``/api/admin`` needs a
-bearer token; ``/api/health``, ``/metrics`` and ``/schema`` do not.
+bearer token; ``/api/health`` and ``/schema`` do not, nor does ``/metrics`` unless
+``CRONKEEPER_METRICS_TOKEN`` is set (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio.to_thread
@@ -27,16 +30,31 @@ from psycopg_pool import ConnectionPool
 
 from cronkeeper.api.auth import TokenAuthMiddleware, permission_guard, provide_access
 from cronkeeper.api.controllers.admin_ui import ADMIN_UI_HANDLERS
+from cronkeeper.api.controllers.alerts import (
+    AlertChannelController,
+    AlertController,
+    AlertRulesController,
+)
+from cronkeeper.api.controllers.audit import AuditController
+from cronkeeper.api.controllers.backfill import BackfillController
 from cronkeeper.api.controllers.brands import BrandController, BrandQueryController
+from cronkeeper.api.controllers.collectors import CollectorController
 from cronkeeper.api.controllers.customers import CustomerController
 from cronkeeper.api.controllers.exports import JobRunExportController
 from cronkeeper.api.controllers.jobs import ScheduledJobController
+from cronkeeper.api.controllers.metrics import metrics
+from cronkeeper.api.controllers.operations import QueueController, SchedulerController
 from cronkeeper.api.controllers.preview import SchedulePreviewController
 from cronkeeper.api.controllers.runs import JobRunController
-from cronkeeper.api.controllers.system import SystemController, health, metrics
+from cronkeeper.api.controllers.stats import STATS_HANDLERS
+from cronkeeper.api.controllers.system import SystemController, health, live, ready
+from cronkeeper.api.controllers.tokens import TokenController
 from cronkeeper.api.controllers.ui_data import UI_DATA_HANDLERS
 from cronkeeper.api.errors import EXCEPTION_HANDLERS
-from cronkeeper.api.metrics import make_registry
+from cronkeeper.api.limits import Limits, RequestLimits
+from cronkeeper.api.metrics import Metrics, MetricsConfig
+from cronkeeper.api.schema_page import RENDER_PLUGINS
+from cronkeeper.api.schemas.common import strict_body
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import make_pool, resolve_dsn
 from cronkeeper.repo import processes
@@ -48,20 +66,22 @@ log = logging.getLogger("cronkeeper.api")
 MAX_BODY_BYTES = 256 * 1024
 POOL_TIMEOUT_SECONDS = 10.0
 HEARTBEAT_SECONDS = 15.0
-# IN_LOOP: the hot reads (a run, the runs and jobs lists, a job's history) run on
-# the event loop instead of the thread pool: one indexed query of ~0.5-1 ms, and
-# no thread hop, no fight for the GIL between the loop and the handler threads,
-# which keeps the lists' p99 down under many clients (docs/benchmarks.md). A
-# request on the loop holds at most one connection, from ``page_pools``, which
-# nothing else uses; their statements are
-# bounded by LOOP_STATEMENT_TIMEOUT_MS and a connection is waited for at most
-# LOOP_POOL_TIMEOUT_SECONDS, so a slow or absent database stalls the process's
-# loop for seconds at most (the request gets 503/500, as on the thread pool).
-LOOP_STATEMENT_TIMEOUT_MS = 5_000
-LOOP_POOL_TIMEOUT_SECONDS = 2.0
-# A read on the loop holds one connection at a time; the second lets a request
-# go on while a broken connection is being replaced.
-LOOP_POOL_SIZE = 2
+# threads for the sync handlers: more than the connections they can hold (page pools
+# plus the main pool), so requests waiting on a hung query never starve the others
+HANDLER_THREADS = 48
+# PAGE_POOLS: the hot reads (a run, the runs and jobs lists, a job's history) use
+# pools of their own (``page_pools``): nothing else waits for their connections.
+# Like every handler that touches the database they run in the thread pool, never
+# on the event loop, so a slow or hung query holds only its own request: the
+# liveness probe, the UI's files and every other request go on. Each read has a
+# deadline: its statements are bounded by PAGE_STATEMENT_TIMEOUT_MS and a
+# connection is waited for at most PAGE_POOL_TIMEOUT_SECONDS (then 503 with
+# Retry-After, api.errors). Behind a transaction pooler (settings.pooled) the
+# timeout is set per transaction (SET LOCAL, cronkeeper.db.reading), never per session.
+PAGE_STATEMENT_TIMEOUT_MS = 5_000
+PAGE_POOL_TIMEOUT_SECONDS = 2.0
+# connections per page pool (two pools): a few hung reads leave room for the others
+PAGE_POOL_SIZE = 4
 
 
 def _state_value(name: str):
@@ -95,10 +115,17 @@ def admin_router() -> Router:
             ScheduledJobController, JobRunController, SchedulePreviewController,
             CustomerController, BrandController, BrandQueryController, SystemController,
             *UI_DATA_HANDLERS,
+            *STATS_HANDLERS,
             JobRunExportController,
+            TokenController,
+            CollectorController,
+            SchedulerController, QueueController,
+            AuditController,
+            AlertController, AlertChannelController, AlertRulesController,
+            BackfillController,
         ],  # fmt: skip
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
-        guards=[permission_guard],
+        guards=[permission_guard, strict_body],  # strict_body: JSON types and depth as sent (a 400)
         dependencies={"access": Provide(provide_access, sync_to_thread=False)},
         security=[{"bearer": []}],
     )
@@ -119,20 +146,30 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    metrics_state = Metrics(MetricsConfig.from_env())  # /metrics: token, cache, this process's HTTP metrics
+    limits = Limits(RequestLimits.from_env(os.environ))  # 429s: wrong tokens per address, writes per token
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Litestar runs sync handlers in the loop's default executor (min(32, CPUs + 4) threads:
+        # 6 on 2 cores, which six hung reads would fill); HANDLER_THREADS leaves room for the rest
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="api-handler")
+        )
         target = dsn or await anyio.to_thread.run_sync(resolve_dsn, settings)
         pool = await anyio.to_thread.run_sync(
-            lambda: make_pool(target, min_size=1, max_size=settings.pool_max_size, timeout=POOL_TIMEOUT_SECONDS)
-        )
+            lambda: make_pool(
+                target, min_size=1, max_size=settings.pool_max_size, timeout=POOL_TIMEOUT_SECONDS,
+                pooler=settings.pooled,
+            )
+        )  # fmt: skip
         loop_pools: list[ConnectionPool] = []
         try:
             for plans in ("custom", "generic"):
                 loop_pools.append(await anyio.to_thread.run_sync(
                     lambda plans=plans: make_pool(
-                        target, min_size=1, max_size=LOOP_POOL_SIZE, plans=plans, timeout=LOOP_POOL_TIMEOUT_SECONDS,
-                        statement_timeout_ms=LOOP_STATEMENT_TIMEOUT_MS,
+                        target, min_size=1, max_size=PAGE_POOL_SIZE, plans=plans, timeout=PAGE_POOL_TIMEOUT_SECONDS,
+                        statement_timeout_ms=PAGE_STATEMENT_TIMEOUT_MS, pooler=settings.pooled,
                     )
                 ))  # fmt: skip
         except BaseException:
@@ -141,7 +178,7 @@ def create_app(
             raise
         custom, generic = loop_pools
         app.state.pool, app.state.page_pools = pool, Pools(custom=custom, generic=generic)
-        app.state.metrics = make_registry(pool, clock)
+        app.state.metrics.attach_database(pool, clock)
         beat, process_id = None, processes.new_process_id("api")
         if register_process:
             beat = asyncio.create_task(_heartbeat_loop(pool, clock, process_id))
@@ -155,10 +192,10 @@ def create_app(
             for p in (generic, custom, pool):
                 await anyio.to_thread.run_sync(p.close)
 
-    return Litestar(
-        route_handlers=[admin_router(), health, metrics, *ADMIN_UI_HANDLERS, *extra_route_handlers],
+    app = Litestar(
+        route_handlers=[admin_router(), health, live, ready, metrics, *ADMIN_UI_HANDLERS, *extra_route_handlers],
         lifespan=[lifespan],
-        state=State({"clock": clock, "settings": settings}),
+        state=State({"clock": clock, "settings": settings, "metrics": metrics_state, "limits": limits}),
         dependencies={
             name: _state_value(name) for name in ("pool", "page_pools", "clock", "settings")
         },
@@ -168,6 +205,7 @@ def create_app(
             title="cronkeeper admin API",
             version="1.0.0",
             path="/schema",
+            render_plugins=RENDER_PLUGINS,  # a plain page and the JSON: nothing loaded from a CDN
             use_handler_docstrings=True,
             components=Components(
                 security_schemes={
@@ -181,3 +219,5 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    app.asgi_handler = metrics_state.wrap(app.asgi_handler)  # outside the router: 404s and errors counted too
+    return app

@@ -6,10 +6,13 @@ same router: a ``viewer`` may only call reading routes (``GET``, or a handler
 marked ``opt={"read_only": True}``); routes marked ``opt={"unbound_only":
 True}`` need a token not bound to a customer. Customer scope itself is applied
 in the queries (``Access``), so another customer's object is simply not found.
+Both also apply this process's limits (``api.limits``): 429 for an address that
+sent too many wrong tokens, and for a token writing too fast.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -25,9 +28,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from psycopg_pool import ConnectionPool
 
-from cronkeeper import db
+from cronkeeper import audit, db
+from cronkeeper.api.limits import Limits
 from cronkeeper.clock import Clock
-from cronkeeper.errors import AuthError, Forbidden, NotFound
+from cronkeeper.errors import AuthError, Forbidden, NotFound, RateLimited
 from cronkeeper.tokens import ApiToken, authenticate, hash_secret
 
 log = logging.getLogger("cronkeeper.api")
@@ -86,8 +90,9 @@ class TokenCache:
 
     A hit skips the database: no thread hop, query and commit per request (30 %
     of a one-row GET). The price is that a token revoked meanwhile is still
-    accepted by this process for up to ``ttl`` seconds. Only successes are
-    kept, so a new token works at once. ``cronkeeper api`` uses one with
+    accepted by this process for up to ``ttl`` seconds; an expired one is not
+    (``get`` compares its ``expires_at`` with the app's clock). Only successes
+    are kept, so a new token works at once. ``cronkeeper api`` uses one with
     ``CRONKEEPER_API_TOKEN_CACHE_SECONDS`` (5); an app without one (tests,
     ``create_app`` as such) checks every request.
     """
@@ -96,9 +101,15 @@ class TokenCache:
         self.ttl, self.max_size, self.clock = ttl, max_size, clock
         self._tokens: dict[str, tuple[float, ApiToken]] = {}
 
-    def get(self, secret: str) -> ApiToken | None:
-        hit = self._tokens.get(hash_secret(secret))
+    def get(self, secret: str, now: dt.datetime | None = None) -> ApiToken | None:
+        """The cached token, unless its entry is stale or the token has expired at ``now``
+        (expiry is never cached past: the lookup then refuses it)."""
+        key = hash_secret(secret)
+        hit = self._tokens.get(key)
         if hit is None or hit[0] <= self.clock():
+            return None
+        if now is not None and hit[1].expired(now):
+            self._tokens.pop(key, None)
             return None
         return hit[1]
 
@@ -115,18 +126,40 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         state = connection.app.state
         cache: TokenCache | None = state.get("token_cache")
+        guard: Limits | None = state.get("limits")
+        address = connection.client.host if connection.client else "unknown"
+        secret = None
         try:
             secret = _bearer(connection.headers.get("authorization"))
-            token = cache.get(secret) if cache is not None else None
+            token = cache.get(secret, state.clock.now()) if cache is not None else None
             if token is None:
+                if guard is not None and (wait := guard.auth.blocked_for(address)) is not None:
+                    # no lookup, no log line: the block itself was logged when it started
+                    raise RateLimited(f"too many wrong tokens from {address}; try again in {wait} s", retry_after=wait)
                 # the pool is synchronous: look the token up off the event loop
                 token = await anyio.to_thread.run_sync(_lookup, state.pool, state.clock, secret)
                 if cache is not None:
                     cache.put(secret, token)
         except AuthError as exc:
-            log.info("auth_failed", extra={"path": connection.url.path, "reason": exc.message})
+            _auth_failed(guard, address, connection.url.path, exc.message, wrong_token=secret is not None)
             raise
+        # the changes this request makes are recorded as this token's (cronkeeper/audit.py)
+        audit.set_actor(audit.Actor(token.name, token.id))
         return AuthenticationResult(user=token, auth=secret)
+
+
+def _auth_failed(guard: Limits | None, address: str, path: str, reason: str, *, wrong_token: bool) -> None:
+    """Log a failed authentication once per address and window (``limits.AuthFailures``), and a block as it starts."""
+    if guard is None:
+        log.info("auth_failed", extra={"path": path, "reason": reason, "client": address})
+        return
+    outcome = guard.auth.record(address, wrong_token=wrong_token)
+    if outcome == "first":
+        log.info("auth_failed", extra={"path": path, "reason": reason, "client": address})
+    elif outcome == "blocked":
+        log.warning("auth_blocked", extra={
+            "client": address, "seconds": guard.config.auth_block_seconds, "failures": guard.config.auth_failures,
+        })  # fmt: skip
 
 
 async def permission_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -140,6 +173,13 @@ async def permission_guard(connection: ASGIConnection, handler: BaseRouteHandler
     reading = connection.scope.get("method") in READ_METHODS or handler.opt.get("read_only", False)
     if not reading and not token.can_write:
         raise Forbidden(f"the token's role ({token.role}) may only read")
+    guard: Limits | None = connection.app.state.get("limits")
+    if not reading and guard is not None and (wait := guard.writes.take(token.id)) is not None:
+        raise RateLimited(
+            f"this token made more than {guard.config.write_rate} writes a minute on this API process; "
+            f"try again in {wait} s",
+            retry_after=wait,
+        )
 
 
 def provide_access(request: Request[ApiToken, str, State]) -> Access:

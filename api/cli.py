@@ -10,27 +10,33 @@ import os
 import sys
 
 from cronkeeper import tokens
-from cronkeeper.api import process_app, processes
+from cronkeeper.api import limits, process_app, processes
 from cronkeeper.db import prepared_dsn
 from cronkeeper.errors import ValidationError
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
 
 WORKERS_VAR = "CRONKEEPER_API_WORKERS"
-# One process per core. The hot reads run on each process's event loop (api.app,
-# IN_LOOP), so a process serves one of them at a time and the processes overlap
-# with each other and with PostgreSQL (docs/benchmarks.md).
-DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
 MAX_WORKERS = 64
 
 
+def default_workers() -> int:
+    """One process per usable core: the CPUs we may run on, capped by the container's
+    CPU quota (``processes.usable_cpus``). A process's handlers share one interpreter
+    (its GIL), so the processes, not threads, are what overlap with each other and
+    with PostgreSQL (docs/benchmarks.md)."""
+    return min(MAX_WORKERS, processes.usable_cpus())
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    default = default_workers()
     p = sub.add_parser("api", help="serve the admin API (migrates first; Ctrl-C stops)")
     p.add_argument("--host", default=os.environ.get("CRONKEEPER_API_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CRONKEEPER_API_PORT", "8000")))
     p.add_argument(
-        "--workers", type=int, default=os.environ.get(WORKERS_VAR, str(DEFAULT_WORKERS)),
-        help=f"API processes sharing the port (default {DEFAULT_WORKERS}, or {WORKERS_VAR})",
+        "--workers", type=int, default=os.environ.get(WORKERS_VAR, str(default)),
+        help=f"API processes sharing the port (default: usable CPUs within the cgroup quota, here {default}; "
+        f"or {WORKERS_VAR})",
     )  # fmt: skip
     p.set_defaults(func=serve)
 
@@ -44,12 +50,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.workers <= MAX_WORKERS:
         raise ValidationError(f"--workers must be between 1 and {MAX_WORKERS}", field="workers")
     tokens.cache_seconds(os.environ)  # a bad value fails here, not in every worker
+    limits.RequestLimits.from_env(os.environ)
+    server_limits = limits.ServerLimits.from_env(os.environ)
     setup_logging("api", settings.log_level, settings.log_format)
     # the workers are fresh interpreters (spawned): they get the DSN and our pid through the environment
     os.environ[process_app.DSN_VAR] = prepared_dsn(settings)
     os.environ[process_app.PARENT_VAR] = str(os.getpid()) if args.workers > 1 else ""
     # log_config=None keeps our JSON logging; uvicorn handles SIGTERM/SIGINT itself
     config = {"app": "cronkeeper.api.process_app:app_from_env", "factory": True, "log_config": None, "access_log": False}
+    config.update(server_limits.uvicorn_options())  # idle, slow and surplus connections cut (api/protocol.py)
     if args.workers > 1 and processes.balanced_by_kernel():
         try:
             return processes.Supervisor(args.workers, args.host, args.port, config).run()

@@ -65,3 +65,20 @@ def decode_id(cursor: str | None) -> int | None:
     if not (ident.isascii() and ident.isdigit()) or len(ident) > 18:
         raise ValidationError(_BAD, field="cursor")
     return int(ident)
+
+
+def decode_sorted(cursor: str | None) -> tuple[bool, dt.datetime, UUID] | None:
+    """A sorted jobs page's ``(part, time, id)`` cursor: part ``"a"`` (the jobs with a next / last
+    run, keyed on that time) or ``"b"`` (the rest, keyed on created_at); True for ``"b"``."""
+    if not cursor:
+        return None
+    part, when, ident = _decode(cursor, 3)
+    if part not in ("a", "b"):
+        raise ValidationError(_BAD, field="cursor")
+    try:
+        at = dt.datetime.fromisoformat(when)
+        if at.tzinfo is None:
+            raise ValueError(when)
+        return part == "b", at, UUID(ident)
+    except ValueError:
+        raise ValidationError(_BAD, field="cursor") from None

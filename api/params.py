@@ -50,7 +50,8 @@ _DESCRIPTIONS = {
     404: "No such object (or not visible to this token)",
     409: "Conflicts with the object's current state",
     413: "Request body too large",
-    503: "The database cannot be reached",
+    429: "A rate limit was reached; see Retry-After",
+    503: "The database cannot be reached or did not answer in time (see Retry-After)",
 }
 
 
@@ -64,15 +65,19 @@ def page(rows: list[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> tupl
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
-    """OpenAPI responses for these error statuses, all with the ``ErrorOut`` body."""
+    """OpenAPI responses for these error statuses, all with the ``ErrorOut`` body. A route that
+    takes a token (401) may also answer 429: its address tried too many wrong ones (``api.limits``)."""
+    if 401 in codes and 429 not in codes:
+        codes = (*codes, 429)
     return {
         code: ResponseSpec(data_container=ErrorOut, description=_DESCRIPTIONS[code], generate_examples=False)
         for code in codes
     }
 
 
-READ = errors(400, 401, 403, 404)
-WRITE = errors(400, 401, 403, 404, 409, 413)
+# 503: the database cannot be reached, or did not answer within the request's deadline
+READ = errors(400, 401, 403, 404, 503)
+WRITE = errors(400, 401, 403, 404, 409, 413, 429)
 
 
 def search_param(value: str | None) -> str | None:

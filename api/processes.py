@@ -22,6 +22,7 @@ Processes that keep dying within ``FAST_EXIT_SECONDS`` of their start
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("cronkeeper.api")
@@ -38,6 +40,56 @@ FAST_EXIT_SECONDS = 10.0
 MAX_FAST_EXITS = 5
 RESTART_DELAY_SECONDS = 1.0
 BACKLOG = 2048  # uvicorn's default
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def cgroup_cpu_quota(root: Path | None = None) -> float | None:
+    """The CPUs this container may use by its cgroup's CFS quota, or None when unlimited or unknown.
+
+    cgroup v2: ``cpu.max`` ("QUOTA PERIOD", QUOTA "max" when unlimited); cgroup v1:
+    ``cpu.cfs_quota_us`` (-1 when unlimited) over ``cpu.cfs_period_us``, under
+    ``cpu/`` or ``cpu,cpuacct/``. Inside a container ``root`` is the container's own
+    cgroup (its cgroup namespace). ``root`` defaults to ``CGROUP_ROOT``.
+    """
+    root = CGROUP_ROOT if root is None else root
+    v2 = _read(root / "cpu.max")
+    if v2 is not None:
+        quota, _, period = v2.partition(" ")
+        return _ratio(quota, period or "100000")
+    for folder in (root / "cpu", root / "cpu,cpuacct", root / "cpuacct,cpu", root):
+        quota = _read(folder / "cpu.cfs_quota_us")
+        if quota is not None:
+            return _ratio(quota, _read(folder / "cpu.cfs_period_us") or "100000")
+    return None
+
+
+def _ratio(quota: str, period: str) -> float | None:
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:  # "max", or garbage: no limit we can use
+        return None
+    return q / p if q > 0 and p > 0 else None
+
+
+def usable_cpus(root: Path | None = None) -> int:
+    """CPUs this process may run on (its affinity), capped by the cgroup quota rounded down; at least 1."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(root)
+    if quota is not None:
+        cpus = min(cpus, math.floor(quota))
+    return max(1, cpus)
 
 
 def balanced_by_kernel() -> bool:
@@ -69,7 +121,7 @@ def _serve_one(host: str, port: int, config: dict[str, Any]) -> None:
     import uvicorn
 
     sock = port_socket(host, port)
-    sock.listen(BACKLOG)
+    sock.listen(config.get("backlog", BACKLOG))
     uvicorn.Server(uvicorn.Config(**config)).run(sockets=[sock])
 
 

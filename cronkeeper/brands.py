@@ -13,7 +13,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper import fields
+from cronkeeper import audit, fields
 from cronkeeper.errors import NotFound
 from cronkeeper.models import Brand, BrandQuery
 from cronkeeper.repo import brand_queries as queries_repo
@@ -50,7 +50,9 @@ def create_brand(
     with conn.transaction():
         if customers_repo.get_customer(conn, owner) is None:
             raise NotFound(f"no customer {owner}", field="customer_id")
-        return brands_repo.insert_brand(conn, owner, name, aliases, competitors)
+        brand = brands_repo.insert_brand(conn, owner, name, aliases, competitors)
+        audit.brand_saved(conn, None, brand)
+        return brand
 
 
 def update_brand(
@@ -72,12 +74,17 @@ def update_brand(
             brand.aliases if checked["aliases"] is None else checked["aliases"],
             brand.competitors if checked["competitors"] is None else checked["competitors"],
         )  # fmt: skip
+        if updated is not None:
+            audit.brand_saved(conn, brand, updated)
     return NotFound.unless(updated, f"no brand {brand_id}")
 
 
 def delete_brand(conn: psycopg.Connection, brand_id: UUID, *, customer_id: UUID | None = None) -> None:
     """Delete the brand with its queries, jobs and runs."""
-    NotFound.unless(brands_repo.delete_brand(conn, brand_id, customer_id=customer_id), f"no brand {brand_id}")
+    with conn.transaction():
+        brand = get_brand(conn, brand_id, customer_id=customer_id)
+        NotFound.unless(brands_repo.delete_brand(conn, brand.id, customer_id=customer_id), f"no brand {brand_id}")
+        audit.brand_saved(conn, brand, None)
 
 
 # -- queries: the questions a brand's collection jobs ask ----------------------------------
@@ -98,7 +105,9 @@ def add_query(
     active = fields.boolean(is_active, "is_active")
     with conn.transaction():
         brand = get_brand(conn, brand_id, customer_id=customer_id)
-        return queries_repo.insert_query(conn, brand.id, text, active)
+        query = queries_repo.insert_query(conn, brand.id, text, active)
+        audit.query_saved(conn, brand.customer_id, None, query)
+        return query
 
 
 def update_query(
@@ -122,6 +131,8 @@ def update_query(
         updated = queries_repo.update_query(
             conn, brand.id, query_id, text or current.text, current.is_active if active is None else active
         )
+        if updated is not None:
+            audit.query_saved(conn, brand.customer_id, current, updated)
     return NotFound.unless(updated, missing)
 
 
@@ -130,4 +141,7 @@ def remove_query(
 ) -> None:
     with conn.transaction():
         brand = get_brand(conn, brand_id, customer_id=customer_id)
-        NotFound.unless(queries_repo.delete_query(conn, brand.id, query_id), f"no query {query_id} for brand {brand.id}")
+        missing = f"no query {query_id} for brand {brand.id}"
+        current = NotFound.unless(queries_repo.get_query(conn, brand.id, query_id), missing)
+        NotFound.unless(queries_repo.delete_query(conn, brand.id, query_id), missing)
+        audit.query_saved(conn, brand.customer_id, current, None)

@@ -5,6 +5,19 @@
 then reused by every process that asks: it is found through its
 ``postmaster.pid`` and is never started twice. It keeps running when the
 process that started it exits; ``cronkeeper db stop`` stops it.
+
+Behind PgBouncer in transaction mode (``CRONKEEPER_DB_POOLER=transaction``,
+docs/deploy.md) every connection made here has psycopg's prepared statements
+turned off (``prepare_threshold=None``) and pools set nothing per session:
+a pool's ``statement_timeout`` is set with ``SET LOCAL`` in each transaction
+``reading`` opens, and ``plan_cache_mode`` is moot (without prepared
+statements every execution is planned with its parameters). LISTEN needs a
+direct connection (``listen_dsn``).
+
+Every connection made here has bounded waits (``cronkeeper.dblimits``: connect
+timeout, TCP keepalives, ``tcp_user_timeout``, ``idle_in_transaction_session_timeout``,
+and for a process ``kind`` its ``statement_timeout`` and ``lock_timeout``), from
+``timeouts`` when given, else from the environment (``DbTimeouts.from_env``).
 """
 
 from __future__ import annotations
@@ -25,9 +38,10 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from cronkeeper.dblimits import BoundedPool, connect_params, server_settings
 from cronkeeper.errors import ConfigurationError, DatabaseUnavailable
-from cronkeeper.migrate import migrate
-from cronkeeper.settings import Settings
+from cronkeeper.migrate import ensure_current
+from cronkeeper.settings import DbTimeouts, Settings, pooler_mode
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +142,60 @@ def resolve_dsn(settings: Settings) -> str:
 
 
 def prepared_dsn(settings: Settings) -> str:
-    """The DSN, with every migration applied (services call this at start-up)."""
+    """The DSN of a current schema (services call this at start-up).
+
+    Missing migrations are applied when ``settings.auto_migrate`` (the default),
+    else ``SchemaBehind`` names them; a current schema costs one read, no DDL.
+    """
     dsn = resolve_dsn(settings)
-    migrate(dsn)
+    try:
+        ensure_current(dsn, auto_migrate=settings.auto_migrate)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
     return dsn
+
+
+def current_dsn(settings: Settings) -> str:
+    """The DSN, for commands that must not migrate (reads): ``SchemaBehind`` when the schema is behind."""
+    dsn = resolve_dsn(settings)
+    try:
+        ensure_current(dsn, auto_migrate=False)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
+    return dsn
+
+
+def pooled(pooler: bool | None = None) -> bool:
+    """Pooler mode: ``pooler`` when given, else ``CRONKEEPER_DB_POOLER`` is ``transaction``."""
+    return pooler_mode() == "transaction" if pooler is None else pooler
+
+
+def _connect_kwargs(pooler: bool | None) -> dict:
+    # behind a transaction pooler, a statement prepared on one server connection
+    # is unknown on the next one: never prepare (psycopg prepares after 5 uses)
+    return {"prepare_threshold": None} if pooled(pooler) else {}
+
+
+def listen_dsn(dsn: str, settings: Settings) -> str | None:
+    """Where to LISTEN: ``CRONKEEPER_LISTEN_URL``, else ``dsn`` itself, or None behind a pooler (poll)."""
+    if settings.listen_url:
+        return settings.listen_url
+    return None if settings.pooled else dsn
+
+
+FALLBACK_POLL_SECONDS = 1.0  # how often a process without LISTEN looks for new work
+
+
+def log_poll_fallback(logger: logging.Logger, **ids: str) -> None:
+    """Say once, at start, that this process polls because it cannot LISTEN."""
+    logger.warning(
+        "notifications_off",
+        extra={
+            **ids, "poll_seconds": FALLBACK_POLL_SECONDS,
+            "reason": "CRONKEEPER_DB_POOLER=transaction without CRONKEEPER_LISTEN_URL: LISTEN does not work "
+                      "through a transaction pooler; set CRONKEEPER_LISTEN_URL to a direct DSN for instant wake-ups",
+        },
+    )  # fmt: skip
 
 
 def service_dsn(settings: Settings, stop: threading.Event, kind: str) -> str | None:
@@ -157,16 +221,38 @@ def service_dsn(settings: Settings, stop: threading.Event, kind: str) -> str | N
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError, DatabaseUnavailable)
 
 
-def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """A plain connection with dict rows (for CLIs, migrations and tests)."""
+def describe(exc: BaseException) -> str:
+    """An error in one line for a log field: its class and message."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def log_loop_error(logger: logging.Logger, exc: Exception, **extra: object) -> None:
+    """A pass of a service loop failed: a database error is a warning (``reconnecting``), anything else
+    an error with its traceback (``loop_error``); either way the loop backs off and goes on."""
+    transient = isinstance(exc, (psycopg.Error, *TRANSIENT_ERRORS))
+    (logger.warning if transient else logger.error)(
+        "reconnecting" if transient else "loop_error", extra={**extra, "error": describe(exc)}, exc_info=not transient
+    )
+
+
+def connect(
+    dsn: str, *, autocommit: bool = False, pooler: bool | None = None, kind: str | None = None,
+    timeouts: DbTimeouts | None = None,
+) -> psycopg.Connection:
+    """A plain connection with dict rows (for CLIs, services and tests); see ``pooled``.
+
+    Its waits are bounded (``cronkeeper.dblimits``) for a process of ``kind``."""
+    bounds = connect_params(dsn, timeouts, kind, pooled=pooled(pooler))
     try:
-        return psycopg.connect(dsn, autocommit=autocommit, row_factory=dict_row)
+        return psycopg.connect(
+            dsn, autocommit=autocommit, row_factory=dict_row, **_connect_kwargs(pooler), **bounds  # type: ignore[arg-type]
+        )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
 
 
 def _configure(plans: str, statement_timeout_ms: int | None) -> Callable[[psycopg.Connection], None]:
-    """Session settings for every new connection of a pool.
+    """Session settings for every new connection of a pool (never behind a pooler: see ``make_pool``).
 
     ``force_custom_plan``: our optional filters are written "(%(x)s IS NULL OR col =
     %(x)s)", and a generic plan cached after five executions cannot use the index
@@ -193,6 +279,9 @@ def make_pool(
     max_size: int = 10,
     plans: str = "custom",
     statement_timeout_ms: int | None = None,
+    pooler: bool | None = None,
+    kind: str | None = None,
+    timeouts: DbTimeouts | None = None,
     **kwargs,
 ) -> ConnectionPool:
     """A psycopg pool whose connections return dict rows.
@@ -202,18 +291,34 @@ def make_pool(
     plans a prepared statement once per connection: only for statements whose
     plan does not depend on their parameters (``cronkeeper.repo.pages``).
     ``statement_timeout_ms`` bounds every statement on the pool's connections.
+
+    Waits are bounded for a process of ``kind`` (``cronkeeper.dblimits``).
+
+    In pooler mode (``pooled``) nothing is set per session: no prepared
+    statements, so every execution is planned with its parameters anyway, and
+    the server-side bounds of a ``kind``'s pool, or ``statement_timeout_ms``, are
+    set with ``SET LOCAL`` in each transaction the pool hands out (``BoundedPool``).
     """
     if plans not in ("custom", "generic"):
         raise ValueError(f"plans must be 'custom' or 'generic', not {plans!r}")
-    kwargs.setdefault("configure", _configure(plans, statement_timeout_ms))
-    return ConnectionPool(
+    in_pooler = pooled(pooler)
+    if not in_pooler:
+        kwargs.setdefault("configure", _configure(plans, statement_timeout_ms))
+    bounds = connect_params(dsn, timeouts, kind, pooled=in_pooler, statement_timeout_ms=statement_timeout_ms)
+    pool = BoundedPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"row_factory": dict_row},
+        kwargs={"row_factory": dict_row, **_connect_kwargs(in_pooler), **bounds},
         open=True,
         **kwargs,
     )
+    if in_pooler and (kind is not None or statement_timeout_ms is not None):
+        # the services' bounds, or the caller's statement timeout; others (the API's plain pools) pay no extra
+        # round trip per transaction: ALTER ROLE and PgBouncer's idle_transaction_timeout bound them
+        t = timeouts if timeouts is not None else DbTimeouts.from_env()
+        pool.local_settings = server_settings(t, kind, statement_timeout_ms)
+    return pool
 
 
 @contextmanager
@@ -223,8 +328,13 @@ def reading(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
 
     Each statement is its own transaction, which saves the BEGIN and COMMIT
     round trips of the pool's default (a third of a one-query request). The
-    connection goes back to the pool as it came.
+    connection goes back to the pool as it came. Behind a pooler, a pool with
+    bounds to set reads in one transaction that sets them (``SET LOCAL``, ``BoundedPool``).
     """
+    if getattr(pool, "local_settings", None):
+        with pool.connection() as conn:
+            yield conn
+        return
     with pool.connection() as conn:
         conn.autocommit = True
         try:
@@ -237,13 +347,15 @@ def reading(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
 
 
 async def make_async_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs
+    dsn: str, *, min_size: int = 1, max_size: int = 10, pooler: bool | None = None, kind: str | None = None,
+    timeouts: DbTimeouts | None = None, **kwargs,
 ) -> AsyncConnectionPool:
+    bounds = connect_params(dsn, timeouts, kind, pooled=pooled(pooler))
     pool = AsyncConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"row_factory": dict_row},
+        kwargs={"row_factory": dict_row, **_connect_kwargs(pooler), **bounds},
         open=False,
         **kwargs,
     )

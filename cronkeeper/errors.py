@@ -60,6 +60,18 @@ class RetryInProgress(Conflict):
         return {**super().to_dict(), "error": "Conflict", "retry_run_id": self.retry_run_id}  # type: ignore[dict-item]
 
 
+class QuotaExceeded(Conflict):
+    """A quota of the customer is used up."""
+
+
+class RateLimited(CronkeeperError):
+    """Too many requests; try again later."""
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class ConfigurationError(CronkeeperError):
     """The configuration is not valid."""
 

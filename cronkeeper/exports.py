@@ -1,13 +1,18 @@
 """A run's collected answers and scores as CSV or JSON Lines, streamed.
 
-Rows come from a server-side cursor (``answers.stream_export_rows``), are
+Rows come from a server-side cursor (``answers.stream_export_rows``) or, for
+downloads, by keyset pages on short transactions (``paged_rows``), are
 formatted one at a time and written out at once, so memory stays flat however
-many answers a run has. The same rows feed three outlets:
+many answers a run has. The same rows feed these outlets:
 
 - ``write_export(conn, run_id, fmt, out)``: to a text stream (``cronkeeper runs export``);
 - ``export_to_path(...)``: to a file, through a temporary file renamed into
   place, so a failed export never leaves half a file behind;
-- ``iter_export(...)``: encoded chunks for an HTTP streaming response.
+- ``iter_export(...)``: encoded chunks, from one connection's cursor;
+- ``iter_export_pages(...)``: the same chunks page by page, holding no
+  connection between pages (the API's downloads: a stalled client holds nothing).
+
+Auto-exports (``auto_export``) go to ``<export root>/<customer_id>/<path>``.
 
 Paths are templates: ``{date}`` (the run's slot, ``scheduled_for``, as a UTC
 ``YYYY-MM-DD``), ``{job_id}`` and ``{run_id}``. A job whose metadata names
@@ -25,7 +30,8 @@ import math
 import os
 import string
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,7 +39,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper import runs
+from cronkeeper import csv_safe, runs
 from cronkeeper.errors import CronkeeperError, ValidationError
 from cronkeeper.models import JobRun
 from cronkeeper.repo import answers as answers_repo
@@ -49,6 +55,7 @@ COLUMNS = (
 CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}  # both UTF-8
 PLACEHOLDERS = ("date", "job_id", "run_id")
 CHUNK_BYTES = 64 * 1024
+PAGE_ROWS = 500
 
 
 def check_format(fmt: Any, field: str = "format") -> str:
@@ -97,10 +104,11 @@ def _lines(rows: Iterator[Mapping[str, Any]], fmt: str) -> Iterator[str]:
     writer = csv.writer(buffer)  # RFC 4180: quoted as needed, CRLF line ends
     writer.writerow(COLUMNS)
     yield buffer.getvalue()
+    safe = csv_safe.escaper()  # text a spreadsheet would run as a formula gets a leading '
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_csv_value(row[c]) for c in COLUMNS])
+        writer.writerow([safe(_csv_value(row[c])) for c in COLUMNS])
         yield buffer.getvalue()
 
 
@@ -132,9 +140,40 @@ def iter_export(
     Check the format and the run (``check_format``, ``runs.get_run``) before
     streaming: once the response has started, a 404 can no longer be sent.
     """
+    return _chunked(export_lines(conn, run_id, fmt), chunk_bytes)
+
+
+def paged_rows(
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]], run_id: int, page_size: int = PAGE_ROWS
+) -> Iterator[dict[str, Any]]:
+    """The run's export rows, page by page (keyset on the answer id), each page read on a
+    connection of its own taken from ``connect`` (``pool.connection``) and given back at once.
+
+    Nothing is held between pages, so a reader that stalls holds no connection and no
+    transaction. Pages are separate snapshots: rows stored during a download may appear.
+    """
+    after = 0
+    while True:
+        with connect() as conn:
+            page = answers_repo.export_page(conn, run_id, after_id=after, limit=page_size)
+        yield from page
+        if len(page) < page_size:
+            return
+        after = page[-1]["answer_id"]
+
+
+def iter_export_pages(
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]], run_id: int, fmt: str,
+    *, chunk_bytes: int = CHUNK_BYTES, page_size: int = PAGE_ROWS,
+) -> Iterator[bytes]:
+    """``iter_export`` for an HTTP download: the same chunks, from ``paged_rows``."""
+    return _chunked(_lines(paged_rows(connect, run_id, page_size), check_format(fmt)), chunk_bytes)
+
+
+def _chunked(pieces: Iterator[str], chunk_bytes: int) -> Iterator[bytes]:
     pending: list[str] = []
     size = 0
-    for piece in export_lines(conn, run_id, fmt):
+    for piece in pieces:
         pending.append(piece)
         size += len(piece)
         if size >= chunk_bytes:
@@ -185,24 +224,44 @@ def check_path_template(template: Any, field: str = "output") -> str:
     return template
 
 
+def check_export_path(template: Any, field: str = "metadata.output_path") -> str:
+    """``template`` when it is fit for an auto-export: ``check_path_template``, and relative to
+    the customer's export directory (no absolute path, no ``~``, no ``.`` or ``..`` step, a file
+    name at the end); else ``ValidationError`` on ``field``."""
+    check_path_template(template, field)
+    steps = template.split("/")
+    if template.startswith(("/", "~")) or any(step in (".", "..") for step in steps) or not steps[-1]:
+        raise ValidationError(
+            f"{field} must be a relative file path inside the export directory, like "
+            f"'{{job_id}}/{{date}}.csv' (no leading '/' or '~', no '.' or '..' step); got {template[:120]!r}",
+            field=field,
+        )
+    return template
+
+
 def confine(path: Path, root: Path) -> Path:
-    """``path`` (relative paths start at ``root``) once it is certain to lie inside ``root``.
+    """``path`` (relative paths start at ``root``) once it is certain to name a file strictly inside ``root``.
 
     Symbolic links are followed before the check, so a link inside the root
-    cannot lead out of it. ``CronkeeperError`` otherwise.
+    cannot lead out of it. ``CronkeeperError`` otherwise; its message shows
+    ``path`` as given, never ``root`` (nor the home directory).
     """
     base = root.expanduser().resolve()
-    target = (base / path.expanduser()).resolve()  # an absolute ``path`` replaces ``base``
-    if not target.is_relative_to(base):
-        raise CronkeeperError(f"{path} is outside the export root {base} (CRONKEEPER_EXPORT_ROOT)")
+    target = (base / path).resolve()  # an absolute ``path`` replaces ``base``
+    if target == base or not target.is_relative_to(base):
+        raise CronkeeperError(f"{path} is outside the customer's export directory")
     return target
 
 
 def render_path(template: str, run: JobRun, field: str = "output") -> Path:
     """The path ``template`` names for ``run``; ``{date}`` is its slot's UTC date (``YYYY-MM-DD``)."""
     check_path_template(template, field)
+    return Path(_render(template, run)).expanduser()
+
+
+def _render(template: str, run: JobRun) -> str:
     date = run.scheduled_for.astimezone(dt.UTC).date().isoformat()
-    return Path(template.format(date=date, job_id=run.scheduled_job_id, run_id=run.id)).expanduser()
+    return template.format(date=date, job_id=run.scheduled_job_id, run_id=run.id)
 
 
 def export_to_path(
@@ -214,17 +273,21 @@ def export_to_path(
     The rows go to a temporary file beside it (``.NAME.*.part``, mode 0600),
     synced and then renamed over the target: the file is whole or absent. A
     file-system error becomes a ``CronkeeperError`` naming the target. With
-    ``root``, the file must lie inside it (``confine``).
+    ``root``, the file must lie strictly inside it (``confine``), and the
+    returned path and every message show it relative to ``root``.
     """
     fmt = check_format(fmt)
-    path = render_path(template, run, field)
-    if root is not None:
-        path = confine(path, root)
+    if root is None:
+        path = render_path(template, run, field)
+        shown = path
+    else:
+        shown = Path(_render(template, run))
+        path = confine(shown, root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
-        raise CronkeeperError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise CronkeeperError(f"cannot write {shown}: {exc.strerror or type(exc).__name__}") from None
     try:
         with open(fd, "w", encoding="utf-8", newline="") as out:
             rows = _write(conn, run.id, fmt, out)
@@ -234,9 +297,9 @@ def export_to_path(
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise CronkeeperError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            raise CronkeeperError(f"cannot write {shown}: {exc.strerror or type(exc).__name__}") from None
         raise
-    return Exported(path, rows)
+    return Exported(path if root is None else shown, rows)
 
 
 # -- jobs that export every run ----------------------------------------------------
@@ -264,12 +327,17 @@ def validate_output_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
             field="metadata.output_path",
         )
     out["output_format"] = check_format(fmt, "metadata.output_format")
-    check_path_template(path, "metadata.output_path")
+    check_export_path(path, "metadata.output_path")
     return out
 
 
 def wants_export(metadata: Mapping[str, Any] | None) -> bool:
     return bool(metadata and metadata.get("output_format") and metadata.get("output_path"))
+
+
+def customer_dir(root: Path, run: JobRun) -> Path:
+    """The run's customer's export directory: ``<root>/<customer_id>``."""
+    return root / str(run.customer_id)
 
 
 def auto_export(
@@ -278,11 +346,15 @@ def auto_export(
     """Export ``run`` as its job's metadata asks (``output_format``, ``output_path``).
 
     Whoever may edit a job chooses the path, and the worker writes it: the file
-    must lie inside ``root`` (default: the ``CRONKEEPER_EXPORT_ROOT`` setting,
-    else ``CRONKEEPER_DATA_DIR/exports``), where relative paths start.
+    lies inside the run's customer's directory ``<root>/<customer_id>`` (root:
+    the ``CRONKEEPER_EXPORT_ROOT`` setting, else ``CRONKEEPER_DATA_DIR/exports``),
+    where the path starts. The path is checked again here (``check_export_path``:
+    it may have been stored before the rule). The returned path is relative to
+    the customer's directory, as are error messages: neither shows the root.
     """
     if root is None:
         root = Settings.from_env().exports_dir
+    template = check_export_path(metadata["output_path"], "metadata.output_path")
     return export_to_path(
-        conn, run, metadata["output_format"], metadata["output_path"], field="metadata.output_path", root=root
+        conn, run, metadata["output_format"], template, field="metadata.output_path", root=customer_dir(root, run)
     )

@@ -133,3 +133,25 @@ def json_object(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         refuse(field, f"must be a JSON object; got {_shown(value)}")
     return value
+
+
+JSON_MAX_DEPTH = 32  # objects and lists inside each other
+JSON_MAX_BYTES = 64 * 1024  # the value written as JSON
+
+
+def json_bounded(value: Any, field: str, *, max_depth: int = JSON_MAX_DEPTH, max_bytes: int = JSON_MAX_BYTES) -> Any:
+    """``value`` when it nests at most ``max_depth`` deep and is at most ``max_bytes`` as JSON.
+
+    Walked without recursion, so a value nested thousands deep is refused, not a crash.
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                refuse(field, f"must nest at most {max_depth} levels of objects and lists")
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    size = len(json.dumps(value, default=str).encode())
+    if size > max_bytes:
+        refuse(field, f"must be at most {max_bytes} bytes as JSON; got {size}")
+    return value

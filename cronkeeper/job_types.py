@@ -5,7 +5,10 @@ the process-wide registry (third-party entry points add to it on first use):
 
 - ``data_collection``: ask every collector named in ``metadata.collectors``
   (default: every configured collector whose key is set) each active query of
-  the brand; store the answers.
+  the brand, all at once unless ``parallel`` is false; store the answers. Each
+  collector's client and limits are the process's (``collectors.hub``), its
+  limits held across worker processes through the database; progress is
+  written (and the run checkpointed) at most every ``PROGRESS_SECONDS``.
 - ``scoring``: score the brand's latest answers (newest first; position for at
   most ``positionLimit``, sentiment for at most ``sentimentLimit``, default 50).
 - ``data_collection_and_scoring``: both, in that order, scoring this run's answers.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import Any
 
 import httpx
@@ -39,30 +43,33 @@ from cronkeeper.collectors import (
     usable_configs,
 )
 from cronkeeper.collectors.config import CollectorConfig
+from cronkeeper.collectors.hub import process_hub, ssl_context
 from cronkeeper.errors import CronkeeperError, NonRetryable, RunCancelled
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import Brand, JobType, RunStatus
-from cronkeeper.notify import notify_run
+from cronkeeper.notify import notify_run, webhook_for_status
 from cronkeeper.repo import answers as answers_repo
 from cronkeeper.repo import brand_queries, brands
 from cronkeeper.repo import collectors as collectors_repo
 from cronkeeper.repo.answers import NewAnswer, NewScore
 from cronkeeper.scoring import score_answer, summarize
+from cronkeeper.settings import pooler_mode
 
 log = logging.getLogger("cronkeeper.work")
 
 DEFAULT_SCORE_LIMIT = 50
+PROGRESS_SECONDS = 0.25  # a collecting run writes its progress (and checkpoints) at most this often
 # Partial runs keep their answers and are never retried: export them too.
 EXPORTED_STATUSES = (RunStatus.COMPLETED, RunStatus.PARTIAL)
-# Building a TLS context costs ~24 ms: one per process, shared by every run's client.
-_SSL_CONTEXT = None
 
 
-def _ssl_context():
-    global _SSL_CONTEXT
-    if _SSL_CONTEXT is None:
-        _SSL_CONTEXT = httpx.create_ssl_context()
-    return _SSL_CONTEXT
+def gate_dsn(dsn: str | None, env=None) -> str | None:
+    """Where collectors' limits are shared between processes: the run's DSN, or behind a transaction
+    pooler (session advisory locks do not pass one) ``CRONKEEPER_LISTEN_URL``; None: this process only."""
+    env = os.environ if env is None else env
+    if dsn is not None and pooler_mode(env) == "transaction":
+        return env.get("CRONKEEPER_LISTEN_URL") or None
+    return dsn
 
 
 def collector_configs(conn) -> dict[str, CollectorConfig]:
@@ -135,11 +142,10 @@ class _Work:
         self.metrics.update(metrics)
         await asyncio.to_thread(self.ctx.progress, **metrics)
 
-    async def collect(self, client: httpx.AsyncClient, brand: Brand) -> tuple[RunStatus, str | None, list[int]]:
-        queries = await self.db(brand_queries.list_queries, brand.id, active_only=True)
+    async def collect(self, brand: Brand, queries: list, configs: dict[str, CollectorConfig]
+                      ) -> tuple[RunStatus, str | None, list[int]]:  # fmt: skip
         if not queries:
             raise NonRetryable(NonRetryable.NO_ACTIVE_QUERIES, f"brand {brand.name!r} has no active queries")
-        configs = await self.db(collector_configs)
         names = self.meta.get("collectors")
         if names is None:  # the default: the collectors that can be asked (their key is set)
             names = list(usable_configs(configs))
@@ -149,16 +155,35 @@ class _Work:
         if not collectors:
             raise NonRetryable(NonRetryable.NO_COLLECTORS, "no collectors are configured")
         unusable = {c.name: reason for c in collectors if (reason := unusable_reason(c))}
+        # one client and one set of limits per collector for the whole process, held
+        # across processes through the database when the run has one (collectors.hub)
+        hub, dsn = process_hub(), gate_dsn(getattr(self.ctx, "dsn", None))
+        collectors = [hub.share(c, dsn) for c in collectors]
         per_query = len(collectors)
         await self.progress(queries_total=len(queries), queries_done=0, calls_total=len(queries) * per_query)
+        last = time.monotonic()
 
         async def on_progress(done: int, total: int) -> None:
-            await self.progress(calls_done=done, queries_done=done // per_query)
-            await self.checkpoint()
+            nonlocal last
+            if done < total and time.monotonic() - last < PROGRESS_SECONDS:
+                return  # batched: one write (and one checkpoint) per PROGRESS_SECONDS
+            last = time.monotonic()
+            counts = {"calls_done": done, "queries_done": done // per_query}
+            if done == total:  # the outcome's metrics carry the last counts: no write now
+                self.metrics.update(counts)
+                return await self.checkpoint()
 
-        result = await collect(
-            client, collectors, [q.text for q in queries], bool(self.meta.get("parallel", False)), on_progress
-        )
+            def write() -> None:
+                self.ctx.progress(**counts)
+                self.ctx.checkpoint()
+
+            self.metrics.update(counts)
+            await asyncio.to_thread(write)  # one thread hop for both
+
+        parallel = self.meta.get("parallel")  # absent or null: true (collectors.metadata)
+        texts = [q.text for q in queries]
+        # no client: shared collectors use the hub's, the others (sample, unavailable) none
+        result = await collect(None, collectors, texts, True if parallel is None else bool(parallel), on_progress)  # type: ignore[arg-type]
         by_text = {q.text: q.id for q in queries}
         rows = [
             NewAnswer(
@@ -176,6 +201,7 @@ class _Work:
             collector_calls=result.calls,
             failed_calls=result.failed_calls,
             errors_by_collector={name: reasons[:3] for name, reasons in result.errors.items()},
+            calls_by_collector=result.calls_by_collector(),  # counted by the completer for /metrics
         )
         failing = {unusable.get(f.collector) for f in result.failures}
         if outcome.status is RunStatus.FAILED and None not in failing:
@@ -225,14 +251,17 @@ class _Work:
             raise CronkeeperError(f"auto-export failed: {reason}") from exc
         self.metrics.update(export_path=str(done.path), export_rows=done.rows)
 
-    async def notify(self, client: httpx.AsyncClient, status: RunStatus, error: str | None) -> None:
+    async def notify(self, status: RunStatus, error: str | None) -> None:
+        if webhook_for_status(self.meta, status) is None:
+            return  # no webhook: no client to build
         payload = {
             "run_id": self.run.id, "job_id": str(self.run.scheduled_job_id),
             "brand_id": str(self.run.brand_id), "job_type": str(self.run.job_type),
             "status": str(status), "metrics": self.metrics, "error": error,
         }  # fmt: skip
         try:
-            result = await notify_run(client, self.meta, status, payload)
+            async with httpx.AsyncClient(verify=ssl_context()) as client:
+                result = await notify_run(client, self.meta, status, payload)
         except Exception as exc:  # a webhook never fails the run
             self.metrics["webhook_error"] = f"{type(exc).__name__}: {exc}"
             return
@@ -242,29 +271,36 @@ class _Work:
                 self.metrics["webhook_error"] = result.error
 
 
+def _inputs(conn, brand_id, do_collect: bool) -> tuple[Brand | None, list | None, dict | None]:
+    """The brand and, to collect, its active queries and the collectors' configs: one connection, one thread hop."""
+    brand = brands.get_brand(conn, brand_id)
+    if brand is None or not do_collect:
+        return brand, None, None
+    return brand, brand_queries.list_queries(conn, brand.id, active_only=True), collector_configs(conn)
+
+
 async def perform(ctx, *, do_collect: bool, do_score: bool) -> HandlerResult:
     """The run's work; a ``NonRetryable`` failure comes back with its ``failure_code`` (not retried)."""
     work = _Work(ctx)
     status, error, code = RunStatus.COMPLETED, None, None
-    async with httpx.AsyncClient(verify=_ssl_context()) as client:
-        try:
-            brand = await work.db(brands.get_brand, ctx.run.brand_id)
-            if brand is None:
-                raise NonRetryable(NonRetryable.BRAND_GONE, f"brand {ctx.run.brand_id} no longer exists")
-            answer_ids = None
-            if do_collect:
-                status, error, answer_ids = await work.collect(client, brand)
-            if do_score and status is not RunStatus.FAILED:
-                await work.score(brand, answer_ids)
-            if status in EXPORTED_STATUSES and exports.wants_export(work.meta):
-                await work.export()
-        except RunCancelled:
-            raise
-        except NonRetryable as exc:
-            status, error, code = RunStatus.FAILED, str(exc), exc.code
-        except CronkeeperError as exc:
-            status, error = RunStatus.FAILED, str(exc)
-        await work.notify(client, status, error)
+    try:
+        brand, queries, configs = await work.db(_inputs, ctx.run.brand_id, do_collect)
+        if brand is None:
+            raise NonRetryable(NonRetryable.BRAND_GONE, f"brand {ctx.run.brand_id} no longer exists")
+        answer_ids = None
+        if do_collect:
+            status, error, answer_ids = await work.collect(brand, queries, configs)
+        if do_score and status is not RunStatus.FAILED:
+            await work.score(brand, answer_ids)
+        if status in EXPORTED_STATUSES and exports.wants_export(work.meta):
+            await work.export()
+    except RunCancelled:
+        raise
+    except NonRetryable as exc:
+        status, error, code = RunStatus.FAILED, str(exc), exc.code
+    except CronkeeperError as exc:
+        status, error = RunStatus.FAILED, str(exc)
+    await work.notify(status, error)
     return HandlerResult(status, work.metrics, error, code)
 
 

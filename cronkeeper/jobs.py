@@ -14,7 +14,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper import fields
+from cronkeeper import audit, fields, limits
 from cronkeeper.collectors import validate_job_metadata
 from cronkeeper.errors import InvalidSchedule, NotFound, ValidationError
 from cronkeeper.exports import validate_output_metadata
@@ -47,6 +47,7 @@ def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = No
     metadata = values.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise ValidationError("metadata must be an object", field="metadata")
+    fields.json_bounded(metadata, "metadata")  # depth and size, before anything walks it
     metadata = validate_job_metadata(out["job_type"], metadata, known_collectors(conn))
     out["metadata"] = validate_output_metadata(metadata)
     out["name"] = fields.optional_text(values.get("name"), "name")
@@ -119,11 +120,17 @@ def create_job(
     schedule = _schedule(out)
     if schedule.run_at is not None and schedule.run_at <= now:
         raise InvalidSchedule("run_at must be in the future", field="run_at")
-    out["next_run_at"] = schedule.first_run(now)
+    limits.check_min_interval(out["job_type"], schedule)
+    out["next_run_at"] = None if schedule.spread else schedule.first_run(now)  # H: needs the id
     with conn.transaction():
         brand = owning_brand(conn, values.get("brand_id"), values.get("customer_id"), customer_id=customer_id)
         out.update(brand_id=brand.id, customer_id=brand.customer_id)
-        return jobs_repo.insert_job(conn, out)
+        limits.check_new_job(conn, brand.customer_id, active=out["is_active"])  # locks the customer's quota row
+        job = jobs_repo.insert_job(conn, out)
+        if schedule.spread:
+            job = jobs_repo.update_job(conn, job.id, {**out, "next_run_at": job.schedule.first_run(now)})
+        audit.job_saved(conn, None, job)
+        return job
 
 
 def get_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None = None) -> ScheduledJob:
@@ -174,6 +181,8 @@ def update_job(
     patch = changes.get("metadata")
     if patch is not None and not isinstance(patch, dict):
         raise ValidationError("metadata must be an object", field="metadata")
+    if patch is not None:
+        fields.json_bounded(patch, "metadata")  # before merge_patch walks it
     with conn.transaction():
         job = jobs_repo.get_job(conn, job_id, customer_id=customer_id, for_update=True)
         if job is None:
@@ -187,15 +196,21 @@ def update_job(
             merged["metadata"] = merge_patch(job.metadata, patch)
         out = validate_fields(merged, conn)
         schedule_changed = any(out.get(k) != getattr(job, k) for k in (*SCHEDULE_FIELDS, "schedule_kind"))
+        if schedule_changed or out["job_type"] != job.job_type:  # a job saved before the rule keeps running
+            limits.check_min_interval(out["job_type"], _schedule(out))
         resumed = out["is_active"] and not job.is_active
+        if resumed:
+            limits.check_activation(conn, job.customer_id)
         if schedule_changed:
-            out["next_run_at"] = _schedule(out).first_run(now)
+            out["next_run_at"] = _schedule(out).for_job(job.id).first_run(now)
         elif resumed and job.next_run_at is not None and job.next_run_at <= now:
             _skip_paused_slots(conn, job, now)
             out["next_run_at"] = _first_future(job, now)
         else:
             out["next_run_at"] = job.next_run_at
         updated = jobs_repo.update_job(conn, job.id, out)
+        if updated is not None:
+            audit.job_saved(conn, job, updated)
     assert updated is not None
     return updated
 
@@ -225,19 +240,28 @@ def set_active(
 
 def delete_job(conn: psycopg.Connection, job_id: UUID, *, customer_id: UUID | None = None) -> None:
     with conn.transaction():
-        if not jobs_repo.delete_job(conn, job_id, customer_id=customer_id):
+        job = jobs_repo.get_job(conn, job_id, customer_id=customer_id, for_update=True)
+        if job is None or not jobs_repo.delete_job(conn, job_id, customer_id=customer_id):
             raise NotFound(f"no scheduled job {job_id}")
+        audit.job_saved(conn, job, None)
 
 
 def trigger_job(
-    conn: psycopg.Connection, job_id: UUID, now: dt.datetime, *, customer_id: UUID | None = None
+    conn: psycopg.Connection, job_id: UUID, now: dt.datetime, *, customer_id: UUID | None = None,
+    sync: bool = False,
 ) -> JobRun:
-    """A manual run, due now; workers hear of it through NOTIFY. Overlap policy does not apply."""
+    """A manual run, due now; workers hear of it through NOTIFY. Overlap policy does not apply.
+
+    Counted against the customer's manual-trigger rate (``RateLimited``) and, for a
+    ``sync`` run (``?mode=sync``), its concurrent sync runs (``QuotaExceeded``).
+    """
     with conn.transaction():
         job = get_job(conn, job_id, customer_id=customer_id)
+        limits.check_trigger(conn, job.customer_id, now, sync=sync)
         rows = runs_repo.insert_runs(conn, [NewRun.manual(job, now)])
         run = runs_repo.get_run(conn, rows[0]["id"])
-    assert run is not None
+        assert run is not None
+        audit.run_event(conn, "trigger", run, {"status": [None, str(run.status)]})
     return run
 
 

@@ -31,13 +31,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(event, default=str)
 
 
+def _one_line(value: object) -> str:
+    """``value`` with line breaks and other control characters escaped (``\\n``, ``\\x1b``), so a
+    value a client chose (a name, a path, a header) cannot start a forged log line or move the
+    terminal's cursor; JSON logs escape them by themselves."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(
-            f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")
+            f"{k}={_one_line(v)}" for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")
         )
-        base = f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
-        return f"{base} {extras}".rstrip()
+        base = f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {_one_line(record.getMessage())}"
+        line = f"{base} {extras}".rstrip()
+        if record.exc_info:  # a traceback stays readable: it comes from our code, not a client
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
 
 
 def setup_logging(process_kind: str, level: str = "INFO", fmt: str = "json") -> None:

@@ -56,7 +56,7 @@ class MisfirePolicy(StrEnum):
 
 
 @lru_cache(maxsize=65536)
-def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds, run_at):
+def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds, run_at, spread_key=None):
     return Schedule.from_fields(
         schedule_kind=kind,
         cron_expression=cron_expression,
@@ -64,6 +64,7 @@ def _schedule(kind, cron_expression, timezone, interval_seconds, jitter_seconds,
         interval_seconds=interval_seconds,
         jitter_seconds=jitter_seconds,
         run_at=run_at,
+        spread_key=spread_key,
     )
 
 
@@ -147,10 +148,12 @@ class ScheduledJob:
 
     @property
     def schedule(self):
-        """The job's validated Schedule (shared between jobs with the same fields)."""
+        """The job's validated Schedule (shared between jobs with the same fields), its ``H``
+        items resolved with the job's id."""
+        key = str(self.id) if self.cron_expression and "H" in self.cron_expression else None
         return _schedule(
             self.schedule_kind, self.cron_expression, self.timezone, self.interval_seconds,
-            self.jitter_seconds or 0, self.run_at,
+            self.jitter_seconds or 0, self.run_at, key,
         )  # fmt: skip
 
 

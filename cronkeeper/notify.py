@@ -15,7 +15,14 @@ the payload should carry the run id so a receiver can drop replays.
 error=...)`` for the caller to log on the run. It retries on connection
 errors, timeouts, 408, 429 and 5xx, waiting 1 s, 2 s, ... (or the
 ``Retry-After`` the receiver asks for, up to ``MAX_RETRY_AFTER_SECONDS``);
-any other 4xx is final.
+any other 4xx (and any redirect: they are never followed) is final.
+
+Every attempt goes through the outbound policy (``cronkeeper.outbound``): the
+host is resolved, each address checked, and the connection made to the
+checked address. A refusal is final and reads "blocked by outbound policy";
+every failure to get an answer (refused, reset, timed out, no such name) reads
+the same "no response", so a customer cannot map the network from the errors.
+The payload is redacted (``cronkeeper.redaction``) before it is signed.
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -34,9 +40,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cronkeeper import outbound, signing_secrets
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.collectors.retry import parse_retry_after
+from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import RunStatus
+from cronkeeper.redaction import redact, redact_value
 
 log = logging.getLogger("cronkeeper.notify")
 
@@ -45,6 +54,7 @@ TIMESTAMP_HEADER = "X-Cronkeeper-Timestamp"
 DELIVERY_HEADER = "X-Cronkeeper-Delivery"
 MAX_RETRY_AFTER_SECONDS = 60.0
 _RETRYABLE = {408, 429}
+NO_RESPONSE = "no response"
 
 
 @dataclass(frozen=True)
@@ -96,13 +106,17 @@ async def send_webhook(
     timeout: float = 10.0,
     backoff_seconds: float = 1.0,
     clock: Clock | None = None,
+    policy: outbound.Policy | None = None,
+    resolver: outbound.Resolver | None = None,
 ) -> WebhookResult:
     """POST ``payload`` to ``url``, signed with ``secret`` if given; at most ``attempts`` tries.
 
-    Never raises (except on cancellation); see the module docstring.
+    ``policy`` defaults to ``CRONKEEPER_OUTBOUND_ALLOW``'s; ``resolver`` (tests)
+    to the system's. Never raises (except on cancellation); see the module docstring.
     """
     clock = clock or SystemClock()
-    body = encode_payload(payload)
+    policy = outbound.Policy.from_env() if policy is None else policy
+    body = encode_payload(redact_value(dict(payload)))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "cronkeeper-webhooks",
@@ -115,13 +129,19 @@ async def send_webhook(
     for attempt in range(1, max(1, attempts) + 1):
         retry_after = None
         try:
-            response = await client.post(url, content=body, headers=headers, timeout=timeout)
-        except httpx.TransportError as exc:  # connection refused, timeout, ...
-            status, cause = None, _describe(exc)
-            if isinstance(exc, httpx.UnsupportedProtocol):
-                return _failed(url, attempt, status, cause)
+            target = await outbound.pin(url, policy, resolver)
+            response = await client.post(
+                target.url, content=body, headers={**headers, **target.headers}, timeout=timeout,
+                extensions=target.extensions, follow_redirects=False,
+            )  # fmt: skip
+        except outbound.OutboundBlocked:
+            return _failed(url, 0, None, outbound.BLOCKED)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            return _failed(url, attempt, None, "not an http(s) URL")
+        except httpx.TransportError:  # refused, reset, timed out, no such name: one answer for all
+            status, cause = None, NO_RESPONSE
         except Exception as exc:  # a bad URL or header: retrying cannot help
-            return _failed(url, attempt, None, _describe(exc))
+            return _failed(url, attempt, None, type(exc).__name__)
         else:
             status = response.status_code
             if 200 <= status < 300:
@@ -136,13 +156,9 @@ async def send_webhook(
     return _failed(url, max(1, attempts), status, f"{cause} after {max(1, attempts)} attempts")
 
 
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
 def _failed(url: str, attempts: int, status: int | None, cause: str) -> WebhookResult:
-    error = f"webhook {_where(url)}: {cause}"
-    log.warning("webhook_failed", extra={"url": _where(url), "attempts": attempts, "status_code": status})
+    error = redact(f"webhook {_where(url)}: {cause}")
+    log.warning("webhook_failed", extra={"url": redact(_where(url)), "attempts": attempts, "status_code": status})
     return WebhookResult(False, attempts, status, error)
 
 
@@ -164,18 +180,23 @@ async def notify_run(
 ) -> WebhookResult | None:
     """Send the run's webhook chosen by ``webhook_for_status``; None when there is none.
 
-    The secret is read from the environment variable the hook's ``secret_env``
-    names (``env`` defaults to ``os.environ``); if that variable is unset the
-    webhook is not sent unsigned but reported as failed. ``options`` go to
-    ``send_webhook``.
+    The hook's ``secret_env`` names a signing secret of the operator's set
+    (``cronkeeper.signing_secrets``; ``env`` defaults to ``os.environ``). A
+    named secret that is not available (not configured, or its variable unset)
+    fails the webhook, with one message for both, instead of sending it
+    unsigned. ``options`` go to ``send_webhook``.
     """
     hook = webhook_for_status(metadata, status)
     if hook is None:
         return None
-    env = os.environ if env is None else env
-    secret_env = hook.get("secret_env")
-    if secret_env and not env.get(secret_env):
-        error = f"webhook {_where(hook['url'])}: environment variable {secret_env} is not set"
-        return WebhookResult(False, 0, None, error)
-    secret = env.get(secret_env) if secret_env else None
+    name = hook.get("secret_env")
+    secret = None
+    if name:
+        try:
+            secret = signing_secrets.value(name, env)
+        except CronkeeperError:  # a bad CRONKEEPER_WEBHOOK_SECRETS: the operator's to fix
+            secret = None
+        if secret is None:
+            error = f"webhook {_where(hook['url'])}: signing secret {str(name)[:60]!r} is not available"
+            return WebhookResult(False, 0, None, error)
     return await send_webhook(client, hook["url"], payload, secret, **options)

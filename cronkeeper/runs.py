@@ -14,7 +14,8 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper.errors import Conflict, NotFound, RetryInProgress
+from cronkeeper import audit, limits
+from cronkeeper.errors import Conflict, CronkeeperError, NotFound, RetryInProgress, ValidationError
 from cronkeeper.models import JobRun, RunStatus
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
@@ -57,6 +58,8 @@ def cancel_run(
         if RunStatus(run.status).is_final:
             raise Conflict(f"run {run_id} is already {run.status}")
         cancelled = runs_repo.cancel_run(conn, run_id, now)
+        if cancelled is not None:
+            audit.run_changed(conn, "cancel", run, cancelled)
     if cancelled is None:
         raise Conflict(f"run {run_id} finished meanwhile")
     return cancelled
@@ -78,7 +81,34 @@ def retry_run(
         active = runs_repo.active_retry(conn, run.id)
         if active is not None:
             raise RetryInProgress(run.id, active)
+        limits.check_trigger(conn, run.customer_id, now)  # a retry asked for is a manual run
         rows = runs_repo.insert_runs(conn, [NewRun.retry(run, now)])
         new = runs_repo.get_run(conn, rows[0]["id"])
-    assert new is not None
+        assert new is not None
+        audit.run_event(conn, "retry", new, {"retry_of": [None, run.id], "status": [None, str(new.status)]})
     return new
+
+
+BULK_MAX = 100
+
+
+def bulk_runs(
+    conn: psycopg.Connection, action: str, run_ids: list[int], now: dt.datetime, *, customer_id: UUID | None = None
+) -> list[tuple[int, JobRun | None, CronkeeperError | None]]:
+    """``cancel`` or ``retry`` each run (duplicates once) through ``cancel_run`` / ``retry_run``,
+    each in its own (nested) transaction, so a refused one changes nothing: per id the changed run
+    (the new attempt for a retry), or the error that refused it (another customer's run is
+    ``NotFound``). At most ``BULK_MAX`` ids."""
+    if action not in ("cancel", "retry"):
+        raise ValidationError(f"action must be cancel or retry, not {action!r}", field="action")
+    ids = list(dict.fromkeys(run_ids))
+    if not 1 <= len(ids) <= BULK_MAX:
+        raise ValidationError(f"give 1 to {BULK_MAX} run ids, not {len(ids)}", field="ids")
+    one = cancel_run if action == "cancel" else retry_run
+    out: list[tuple[int, JobRun | None, CronkeeperError | None]] = []
+    for run_id in ids:
+        try:
+            out.append((run_id, one(conn, run_id, now, customer_id=customer_id), None))
+        except CronkeeperError as exc:
+            out.append((run_id, None, exc))
+    return out

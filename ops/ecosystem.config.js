@@ -6,7 +6,7 @@
 //
 // Without DATABASE_URL every process would start its own use of the embedded
 // server (they share one data dir, so that works too); set it in production.
-// kill_timeout (45 s) is longer than CRONKEEPER_SHUTDOWN_GRACE_SECONDS (30 s):
+// kill_timeout (45 s) is longer than CRONKEEPER_SHUTDOWN_GRACE_SECONDS (25 s):
 // a worker finishes or releases its runs before PM2 would SIGKILL it.
 const path = require("path");
 

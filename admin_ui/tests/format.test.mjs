@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  duration, fixed, formatNumber, jobTypeLabel, percent, progressOf, runDuration, triggerText,
+  ageText, duration, fixed, formatNumber, jobTypeLabel, percent, progressOf, runDuration, triggerText,
 } from "../static/js/lib/format.js";
 import { problems } from "../static/js/lib/health.js";
 import { jobTitle, mergeJob, scheduleText } from "../static/js/lib/jobs.js";
@@ -39,7 +39,7 @@ test("progress comes from calls, else queries, clamped to the total", () => {
 
 test("a job's title and schedule text", () => {
   const job = { name: null, brand_name: "Acme Shoes", job_type: "data_collection", schedule_kind: "cron", cron_expression: "45 7 * * 3" };
-  assert.equal(jobTitle(job), "Acme Shoes · Data collection");
+  assert.equal(jobTitle(job), "Acme Shoes · Data collection · 45 7 * * 3"); // lib/names.js: jobName
   assert.equal(jobTitle({ ...job, name: "Weekly" }), "Weekly");
   assert.equal(jobTypeLabel("something_new"), "something_new");
   assert.equal(scheduleText(job), "45 7 * * 3");
@@ -51,9 +51,36 @@ test("a job's title and schedule text", () => {
 
 test("the health banner names a missing process, and a silent one after two poll intervals", () => {
   assert.deepEqual(problems({ processes: [] }).map((p) => p.kind), ["scheduler", "worker"]);
-  const worker = (seconds, poll) => ({ kind: "worker", seconds_since_heartbeat: seconds, info: { poll_seconds: poll } });
-  assert.deepEqual(problems({ processes: [worker(3, 30)] }).map((p) => p.kind), ["scheduler"]);
-  assert.deepEqual(problems({ processes: [worker(61, 30)] }).at(-1),
-    { kind: "worker", message: "No worker has reported for 61 s (more than two poll intervals, 60 s)." });
-  assert.equal(problems({ processes: [worker(9, 1)] }).length, 1); // short polls still allow 10 s
+  const now = "2027-01-04T09:00:00Z";
+  const worker = (seconds, poll) => ({
+    kind: "worker", seconds_since_heartbeat: seconds, info: { poll_seconds: poll }, hostname: "box", pid: 7,
+    heartbeat_at: new Date(Date.parse(now) - seconds * 1000).toISOString(),
+  });
+  assert.deepEqual(problems({ now, processes: [worker(3, 30)] }).map((p) => p.kind), ["scheduler"]);
+  const silent = problems({ now, processes: [worker(61, 30)] }).at(-1);
+  assert.equal(silent.kind, "worker");
+  assert.match(silent.message, /^No worker has reported for 61 s \(more than two poll intervals, 60 s\)\. The last heartbeat seen was at .+ from box \(pid 7\)\.$/);
+  assert.equal(problems({ now, processes: [worker(9, 1)] }).length, 1); // short polls still allow 10 s
+});
+
+test("a process that has just stopped is not missing until its heartbeat times out", () => {
+  const now = "2027-01-04T09:00:00Z";
+  const seenAgo = (seconds) => ({ worker: new Date(Date.parse(now) - seconds * 1000).toISOString() });
+  const scheduler = { kind: "scheduler", seconds_since_heartbeat: 1, info: { poll_seconds: 5 }, heartbeat_at: now };
+  // stopped 5 s ago (no live worker row): no banner yet
+  assert.deepEqual(problems({ now, processes: [scheduler], last_seen: seenAgo(5) }), []);
+  // stopped 5 min ago: missing, with the last heartbeat seen
+  const [gone] = problems({ now, processes: [scheduler], last_seen: seenAgo(300) });
+  assert.equal(gone.kind, "worker");
+  assert.match(gone.message, /^No worker has reported for 5 min .*The last heartbeat seen was at /);
+  // never seen at all
+  assert.match(problems({ now, processes: [scheduler], last_seen: {} })[0].message, /none has ever reported/);
+});
+
+test("ages read as people say them", () => {
+  assert.equal(ageText(4.4), "4 s ago");
+  assert.equal(ageText(-2), "0 s ago"); // a clock a little ahead is not the future
+  assert.equal(ageText(600), "10 min ago");
+  assert.equal(ageText(3 * 86400), "3 days ago");
+  assert.equal(ageText(null), "—");
 });

@@ -88,7 +88,8 @@ def job_page(request: Request) -> Response[str]:
     return render_shell(request)
 
 
-@get("/admin/job-runs/{run_id:str}", include_in_schema=False, sync_to_thread=False)
+# "/admin/job-runs" itself is named: a route below it makes it a node the catch-all does not reach
+@get(["/admin/job-runs", "/admin/job-runs/{run_id:str}"], include_in_schema=False, sync_to_thread=False)
 def run_page(request: Request) -> Response[str]:
     return render_shell(request)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -47,6 +48,7 @@ from cronkeeper.clock import Clock
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import JobRun, JobType, RunStatus, ScheduledJob
+from cronkeeper.repo import brands as brands_repo
 from cronkeeper.repo import pages
 
 SYNC_DONE = ResponseSpec(data_container=RunOut, description="mode=sync: the finished run", generate_examples=False)
@@ -56,9 +58,21 @@ TriggerMode = Annotated[
 ]
 
 
-def _trigger(pool: ConnectionPool, job_id: UUID, access: Access, clock: Clock) -> JobRun:
+def _trigger(pool: ConnectionPool, job_id: UUID, access: Access, clock: Clock) -> RunOut:
     with pool.connection() as conn:
-        return jobs.trigger_job(conn, job_id, clock.now(), customer_id=access.customer_id)
+        run = jobs.trigger_job(conn, job_id, clock.now(), customer_id=access.customer_id)
+        return _run_out(conn, run)
+
+
+def _run_out(conn: psycopg.Connection, run: JobRun) -> RunOut:
+    """The run as every answer about a run shows it, its brand named as the lists do."""
+    brand = brands_repo.get_brand(conn, run.brand_id)
+    return RunOut.of(run, {"brand_name": brand.name if brand else None})
+
+
+def _sync_out(pool: ConnectionPool, run: JobRun) -> RunOut:
+    with pool.connection() as conn:
+        return _run_out(conn, run)
 
 
 def _bulk_one(
@@ -76,11 +90,38 @@ def _bulk_one(
     return 204, None, None
 
 
+JobSort = Literal["created", "next_run", "last_run"]
+_SORT_KEY = {"next_run": "next_run_at", "last_run": "last_run_at"}
+
+
+def _sorted_page(
+    pools: pages.Pools, sort: str, cursor: tuple[bool, dt.datetime, UUID] | None, limit: int, filters: dict
+) -> tuple[list[pages.JobRow], str | None]:
+    """A page in ``sort``'s order: the jobs that have its time (part "a"), then the rest (part "b",
+    newest first), each keyset-paginated; the cursor names the part of the page's last row."""
+    in_rest = cursor is not None and cursor[0]
+    rows: list[pages.JobRow] = []
+    if not in_rest:
+        after = cursor[1:] if cursor else None
+        rows = pages.jobs_page(pools, sort=sort, after_sort=after, **filters, limit=limit + 1)
+    first = len(rows)
+    if first <= limit:
+        after = cursor[1:] if in_rest and cursor else None
+        rows += pages.jobs_page(pools, sort=sort, rest=True, after=after, **filters, limit=limit + 1 - first)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1].fields()
+    if len(rows) <= first:
+        return rows, cursors.encode("a", dt.datetime.fromisoformat(last[_SORT_KEY[sort]]), last["id"])
+    return rows, cursors.encode("b", dt.datetime.fromisoformat(last["created_at"]), last["id"])
+
+
 class ScheduledJobController(Controller):
     path = "/scheduled-jobs"
     tags = ["scheduled jobs"]
 
-    @get("/", operation_id="listScheduledJobs", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
+    @get("/", operation_id="listScheduledJobs", responses=READ, sync_to_thread=True)  # api.app.PAGE_POOLS
     def list_jobs(
         self,
         page_pools: PagePoolsDep,
@@ -90,16 +131,24 @@ class ScheduledJobController(Controller):
         is_active: FromQuery[bool | None] = None,
         job_type: FromQuery[JobType | None] = None,
         search: Search = None,
+        sort: Annotated[JobSort, QueryParameter(description=(
+            "`created` (default): newest first. `next_run`: active jobs by next run, soonest first, then "
+            "the rest (paused, finished) newest first. `last_run`: by last scheduled run, latest first, "
+            "then the jobs never run. Keyset-paginated across pages either way."))] = "created",
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> JobPageResponse:
-        """Jobs newest first, keyset-paginated on (created_at, id); ``search`` matches the brand's name."""
-        after, search = cursors.decode_time_id(cursor), search_param(search)
-        rows = pages.jobs_page(
-            page_pools, customer_id=access.filter(customer_id), brand_id=brand_id, is_active=is_active,
-            job_type=str(job_type) if job_type else None, search=search, after=after, limit=limit + 1,
-        )  # fmt: skip
-        rows, next_cursor = page(rows, limit, lambda j: j.keyset())
+        """Jobs newest first, keyset-paginated on (created_at, id), or in ``sort``'s order;
+        ``search`` matches the brand's name."""
+        filters = {
+            "customer_id": access.filter(customer_id), "brand_id": brand_id, "is_active": is_active,
+            "job_type": str(job_type) if job_type else None, "search": search_param(search),
+        }  # fmt: skip
+        if sort == "created":
+            rows = pages.jobs_page(page_pools, **filters, after=cursors.decode_time_id(cursor), limit=limit + 1)
+            rows, next_cursor = page(rows, limit, lambda j: j.keyset())
+            return page_response(map(job_json, rows), next_cursor)
+        rows, next_cursor = _sorted_page(page_pools, sort, cursors.decode_sorted(cursor), limit, filters)
         return page_response(map(job_json, rows), next_cursor)
 
     @post("/", operation_id="createScheduledJob", status_code=201, responses=WRITE, sync_to_thread=True)
@@ -177,12 +226,12 @@ class ScheduledJobController(Controller):
                 lambda: client.inline.run_now(pool, ident, customer_id=access.customer_id, clock=clock)
             )
             access.audit("job_run_sync", job_id=ident, run_id=run.id, status=run.status)
-            return Response(RunOut.of(run), status_code=200)
-        run = await anyio.to_thread.run_sync(_trigger, pool, ident, access, clock)
-        access.audit("job_triggered", job_id=ident, run_id=run.id)
-        return Response(RunOut.of(run), status_code=202)
+            return Response(await anyio.to_thread.run_sync(_sync_out, pool, run), status_code=200)
+        out = await anyio.to_thread.run_sync(_trigger, pool, ident, access, clock)
+        access.audit("job_triggered", job_id=ident, run_id=out.id)
+        return Response(out, status_code=202)
 
-    @get("/{job_id:str}/runs", operation_id="listScheduledJobRuns", responses=READ, sync_to_thread=False)  # api.app.IN_LOOP
+    @get("/{job_id:str}/runs", operation_id="listScheduledJobRuns", responses=READ, sync_to_thread=True)  # api.app.PAGE_POOLS
     def list_job_runs(
         self,
         job_id: UuidPath,

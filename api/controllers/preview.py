@@ -34,13 +34,25 @@ class SchedulePreviewController(Controller):
         not exist there (it moves to the jump) or "ambiguous" when it happens twice (the first
         pass is taken), as the CLI's ``--at`` and ``Schedule.once`` read it.
 
+        A cron expression with ``H`` is resolved for ``job_id`` (hashed, never read, so any id
+        may be given): ``resolved_expression`` and the description show the result. Without
+        ``job_id`` there are no ``next_runs`` and the description says the values are chosen
+        when the job is saved.
+
         Writes nothing, so a viewer token may call it; a bad expression or zone is a 400 naming it.
         """
         values = data.given()
         count = values.pop("count")
         after = values.pop("after", None) or clock.now()
+        job_id = values.pop("job_id", None)
         run_at, note = _local_run_at(values)
         parsed = schedule.Schedule.from_fields(**values)
+        resolved = None
+        if parsed.spread and job_id is not None:
+            parsed = parsed.for_job(job_id)
+            resolved = parsed.resolved_expression
+        elif parsed.spread:
+            count = 0  # H: the values come from the job's id, chosen when it is saved
         try:
             upcoming = parsed.upcoming(after, count)
         except (ValueError, OverflowError) as exc:  # e.g. a date past year 9999
@@ -48,7 +60,7 @@ class SchedulePreviewController(Controller):
             raise InvalidSchedule(f"cannot compute the next runs: {exc}", field=field) from exc
         return PreviewOut(
             next_runs=[utc(t) for t in upcoming], description=parsed.describe(),
-            run_at=utc(run_at), note=note,
+            run_at=utc(run_at), note=note, resolved_expression=resolved,
         )  # fmt: skip
 
 

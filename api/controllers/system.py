@@ -1,4 +1,5 @@
-"""What the system is doing: ``/api/admin/system`` (token), ``/api/health`` and ``/metrics`` (open)."""
+"""What the system is doing: ``/api/admin/system`` (token); ``/api/health``, the probes
+``/health/live`` and ``/health/ready`` (open). ``/metrics`` is in ``metrics.py``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ import psycopg
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from cronkeeper.api.params import ClockDep, PoolDep, SettingsDep, errors
+from cronkeeper import migrate
+from cronkeeper.api.params import AccessDep, ClockDep, PoolDep, SettingsDep, errors
 from cronkeeper.api.schemas.common import utc
-from cronkeeper.api.schemas.system import HealthOut, ProcessOut, SystemOut
+from cronkeeper.api.schemas.system import (
+    CollectorStatOut,
+    CollectorStatsOut,
+    HealthOut,
+    LiveOut,
+    ProcessOut,
+    ReadyOut,
+    SystemOut,
+)
+from cronkeeper.db import reading
+from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import RunStatus
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
@@ -22,6 +33,9 @@ from cronkeeper.settings import Settings
 # processes whose last heartbeat is older than this are left out (stopped ones always are)
 PROCESS_WINDOW = dt.timedelta(hours=1)
 HEALTH_DB_TIMEOUT = 2.0
+# the system page's collector figures: runs finished in this window, the newest this many at most
+COLLECTOR_WINDOW = dt.timedelta(hours=1)
+COLLECTOR_RUNS = 2000
 
 
 def scheduler_recent_seconds(settings: Settings) -> float:
@@ -53,6 +67,7 @@ class SystemController(Controller):
             depth = runs_repo.queue_depth(conn)
             oldest = runs_repo.oldest_pending(conn, now)
             due = jobs_repo.count_due(conn, now)
+            seen = processes.last_seen(conn)
         return SystemOut(
             now=utc(now),
             processes=[_process(r, now) for r in rows],
@@ -62,7 +77,28 @@ class SystemController(Controller):
             due_jobs=due["due"],
             oldest_due_next_run_at=utc(due["oldest"]),
             scheduler_lag_seconds=(now - due["oldest"]).total_seconds() if due["oldest"] else 0.0,
+            last_seen={kind: utc(at) for kind, at in seen.items()},
         )
+
+    @get("/collectors", operation_id="getCollectorStats", responses=errors(401, 403), sync_to_thread=True)
+    def collectors(self, pool: PoolDep, clock: ClockDep, access: AccessDep) -> CollectorStatsOut:
+        """Each collector's calls answered and failed, success rate and answer latency (p50, p95) over
+        the last hour's finished runs (the newest 2,000 at most); a customer-bound token's runs only."""
+        now = clock.now()
+        since = now - COLLECTOR_WINDOW
+        with reading(pool) as conn:
+            rows = runs_repo.collector_stats(conn, since, customer_id=access.customer_id, runs=COLLECTOR_RUNS)
+        return CollectorStatsOut(
+            now=utc(now), since=utc(since), runs_read=rows[0]["runs_read"] if rows else 0, runs_max=COLLECTOR_RUNS,
+            collectors=[
+                CollectorStatOut(
+                    collector=r["collector"], ok=r["ok"], failed=r["failed"],
+                    success_rate=r["ok"] / (r["ok"] + r["failed"]) if r["ok"] + r["failed"] else None,
+                    runs=r["runs"], answers=r["answers"], latency_p50_ms=r["p50_ms"], latency_p95_ms=r["p95_ms"],
+                )
+                for r in rows
+            ],
+        )  # fmt: skip
 
 
 @get(
@@ -87,7 +123,47 @@ def health(pool: PoolDep, clock: ClockDep, settings: SettingsDep) -> Response[He
     return Response(body, status_code=200 if status == "ok" else 503)
 
 
-@get("/metrics", operation_id="getMetrics", tags=["system"], media_type="text/plain", sync_to_thread=True)
-def metrics(state: State) -> Response[bytes]:
-    """Prometheus text format: runs by status and type, run durations, queue depth, scheduler lag."""
-    return Response(generate_latest(state.metrics), media_type=CONTENT_TYPE_LATEST)
+@get("/health/live", operation_id="getLiveness", tags=["system"])
+async def live() -> LiveOut:
+    """200 while the process answers; asks nothing of the database (a liveness probe). No token."""
+    return LiveOut(status="ok")
+
+
+def _not_ready(
+    reason: str, now: dt.datetime, *, database: bool, missing: list[str] | None = None
+) -> Response[ReadyOut]:
+    body = ReadyOut(
+        status="not_ready", database=database, migrations_current=(not missing) if database else None,
+        missing_migrations=missing or [], reason=reason, checked_at=utc(now),
+    )  # fmt: skip
+    return Response(body, status_code=503)
+
+
+@get(
+    "/health/ready", operation_id="getReadiness", tags=["system"], sync_to_thread=True,
+    responses={503: ResponseSpec(ReadyOut, description="The database cannot be reached or its schema is behind")},
+)  # fmt: skip
+def ready(pool: PoolDep, clock: ClockDep, state: State) -> Response[ReadyOut]:
+    """200 when the database answers and every migration is applied (a readiness probe); 503 with
+    the reason otherwise. No token. Once the schema was current it stays so for this process
+    (migrations only add), so later probes only ping the database."""
+    now = clock.now()
+    try:
+        with pool.connection(timeout=HEALTH_DB_TIMEOUT) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:  # PoolTimeout included
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return _not_ready(f"the database cannot be reached: {detail}", now, database=False)
+    if not state.get("schema_current"):
+        try:
+            missing = migrate.pending(pool.conninfo)
+        except (psycopg.Error, CronkeeperError) as exc:
+            detail = " ".join(str(exc).split())
+            return _not_ready(f"cannot read the applied migrations: {detail}", now, database=False)
+        if missing:
+            return _not_ready(f"the schema is behind: missing {', '.join(missing)} (run `cronkeeper migrate`)",
+                              now, database=True, missing=missing)  # fmt: skip
+        state.schema_current = True
+    body = ReadyOut(status="ready", database=True, migrations_current=True, missing_migrations=[], reason=None,
+                    checked_at=utc(now))  # fmt: skip
+    return Response(body, status_code=200)

@@ -5,7 +5,9 @@
 - ``GET /ui/collectors``: the configured collectors' names, for the job dialog's picker.
 - ``GET /ui/last-runs?job_id=...``: each listed job's latest run (its status badge in the list).
 - ``GET /job-runs/{run_id}/answers``: a run's collected answers and the scores it made.
-- ``GET /brands/{brand_id}/trends``: mention rate, mean position and sentiment per scored run.
+- ``GET /brands/{brand_id}/trends``: mention rate, mean position, sentiment and share of voice
+  per scored run or (``rollup=day``) per day of a date range, with each competitor's mention
+  rate beside the brand's.
 
 Customer scope is applied exactly as in the other controllers: another customer's run or
 brand is a 404, and ``last-runs`` only ever returns runs the token may see.
@@ -14,17 +16,18 @@ brand is a 404, and ``last-runs`` only ever returns runs the token may see.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
 from msgspec import Struct
 
-from cronkeeper import brands, runs
+from cronkeeper import brands, runs, stats
 from cronkeeper.api.params import (
     READ,
     AccessDep,
+    ClockDep,
     IntPath,
     PoolDep,
     UuidPath,
@@ -103,23 +106,42 @@ class RunAnswersOut(Struct, kw_only=True):
 
 
 class TrendPoint(Struct, kw_only=True):
-    run_id: int
+    at: dt.datetime  # the run's end, or the day's start (rollup=day)
+    run_id: int | None  # None for a day
     finished_at: dt.datetime | None
-    status: str
+    status: str | None
+    runs: int
+    answers: int
     mention_rate: float | None
     mean_position: float | None
     mean_sentiment: float | None
+    share_of_voice: float | None
+    competitor_rates: dict[str, float]  # share of the scored answers that mention each competitor
 
 
 class TrendsOut(Struct, kw_only=True):
     brand_id: UUID
     brand_name: str
+    rollup: str
+    start: dt.datetime | None
+    end: dt.datetime
+    timezone: str
+    competitors: list[str]  # the brand's, then any other mentioned in the range
     data: list[TrendPoint]
 
 
 AfterId = Annotated[int, QueryParameter(ge=0, le=2**62, description="Answers after this id (paging).")]
 AnswerLimit = Annotated[int, QueryParameter(ge=1, le=500, description="Answers per page (1-500).")]
 TrendLimit = Annotated[int, QueryParameter(ge=1, le=500, description="Most recent scored runs (1-500).")]
+Rollup = Annotated[Literal["run", "day"], QueryParameter(description="One point per scored run, or per day.")]
+TrendFrom = Annotated[
+    str | None, QueryParameter(name="from", max_length=64, description="Runs created from (ISO 8601 with offset).")
+]
+TrendTo = Annotated[
+    str | None, QueryParameter(name="to", max_length=64, description="Runs created before (default: now).")
+]
+Zone = Annotated[str, QueryParameter(max_length=64, description="IANA zone the days are cut in.")]
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 JobIds = Annotated[
     list[UUID],
     QueryParameter(min_items=1, max_items=MAX_LAST_RUN_IDS, description="Job ids (repeat the parameter)."),
@@ -204,21 +226,83 @@ class BrandTrendsController(Controller):
     tags = ["brands"]
 
     @get("/{brand_id:str}/trends", operation_id="getBrandTrends", responses=READ, sync_to_thread=True)
-    def trends(self, brand_id: UuidPath, pool: PoolDep, access: AccessDep, limit: TrendLimit = 60) -> TrendsOut:
-        """Mention rate, mean position and mean sentiment of the brand's scored runs, oldest first."""
+    def trends(
+        self,
+        brand_id: UuidPath,
+        pool: PoolDep,
+        access: AccessDep,
+        clock: ClockDep,
+        limit: TrendLimit = 60,
+        rollup: Rollup = "run",
+        from_: TrendFrom = None,
+        to: TrendTo = None,
+        timezone: Zone = "UTC",
+    ) -> TrendsOut:
+        """The brand's mention rate, mean position, mean sentiment, share of voice and each
+        competitor's mention rate, oldest first: per scored run (the newest ``limit``), or per
+        day (``rollup=day``, every day of the range, by default the last 30, cut in ``timezone``)."""
         ident = uuid_param(brand_id, "brand_id")
+        start, end = stats.instant(from_, "from"), stats.instant(to, "to")
+        span = stats.check_range(start, end, "day", timezone, clock.now())
+        if rollup == "run" and start is None:
+            span = stats.Range(EPOCH, span.end, "day", span.timezone)  # every run, up to `limit`
         with pool.connection() as conn:
             brand = brands.get_brand(conn, ident, customer_id=access.customer_id)
-            rows = answers_repo.trends_for_brand(conn, brand.id, limit=limit)
-        points = [
-            TrendPoint(
-                run_id=r["run_id"], finished_at=utc(r["finished_at"]), status=r["status"],
-                mention_rate=r["mention_rate"], mean_position=r["mean_position"],
-                mean_sentiment=r["mean_sentiment"],
-            )  # fmt: skip
-            for r in reversed(rows)
-        ]
-        return TrendsOut(brand_id=brand.id, brand_name=brand.name, data=points)
+            if rollup == "day":
+                points = _day_points(conn, brand.id, span)
+            else:
+                points = _run_points(conn, brand.id, span, limit)
+        return TrendsOut(
+            brand_id=brand.id, brand_name=brand.name, rollup=rollup, start=span.start if from_ or rollup == "day" else None,
+            end=span.end, timezone=span.timezone, competitors=_competitors(brand.competitors, points), data=points,
+        )  # fmt: skip
+
+
+def _rates(counts: dict[str, int], answers: int | None) -> dict[str, float]:
+    return {name: n / answers for name, n in counts.items()} if answers else {}
+
+
+def _competitors(listed: list[str], points: list[TrendPoint]) -> list[str]:
+    """The brand's competitors, then any other name mentioned in ``points``; each point gets a
+    rate for every one (0 when its answers mention it nowhere, none when it has no answers)."""
+    seen = dict.fromkeys(listed)
+    for p in points:
+        seen.update(dict.fromkeys(sorted(p.competitor_rates)))
+    names = list(seen)
+    for p in points:
+        if p.answers:
+            p.competitor_rates = {n: p.competitor_rates.get(n, 0.0) for n in names}
+    return names
+
+
+def _run_points(conn: Any, brand_id: UUID, span: stats.Range, limit: int) -> list[TrendPoint]:
+    rows = answers_repo.scored_runs_in_range(conn, brand_id, span.start, span.end, limit=limit)
+    counts = answers_repo.competitor_counts(conn, [r["run_id"] for r in rows])
+    return [
+        TrendPoint(
+            at=utc(r["finished_at"]), run_id=r["run_id"], finished_at=utc(r["finished_at"]), status=r["status"],
+            runs=1, answers=r["answers"] or 0, mention_rate=r["mention_rate"], mean_position=r["mean_position"],
+            mean_sentiment=r["mean_sentiment"], share_of_voice=r["share_of_voice"],
+            competitor_rates=_rates(counts.get(r["run_id"], {}), r["answers"]),
+        )  # fmt: skip
+        for r in reversed(rows)
+    ]
+
+
+def _day_points(conn: Any, brand_id: UUID, span: stats.Range) -> list[TrendPoint]:
+    rows, competitors = answers_repo.brand_days(conn, brand_id, span.start, span.end, span.timezone)
+    by_day = {r["day"]: r for r in rows}
+    points = []
+    for day in stats.bucket_starts(span.start, span.end, "day", span.timezone):
+        r = by_day.get(day) or {}
+        answers = r.get("answers", 0)
+        points.append(TrendPoint(
+            at=day, run_id=None, finished_at=None, status=None, runs=r.get("runs", 0), answers=answers,
+            mention_rate=r.get("mention_rate"), mean_position=r.get("mean_position"),
+            mean_sentiment=r.get("mean_sentiment"), share_of_voice=r.get("share_of_voice"),
+            competitor_rates=_rates(competitors.get(day, {}), answers),
+        ))  # fmt: skip
+    return points
 
 
 UI_DATA_HANDLERS = [UIDataController, RunAnswersController, BrandTrendsController]

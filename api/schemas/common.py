@@ -6,10 +6,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 from typing import Annotated, Any
 
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from msgspec import UNSET, Meta, Struct, UnsetType, structs
 
+from cronkeeper import fields
 from cronkeeper.errors import ValidationError
 
 INT32 = 2**31 - 1
@@ -93,3 +98,71 @@ class ErrorOut(Struct):
     error: str
     message: str
     field: str | None = None
+
+
+_AT = re.compile(r" - at `\$\.?([^`]*)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]+)`")
+
+
+def _refusal(exc: msgspec.ValidationError) -> ValidationError:
+    """A strict decoding error as ours: ``"max_jobs: Expected `int`, got `str`"`` naming the field."""
+    text = str(exc)
+    unknown = _UNKNOWN.search(text)
+    if unknown:
+        return ValidationError(f"{unknown.group(1)} is not a known field", field=unknown.group(1))
+    at = _AT.search(text)
+    path = at.group(1) if at else ""  # as Litestar names it: "max_retries", "ids[0]"
+    reason = _AT.sub("", text)
+    return ValidationError(f"{path}: {reason}" if path else reason, field=path or None)
+
+
+async def strict_body(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """A guard for every route with a ``data`` body: the JSON as sent must fit the body's
+    schema strictly (``"60"``, ``1e3`` or ``true`` is no integer, ``0`` no boolean), and
+    nest at most ``fields.JSON_MAX_DEPTH`` deep; a 400 naming the field otherwise.
+
+    Litestar converts bodies leniently (``"60"`` becomes 60); this runs first, on the
+    same parsed JSON, so the lenient conversion only ever sees strict-valid input.
+    """
+    parameter = handler.parsed_fn_signature.parameters.get("data")
+    if parameter is None or connection.scope.get("method") in ("GET", "HEAD"):
+        return
+    try:
+        body = await connection.json()  # type: ignore[attr-defined]  # cached for the handler
+    except RecursionError:  # nested past the decoder's own limit: never reaches the handler
+        field = _too_deep_field(await connection.body())  # type: ignore[attr-defined]
+        raise ValidationError(f"{field or 'the body'} must nest at most {fields.JSON_MAX_DEPTH} levels of objects "
+                              "and lists", field=field) from None  # fmt: skip
+    if isinstance(body, dict):
+        for key, value in body.items():
+            fields.json_bounded(value, str(key), max_bytes=fields.JSON_MAX_BYTES * 16)
+    else:
+        fields.json_bounded(body, "body", max_bytes=fields.JSON_MAX_BYTES * 16)
+    try:
+        msgspec.convert(body, parameter.annotation, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _refusal(exc) from None
+
+
+def _too_deep_field(raw: bytes) -> str | None:
+    """The top-level key of a JSON object body under which nesting passes the limit."""
+    depth, key, in_string, escaped, start = 0, None, False, False, 0
+    for i, ch in enumerate(raw):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == 0x5C:  # backslash
+                escaped = True
+            elif ch == 0x22:  # the closing quote
+                in_string = False
+                if depth == 1:
+                    key = raw[start:i].decode(errors="replace")[:100]
+        elif ch == 0x22:
+            in_string, start = True, i + 1
+        elif ch in (0x7B, 0x5B):  # { [
+            depth += 1
+            if depth > fields.JSON_MAX_DEPTH + 1:
+                return key
+        elif ch in (0x7D, 0x5D):
+            depth -= 1
+    return None

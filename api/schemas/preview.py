@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -19,6 +20,8 @@ class PreviewIn(ScheduleFields):
     after: Instant | None | UnsetType = UNSET
     # instead of ``run_at``: a one-off's local time, read by the rule every surface shares
     run_at_local: LocalTime | None | UnsetType = UNSET
+    # the job the schedule is (or will be) saved on: resolves H items (only hashed, never read)
+    job_id: UUID | None | UnsetType = UNSET
 
 
 class PreviewOut(Struct):
@@ -29,3 +32,7 @@ class PreviewOut(Struct):
     # "shifted" (the local time does not exist: moved to the jump), "ambiguous" (it happens
     # twice: the first pass was taken) or null
     note: str | None = None
+    # the cron expression with H resolved for job_id ("H 9 * * *" -> "37 9 * * *"); null when
+    # it has no H, or has H and no job_id was given (next_runs is then empty: the values are
+    # chosen from the job's id when it is saved)
+    resolved_expression: str | None = None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 from uuid import UUID
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
-from cronkeeper.api.schemas.common import out_values
+from cronkeeper.api.schemas.common import Input, out_values
 from cronkeeper.models import JobRun, JobType, RunStatus, Trigger
 
 
@@ -52,3 +53,31 @@ class RunOut(Struct, kw_only=True):
 class RunPage(Struct):
     data: list[RunOut]
     next_cursor: str | None
+
+
+class RunBulkAction(StrEnum):
+    CANCEL = "cancel"
+    RETRY = "retry"
+
+
+class RunBulkIn(Input):
+    ids: Annotated[list[int], Meta(min_length=1, max_length=100)]
+
+
+class RunBulkResult(Struct, kw_only=True):
+    """One run's outcome: ``ok`` with the run (cancelled, or the new attempt of a retry), or the
+    HTTP status its single route would have answered, ``error`` and a ``message`` saying why."""
+
+    id: int
+    ok: bool
+    status: int
+    error: str | None = None
+    message: str | None = None
+    run: RunOut | None = None
+
+
+class RunBulkOut(Struct):
+    action: RunBulkAction
+    succeeded: int
+    failed: int
+    results: list[RunBulkResult]

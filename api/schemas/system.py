@@ -28,6 +28,27 @@ class SystemOut(Struct, kw_only=True):
     due_jobs: int
     oldest_due_next_run_at: dt.datetime | None
     scheduler_lag_seconds: float | None
+    # the newest heartbeat of each kind of process, stopped ones included (whether one is missing)
+    last_seen: dict[str, dt.datetime] = {}
+
+
+class CollectorStatOut(Struct, kw_only=True):
+    collector: str
+    ok: int  # calls answered
+    failed: int  # calls that failed
+    success_rate: float | None  # ok / (ok + failed); None without calls
+    runs: int  # runs that called it
+    answers: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+
+class CollectorStatsOut(Struct, kw_only=True):
+    now: dt.datetime
+    since: dt.datetime
+    runs_read: int  # runs finished since ``since`` that were read (the newest, at most ``runs_max``)
+    runs_max: int
+    collectors: list[CollectorStatOut]
 
 
 class HealthOut(Struct, kw_only=True):
@@ -36,3 +57,74 @@ class HealthOut(Struct, kw_only=True):
     scheduler_last_seen: dt.datetime | None
     scheduler_recent: bool
     checked_at: dt.datetime
+
+
+class LiveOut(Struct, kw_only=True):
+    status: str  # always "ok": the process answers
+
+
+class ReadyOut(Struct, kw_only=True):
+    status: str  # "ready" or "not_ready"
+    database: bool
+    migrations_current: bool | None  # None when the database could not be asked
+    missing_migrations: list[str]
+    reason: str | None
+    checked_at: dt.datetime
+
+
+class TickRunOut(Struct, kw_only=True):
+    id: int
+    job_id: str
+    scheduled_for: dt.datetime
+    run_after: dt.datetime
+    status: str  # pending, or skipped (with skip_reason)
+    skip_reason: str | None
+
+
+class TickOut(Struct, kw_only=True):
+    at: dt.datetime
+    jobs: int
+    runs_created: int
+    runs_skipped: int
+    runs_replaced: int
+    duplicates: int
+    errors: list[str]
+    runs: list[TickRunOut]
+    runs_truncated: bool
+
+
+class SchedulerProcessOut(Struct, kw_only=True):
+    id: str
+    hostname: str
+    pid: int
+    started_at: dt.datetime
+    heartbeat_at: dt.datetime
+    seconds_since_heartbeat: float
+    last_tick_at: dt.datetime | None
+    alive: bool
+
+
+class SchedulerStatusOut(Struct, kw_only=True):
+    now: dt.datetime
+    alive: bool
+    schedulers: list[SchedulerProcessOut]
+    last_tick_at: dt.datetime | None
+    due_jobs: int
+    oldest_due_next_run_at: dt.datetime | None
+    lag_seconds: float
+
+
+class QueueTypeOut(Struct, kw_only=True):
+    job_type: str
+    pending: int
+    processing: int
+    oldest_pending_run_at: dt.datetime | None
+    oldest_pending_age_seconds: float | None
+
+
+class QueueStatusOut(Struct, kw_only=True):
+    now: dt.datetime
+    depth: dict[str, int]
+    oldest_pending_run_at: dt.datetime | None
+    oldest_pending_age_seconds: float | None
+    by_job_type: list[QueueTypeOut]

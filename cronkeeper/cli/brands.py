@@ -20,14 +20,14 @@ OPTION_OF = {
 
 
 def brands_list(args: argparse.Namespace, settings: Settings) -> int:
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         found = brands.list_brands(conn, customer_id=args.customer, search=args.search, limit=args.limit)
     emit(args, found, COLUMNS)
     return 0
 
 
 def brands_show(args: argparse.Namespace, settings: Settings) -> int:
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         emit(args, brands.get_brand(conn, args.id))
     return 0
 
@@ -58,7 +58,7 @@ def brands_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def queries_list(args: argparse.Namespace, settings: Settings) -> int:
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         found = brands.list_queries(conn, args.brand_id, active_only=args.active_only)
     emit(args, found, QUERY_COLUMNS)
     return 0

@@ -1,4 +1,4 @@
-"""``cronkeeper jobs list|show|create|update|pause|resume|trigger|delete``."""
+"""``cronkeeper jobs list|show|create|update|pause|resume|trigger|backfill|delete``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cronkeeper import job_states, jobs
+from cronkeeper import backfill, job_states, jobs
 from cronkeeper.cli.args import add_limit, choices, iso_time, json_object, leaf, uuid_arg, whole
 from cronkeeper.cli.context import database, now, options_named
 from cronkeeper.cli.output import emit
@@ -85,7 +85,7 @@ _AT_NOTES = {
 
 def jobs_list(args: argparse.Namespace, settings: Settings) -> int:
     active = {"active": True, "paused": False}.get(args.state)
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         found = jobs.list_jobs(conn, customer_id=args.customer, brand_id=args.brand, is_active=active,
                                job_type=args.type, search=args.search, limit=args.limit)  # fmt: skip
         states = job_states.states(conn, (job for job, _ in found))
@@ -94,7 +94,7 @@ def jobs_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def jobs_show(args: argparse.Namespace, settings: Settings) -> int:
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         job = jobs.get_job(conn, args.id)
         state = job_states.state(conn, job)
     emit(args, _record(job, state=state))
@@ -154,6 +154,16 @@ def jobs_trigger(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def jobs_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    """Runs for the job's slots from --from to --to that have none (``cronkeeper/backfill.py``);
+    times without an offset are UTC."""
+    start, end = (t if t.utcoffset() is not None else t.replace(tzinfo=dt.UTC) for t in (args.start, args.end))
+    with database(settings) as conn, options_named({"from": "--from", "to": "--to", "max_runs": "--max-runs"}):
+        result = backfill.backfill(conn, args.id, start, end, now(), dry_run=args.dry_run, max_runs=args.max_runs)
+    emit(args, result.to_json())
+    return 0
+
+
 def _set_active(active: bool) -> Callable[[argparse.Namespace, Settings], int]:
     def command(args: argparse.Namespace, settings: Settings) -> int:
         with database(settings) as conn:
@@ -180,7 +190,7 @@ def _job_options(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument("--cron", metavar="EXPR", help="cron expression (5 fields or @daily ...), in --timezone")
     p.add_argument("--timezone", metavar="ZONE", help="IANA time zone for --cron and --at (default UTC)")
     p.add_argument("--interval", metavar="SECONDS", type=whole(1), help="every N seconds")
-    p.add_argument("--jitter", metavar="SECONDS", type=whole(0), help="delay each interval run by up to N s")
+    p.add_argument("--jitter", metavar="SECONDS", type=whole(0), help="delay each run by up to N s (interval or cron)")
     p.add_argument("--at", metavar="ISO_TIME", type=iso_time, help="run once then (no offset: in --timezone)")
     if create:
         p.add_argument("--metadata", metavar="JSON", type=json_object, help="JSON object (collectors, output_format)")
@@ -215,6 +225,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("delete", jobs_delete, "delete the job and its runs"),
     ):  # fmt: skip
         leaf(group, name, func, help_).add_argument("id", metavar="JOB_ID", type=uuid_arg)
+    p = leaf(group, "backfill", jobs_backfill, "create runs for past slots that have none (gap-only)")
+    p.add_argument("id", metavar="JOB_ID", type=uuid_arg)
+    p.add_argument("--from", dest="start", metavar="ISO_TIME", type=iso_time, required=True, help="first slot (no offset: UTC)")
+    p.add_argument("--to", dest="end", metavar="ISO_TIME", type=iso_time, required=True, help="last slot, not in the future")
+    p.add_argument("--dry-run", action="store_true", help="list the slots, create nothing")
+    p.add_argument("--max-runs", metavar="N", type=whole(1, 10_000), default=1000, help="refuse more than N (default 1000)")
     _job_options(leaf(group, "create", jobs_create, "create a job"), create=True)
     p = leaf(group, "update", jobs_update, "change the fields given (a new schedule replaces the old one)")
     p.add_argument("id", metavar="JOB_ID", type=uuid_arg)

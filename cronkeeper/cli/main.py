@@ -2,7 +2,8 @@
 
 Core commands live here (``db``, ``migrate``); each noun has its module
 (``cronkeeper.cli.jobs``, ``runs``, ``brands``, ``customers``, ``tokens``), whose
-commands call that noun's service in ``cronkeeper``. The processes add
+commands call that noun's service in ``cronkeeper``; ``cronkeeper.cli.health``
+is the worker's and scheduler's exec probe. The processes add
 theirs (``scheduler``, ``worker``, ``api``): each names the module whose
 ``register`` adds its subcommand. They are loaded by name, so the library never
 imports the services statically and a missing optional dependency of one
@@ -18,7 +19,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from cronkeeper.cli import brands, customers, demo, jobs, runs, tokens
+from cronkeeper import audit
+from cronkeeper.cli import alerts as alerts_cli
+from cronkeeper.cli import audit as audit_cli
+from cronkeeper.cli import brands, customers, demo, health, jobs, runs, tokens
 from cronkeeper.db import resolve_dsn, stop_embedded
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.migrate import migrate
@@ -75,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply missing migrations")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_migrate)
-    for noun in (jobs, runs, brands, customers, tokens, demo):
+    for noun in (jobs, runs, brands, customers, tokens, demo, health, audit_cli, alerts_cli):
         noun.register(sub)
     for module_name in SERVICE_COMMANDS:
         try:
@@ -96,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     try:
         settings = Settings.from_env()
-        return int(args.func(args, settings) or 0)
+        with audit.acting_as(audit.cli_actor()):  # changes made by this command are the OS user's
+            return int(args.func(args, settings) or 0)
     except CronkeeperError as exc:
         field = getattr(exc, "field", None)
         named = f"{field}: " if field and field not in str(exc) else ""

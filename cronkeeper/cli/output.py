@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +40,19 @@ def _cell(value: Any, width: int = 60) -> str:
         return ", ".join(map(str, value)) or "-"
     text = json.dumps(value, default=str) if isinstance(value, dict) else str(value)
     text = " ".join(text.split())  # one line per row, whatever the error message holds
+    text = printable(text)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# C0 and C1 controls (ESC starts a terminal's escape sequences) and the bidi
+# overrides that reorder what a terminal shows: never written raw to a table.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters: a name cannot move the cursor, recolour or
+    rewrite the terminal, nor forge a line of output (``--json`` escapes them instead)."""
+    return _CONTROLS.sub("", text)
 
 
 def emit(args: argparse.Namespace, data: Any, columns: Sequence[str] | None = None) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from cronkeeper import exports, runs
+from cronkeeper import audit, exports, runs
 from cronkeeper.cli.args import add_limit, choices, leaf, uuid_arg, whole
 from cronkeeper.cli.context import database, now
 from cronkeeper.cli.output import emit
@@ -21,7 +21,7 @@ run_id_arg = whole(1, 10**MAX_ID_DIGITS - 1)
 
 
 def runs_list(args: argparse.Namespace, settings: Settings) -> int:
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         rows = runs.list_runs(conn, job_id=args.job, brand_id=args.brand, customer_id=args.customer,
                               status=args.status, limit=args.limit)  # fmt: skip
     emit(args, rows, COLUMNS)
@@ -54,8 +54,9 @@ def runs_export(args: argparse.Namespace, settings: Settings) -> int:
     fmt = exports.check_format(args.format or _default_format(args.output))
     if args.output is not None:
         exports.check_path_template(args.output, "output")
-    with database(settings) as conn:
+    with database(settings, read_only=True) as conn:
         run = runs.get_run(conn, args.run_id)
+        audit.exported(conn, run, fmt, args.output)  # the export asked for (autocommit: recorded now)
         if args.output is None:
             return _to_stdout(conn, run.id, fmt)
         done = exports.export_to_path(conn, run, fmt, args.output)

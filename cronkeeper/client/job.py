@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from cronkeeper import backfill as backfills
 from cronkeeper import fields, jobs
 from cronkeeper.client.convert import iso, schedule_from, webhook, when
 from cronkeeper.errors import CronkeeperError, ValidationError
@@ -102,6 +103,17 @@ class Job:
     def disable(self) -> None:
         """Pause the job; reloads its fields."""
         self._refresh(self._bound().disable_job(self.id))
+
+    def backfill(
+        self, start: dt.datetime, end: dt.datetime, *, dry_run: bool = False, max_runs: int = 1000
+    ) -> backfills.BackfillResult:
+        """Runs for this job's slots from ``start`` to ``end`` (aware, not in the future) that have
+        none at all; ``dry_run`` lists them only. More than ``max_runs`` missing slots is a
+        ``ValidationError`` naming ``max_runs``, with nothing created (``cronkeeper.backfill``)."""
+        manager = self._bound()
+        with manager._session() as conn:
+            return backfills.backfill(conn, self.id, start, end, manager.clock.now(), dry_run=dry_run,
+                                      max_runs=max_runs)  # fmt: skip
 
     def _bound(self) -> JobManager:
         if self._manager is None or self.id is None:

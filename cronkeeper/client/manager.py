@@ -10,12 +10,14 @@ seed's names map to ours.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from cronkeeper import fields, jobs, runs
+from cronkeeper import audit, fields, jobs, runs
 from cronkeeper.client.convert import choice, maybe_uuid, merge_metadata
 from cronkeeper.client.job import Job, bound_job
 from cronkeeper.clock import Clock, SystemClock
@@ -76,6 +78,13 @@ class JobManager:
         """A pooled connection (context manager), for reads of your own."""
         return self._pool.connection()
 
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Any]:
+        """A pooled connection whose changes the audit trail records as ``python``
+        (unless the caller set an actor: ``with audit.acting_as(Actor("etl")):``)."""
+        with audit.acting_as(audit.PYTHON, unless_set=True), self._pool.connection() as conn:
+            yield conn
+
     # -- jobs ------------------------------------------------------------------------------
     def create_job(
         self,
@@ -119,7 +128,7 @@ class JobManager:
         values.update({k: v for k, v in optional.items() if v is not None})
         if customer_id is not None:  # else the brand's; jobs.create_job refuses any other
             values["customer_id"] = fields.uuid(customer_id, "customer_id")
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             if auto_start:
                 row, run = jobs.create_and_start(conn, values, self.clock.now())
             else:
@@ -132,7 +141,7 @@ class JobManager:
         ident = maybe_uuid(job_id)
         if ident is None:
             return None
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             try:
                 row = jobs.get_job(conn, ident)
             except NotFound:
@@ -154,7 +163,7 @@ class JobManager:
         if job.id is None:
             raise ValidationError("the job has no id; create it with create_job", field="id")
         changes = job._changes()
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             row = jobs.update_job(conn, job.id, changes, self.clock.now())
             latest = runs_repo.latest_runs(conn, [job.id])
             _warn(jobs.warnings_for(conn, row))
@@ -166,7 +175,7 @@ class JobManager:
         ident = maybe_uuid(job_id)
         if ident is None:
             return False
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             try:
                 jobs.delete_job(conn, ident)
             except NotFound:
@@ -198,7 +207,7 @@ class JobManager:
         }
         out: list[Job] = []
         after = None
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             while True:
                 rows = jobs_repo.list_jobs(conn, **filters, after=after, limit=PAGE_SIZE)
                 latest = runs_repo.latest_runs(conn, [r["id"] for r in rows])
@@ -218,7 +227,7 @@ class JobManager:
 
     def _set_active(self, job_id: UUID | str, active: bool) -> Job:
         ident = fields.uuid(job_id, "job_id")
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             row = jobs.set_active(conn, ident, active, self.clock.now())
             latest = runs_repo.latest_runs(conn, [ident])
         return bound_job(row, latest.get(ident), self)
@@ -226,11 +235,11 @@ class JobManager:
     # -- runs ------------------------------------------------------------------------------
     def trigger_job(self, job_id: UUID | str) -> JobRun:
         """A manual run, due now, for the workers (a running ``Scheduler``) to execute."""
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             return jobs.trigger_job(conn, fields.uuid(job_id, "job_id"), self.clock.now())
 
     def get_run(self, run_id: int) -> JobRun:
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             return runs.get_run(conn, run_id)
 
     def retry_run(self, run_id: int) -> JobRun:
@@ -240,18 +249,20 @@ class JobManager:
         ``Conflict`` whose ``retry_run_id`` names it) while a retry in its chain is pending
         or processing.
         """
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             return runs.retry_run(conn, run_id, self.clock.now())
 
     def list_runs(self, job_id: UUID | str, *, status: str | None = None, limit: int = 50) -> list[JobRun]:
         """The job's runs, newest first."""
         params = {"job_id": fields.uuid(job_id, "job_id"), "status": choice(RunStatus, status, "status")}
-        with self._pool.connection() as conn:
+        with self._session() as conn:
             return [JobRun.from_row(r) for r in runs_repo.list_runs(conn, **params, limit=limit)]
 
     def run_job(self, job_id: UUID | str) -> JobRun:
         """Trigger a manual run and execute it here, as a worker would (the inline runner):
         claimed with a lease kept alive while it runs, its outcome (and retry, if any)
         written by the completer. Raises ``Conflict`` when the lease was lost meanwhile."""
-        return inline.run_here(self._pool, fields.uuid(job_id, "job_id"), clock=self.clock, registry=self.registry,
-                               lease_seconds=self.settings.lease_seconds, dsn=self.dsn)  # fmt: skip
+        with audit.acting_as(audit.PYTHON, unless_set=True):
+            return inline.run_here(self._pool, fields.uuid(job_id, "job_id"), clock=self.clock,
+                                   registry=self.registry, lease_seconds=self.settings.lease_seconds,
+                                   dsn=self.dsn)  # fmt: skip

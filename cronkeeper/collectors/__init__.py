@@ -10,10 +10,17 @@ Database-free: the worker's handlers load configs, build collectors, run
         result = await collect(client, collectors, queries, meta.get("parallel", True), on_progress)
     result.answers, result.errors, result.outcome.status, result.outcome.error_message
 
+The worker instead shares each collector across its runs:
+``process_hub().share(collector, dsn)`` (``hub``) runs its calls on one
+event loop of the process with one keep-alive client, and holds its
+``max_concurrency`` and ``rate_per_second`` across every run and, with a
+``dsn``, every process (``gate``: advisory-lock slots and a rate row).
+
 Modules: ``config`` (settings and the TOML file), ``engines`` (the two kinds),
 ``retry`` (limits, backoff, Retry-After), ``runner`` (``collect`` and the
 outcome rule), ``metadata`` (job metadata validation), ``jsonpath``,
-``sample`` (the offline demo collector, used only when a job names it).
+``sample`` (the offline demo collector, used only when a job names it),
+``hub`` and ``gate`` (sharing, above), ``probe`` (one test call).
 """
 
 from cronkeeper.collectors.base import Answer, Collector, CollectorError, Timing

@@ -17,16 +17,21 @@ import httpx
 
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.errors import CronkeeperError
+from cronkeeper.redaction import redact
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class CollectorError(CronkeeperError):
-    """An answer engine could not be asked."""
+    """An answer engine could not be asked.
+
+    ``reason`` is redacted (``cronkeeper.redaction``): it is stored on the run,
+    logged and sent in webhooks, and may quote an upstream error body.
+    """
 
     def __init__(self, collector: str, reason: str) -> None:
         self.collector = collector
-        self.reason = reason
+        self.reason = redact(reason) or ""
         super().__init__(f"{collector}: {reason}")
 
 

@@ -13,8 +13,9 @@ and its sources with ``text_path`` and ``sources_path`` (see ``jsonpath``).
 Several text values (a ``[*]`` path) are joined with newlines.
 
 A collector holds the semaphore and the rate-limit bucket that all of its
-calls share, so build one per run (or one per process, used from one event
-loop) and reuse it for every call of that run.
+calls share, used from one event loop. The worker keeps one per collector per
+process (``collectors.hub``), so its limits hold across runs, and across
+processes through the database (``collectors.gate``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from cronkeeper.collectors.jsonpath import extract
 from cronkeeper.collectors.retry import CallLimits, RetryPolicy, TokenBucket, send_with_retries
 from cronkeeper.collectors.sample import SampleCollector, Subject
 from cronkeeper.errors import NonRetryable
+from cronkeeper.redaction import redact
 
 _URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`|]+")
 _URL_TAIL = ".,;:!?*_~"
@@ -91,15 +93,22 @@ class HttpCollector:
         if not query.strip():
             raise CollectorError(self.name, "the query is empty")
         request = self.build_request(client, query)
-        response, latency_ms = await send_with_retries(
-            client, request, collector=self.name, policy=self.policy, limits=self.limits, timing=self._timing
-        )
+        try:
+            response, latency_ms = await send_with_retries(
+                client, request, collector=self.name, policy=self.policy, limits=self.limits, timing=self._timing
+            )
+        except CollectorError as exc:  # an engine may echo the key under any variable name
+            raise CollectorError(self.name, redact(exc.reason, self._secrets()) or "") from None
         try:
             payload = response.json()
         except ValueError:
             raise CollectorError(self.name, f"bad response: HTTP {response.status_code} body is not JSON") from None
         text, sources, model = self.parse(payload)
         return Answer(self.name, model, query, text, sources, round(latency_ms, 3))
+
+    def _secrets(self) -> list[str]:
+        """The values of the variables this collector's config reads (its keys)."""
+        return [self._env[name] for name in self.config.required_env() if self._env.get(name)]
 
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.config.timeout_seconds)

@@ -5,11 +5,14 @@ Keys (all optional; unknown keys are kept as they are):
 ``collectors``       list of configured collector names; absent means every
                      enabled collector at run time. Duplicates are dropped.
 ``parallel``         bool; absent means true (see ``collect``).
-``positionLimit``    positive int.
-``sentimentLimit``   positive int.
-``on_success``       webhook: ``{"url": "https://...", "secret_env": "HOOK_SECRET"}``;
-``on_failure``       ``secret_env`` (optional) names the environment variable
-                     holding the HMAC secret: secrets are never stored here.
+``positionLimit``    positive int, at most 10,000.
+``sentimentLimit``   positive int, at most 10,000.
+``on_success``       webhook: ``{"url": "https://...", "secret_env": "shop"}``;
+``on_failure``       the URL must pass the outbound policy (``cronkeeper.outbound``:
+                     literal private addresses, odd ports refused here, names
+                     checked at each request); ``secret_env`` (optional) names a
+                     signing secret of the operator's ``CRONKEEPER_WEBHOOK_SECRETS``
+                     (``cronkeeper.signing_secrets``): secrets are never stored here.
 ``output_format``    ``"csv"`` or ``"jsonl"`` (case-insensitive, stored lower-case).
 ``output_path``      non-empty string.
 
@@ -22,15 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from cronkeeper.collectors.config import ENV_NAME_RE
+from cronkeeper import outbound, signing_secrets
 from cronkeeper.errors import ValidationError
 from cronkeeper.models import JobType
 
 OUTPUT_FORMATS = ("csv", "jsonl")
 WEBHOOK_KEYS = ("on_success", "on_failure")
 _WEBHOOK_FIELDS = {"url", "secret_env"}
+MAX_SCORE_LIMIT = 10_000  # positionLimit, sentimentLimit: a LIMIT in SQL, never past a bigint
 
 
 def validate_job_metadata(job_type: str, metadata: Mapping[str, Any] | None, known_collectors: set[str]) -> dict[str, Any]:
@@ -54,8 +57,8 @@ def validate_job_metadata(job_type: str, metadata: Mapping[str, Any] | None, kno
         raise _invalid("parallel", "must be true or false", out["parallel"])
     for key in ("positionLimit", "sentimentLimit"):
         value = out.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise _invalid(key, "must be a positive whole number", value)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SCORE_LIMIT):
+            raise _invalid(key, f"must be a positive whole number, at most {MAX_SCORE_LIMIT}", str(value)[:40])
     for key in WEBHOOK_KEYS:
         if out.get(key) is not None:
             out[key] = _webhook(key, out[key])
@@ -95,16 +98,14 @@ def _webhook(key: str, value: Any) -> dict[str, Any]:
         raise _invalid(key, 'must be an object like {"url": "https://...", "secret_env": "NAME"}', value)
     for extra in value:
         if extra not in _WEBHOOK_FIELDS:
-            hint = " (store the secret in an environment variable and name it in secret_env)" if extra == "secret" else ""
+            hint = (f" (the operator lists signing secrets in {signing_secrets.SECRETS_ENV}; name one in secret_env)"
+                    if extra == "secret" else "")  # fmt: skip
             raise ValidationError(f"metadata.{key}.{extra} is not a webhook setting{hint}", field=f"metadata.{key}.{extra}")
     url = value.get("url")
-    try:
-        parts = urlsplit(url) if isinstance(url, str) else None
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid(f"{key}.url", "must be an http(s) URL", url)
+    if not isinstance(url, str) or len(url) > 2000:
+        raise _invalid(f"{key}.url", "must be an http(s) URL", str(url)[:120])
+    outbound.check_url(url, f"metadata.{key}.url")
     secret_env = value.get("secret_env")
-    if secret_env is not None and (not isinstance(secret_env, str) or not ENV_NAME_RE.match(secret_env)):
-        raise _invalid(f"{key}.secret_env", "must name an environment variable", secret_env)
+    if secret_env is not None:
+        signing_secrets.check_name(secret_env, f"metadata.{key}.secret_env")
     return {"url": url, "secret_env": secret_env}

@@ -14,8 +14,10 @@ import asyncio
 import datetime as dt
 import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,7 +51,7 @@ class TokenBucket:
     """An async token bucket: ``rate`` requests per second, bursts of ``burst``.
 
     One bucket is shared by every call that must respect the same limit (all
-    calls of one collector in a run). ``acquire`` reserves a token at once and
+    calls of one collector in this process, ``collectors.hub``). ``acquire`` reserves a token at once and
     then sleeps until it is due, so waiters are served in arrival order and a
     fake sleep that does not advance the clock still yields the right delays.
     A cancelled waiter's token is not given back (the limit errs on the slow side).
@@ -112,12 +114,40 @@ class RetryPolicy:
         return max(backoff * (1 + 0.25 * jitter), retry_after or 0.0)
 
 
+class Gate(Protocol):
+    """Limits held beyond this process (``collectors.gate``: the database's slots and rate)."""
+
+    def slot(self) -> AbstractAsyncContextManager[object]: ...
+
+    async def token(self) -> None: ...
+
+
 @dataclass
 class CallLimits:
-    """The concurrency cap and optional rate limit shared by one collector's calls."""
+    """The concurrency cap and optional rate limit shared by one collector's calls.
+
+    ``gate`` (optional) adds the limits every process shares: a call holds a
+    local slot, then a shared slot, then waits for a local token, then a shared one.
+    """
 
     semaphore: asyncio.Semaphore
     bucket: TokenBucket | None = None
+    gate: Gate | None = None
+
+    @asynccontextmanager
+    async def permit(self) -> AsyncIterator[None]:
+        """Hold every limit for one attempt."""
+        async with self.semaphore:
+            if self.gate is None:
+                if self.bucket is not None:
+                    await self.bucket.acquire()
+                yield
+                return
+            async with self.gate.slot():
+                if self.bucket is not None:
+                    await self.bucket.acquire()
+                await self.gate.token()
+                yield
 
 
 def is_retryable(status_code: int) -> bool:
@@ -165,9 +195,7 @@ async def send_with_retries(
     """
     for attempt in range(1, policy.attempts + 1):
         retry_after: float | None = None
-        async with limits.semaphore:
-            if limits.bucket is not None:
-                await limits.bucket.acquire()
+        async with limits.permit():
             started = timing.monotonic()
             try:
                 response = await client.send(request)

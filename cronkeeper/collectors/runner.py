@@ -17,6 +17,7 @@ import httpx
 
 from cronkeeper.collectors.base import Answer, Collector, CollectorError
 from cronkeeper.models import RunStatus
+from cronkeeper.redaction import redact
 
 log = logging.getLogger("cronkeeper.collectors")
 
@@ -101,6 +102,14 @@ class CollectionResult:
     def outcome(self) -> Outcome:
         return run_outcome(self.calls, self.failures)
 
+    def calls_by_collector(self) -> dict[str, dict[str, int]]:
+        """collector name -> ``{"ok": answered calls, "failed": failed calls}`` (for /metrics' counters)."""
+        out: dict[str, dict[str, int]] = {}
+        for item, result in [(a, "ok") for a in self.answers] + [(f, "failed") for f in self.failures]:
+            counts = out.setdefault(item.collector, {"ok": 0, "failed": 0})
+            counts[result] += 1
+        return out
+
     def metrics(self) -> dict[str, object]:
         """Counts for the run's ``metrics`` column."""
         return {
@@ -169,4 +178,4 @@ async def _ask(client: httpx.AsyncClient, collector: Collector, query: str) -> A
         return Failure(collector.name, query, exc.reason)
     except Exception as exc:  # a bug in a collector must not sink the run
         log.exception("collector_call_crashed", extra={"collector": collector.name})
-        return Failure(collector.name, query, f"unexpected error: {type(exc).__name__}: {exc}")
+        return Failure(collector.name, query, redact(f"unexpected error: {type(exc).__name__}: {exc}") or "")

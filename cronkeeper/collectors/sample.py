@@ -100,12 +100,16 @@ class SampleCollector:
         self.config = config
         self.name = config.name
         self.subject = subject
+        # answers at most max_concurrency at a time, as an engine's limit would: a run's
+        # progress then moves call by call instead of jumping from 0 to done
+        self._slots = asyncio.Semaphore(max(1, int(config.max_concurrency or 1)))
 
     async def ask(self, client: httpx.AsyncClient, query: str) -> Answer:
         if not query.strip():
             raise CollectorError(self.name, "the query is empty")
         delay = sample_delay_seconds()
         if delay:
-            await asyncio.sleep(delay)
+            async with self._slots:
+                await asyncio.sleep(delay)
         text = sample_text(query, self.subject)  # the latency is the nominal delay: deterministic
         return Answer(self.name, self.config.model or SAMPLE_MODEL, query, text, [SAMPLE_SOURCE], delay * 1000)

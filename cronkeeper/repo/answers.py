@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,38 @@ def trends_for_brand(conn: psycopg.Connection, brand_id: UUID, *, limit: int = 1
     return conn.execute(S["trends_for_brand"], {"brand_id": brand_id, "limit": limit}).fetchall()
 
 
+def scored_runs_in_range(
+    conn: psycopg.Connection, brand_id: UUID, start: dt.datetime, end: dt.datetime, *, limit: int
+) -> list[dict[str, Any]]:
+    """The brand's newest ``limit`` scored runs created in ``[start, end)``, newest first:
+    ``{run_id, finished_at, status, mention_rate, mean_position, mean_sentiment, share_of_voice,
+    answers}`` from each run's metrics."""
+    params = {"brand_id": brand_id, "start": start, "end": end, "limit": limit}
+    return conn.execute(S["trends_for_brand_range"], params).fetchall()
+
+
+def competitor_counts(conn: psycopg.Connection, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """run id -> competitor -> how many of the run's scored answers mention it."""
+    out: dict[int, dict[str, int]] = {}
+    for r in conn.execute(S["competitor_counts_for_runs"], {"run_ids": list(run_ids)}):
+        out.setdefault(r["run_id"], {})[r["name"]] = r["n"]
+    return out
+
+
+def brand_days(
+    conn: psycopg.Connection, brand_id: UUID, start: dt.datetime, end: dt.datetime, timezone: str
+) -> tuple[list[dict[str, Any]], dict[dt.datetime, dict[str, int]]]:
+    """The brand's scores of the runs created in ``[start, end)``, per day cut in ``timezone``:
+    ``{day, runs, answers, mention_rate, mean_position, mean_sentiment, share_of_voice}`` for
+    each day that has scores, and day -> competitor -> answers mentioning it."""
+    params = {"brand_id": brand_id, "start": start, "end": end, "timezone": timezone}
+    days = conn.execute(S["brand_days"], params).fetchall()
+    competitors: dict[dt.datetime, dict[str, int]] = {}
+    for r in conn.execute(S["brand_competitor_days"], params):
+        competitors.setdefault(r["day"], {})[r["name"]] = r["n"]
+    return days, competitors
+
+
 def stream_export_rows(conn: psycopg.Connection, run_id: int, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """A run's answers with their latest score, from a server-side cursor (constant memory).
 
@@ -95,3 +128,9 @@ def stream_export_rows(conn: psycopg.Connection, run_id: int, *, batch: int = 50
         cur.itersize = batch
         cur.execute(A["export_rows"], {"run_id": run_id})
         yield from cur
+
+
+def export_page(conn: psycopg.Connection, run_id: int, *, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+    """The rows of ``stream_export_rows`` whose answer id is above ``after_id``, at most ``limit``
+    of them in answer order: one short statement per page (keyset paging)."""
+    return conn.execute(A["export_page"], {"run_id": run_id, "after_id": after_id, "limit": limit}).fetchall()

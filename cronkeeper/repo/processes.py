@@ -21,11 +21,17 @@ def new_process_id(kind: str) -> str:
 
 
 def heartbeat(
-    conn: psycopg.Connection, process_id: str, kind: str, now: dt.datetime, info: dict[str, Any] | None = None
+    conn: psycopg.Connection, process_id: str, kind: str, now: dt.datetime, info: dict[str, Any] | None = None,
+    *, skew: float | None = None,
 ) -> None:
+    """Upsert this process's row; ``skew``: its clock minus the database's, in seconds (also put in ``info``
+    as ``clock_skew_seconds``, which /api/admin/system shows), None when not measured."""
+    info = dict(info or {})
+    if skew is not None:
+        info["clock_skew_seconds"] = round(skew, 3)
     params = {
         "id": process_id, "kind": kind, "hostname": socket.gethostname(), "pid": os.getpid(),
-        "now": now, "info": Jsonb(info or {}),
+        "now": now, "info": Jsonb(info), "skew": skew,
     }  # fmt: skip
     conn.execute(Q["upsert_process"], params)
 
@@ -36,6 +42,15 @@ def mark_stopped(conn: psycopg.Connection, process_id: str, now: dt.datetime) ->
 
 def list_live(conn: psycopg.Connection, since: dt.datetime) -> list[dict[str, Any]]:
     return conn.execute(Q["list_processes"], {"since": since}).fetchall()
+
+
+def last_beat(
+    conn: psycopg.Connection, kind: str, *, hostname: str | None = None, process_id: str | None = None
+) -> dict[str, Any] | None:
+    """The newest heartbeat (``id``, ``hostname``, ``heartbeat_at``) of a running process of
+    ``kind``, on ``hostname`` and/or with ``process_id`` when given; None when there is none."""
+    params = {"kind": kind, "hostname": hostname, "id": process_id}
+    return conn.execute(Q["last_beat"], params).fetchone()
 
 
 def last_seen(conn: psycopg.Connection) -> dict[str, dt.datetime]:

@@ -150,7 +150,12 @@ def claim_runs(
     """
     lease_until = now + dt.timedelta(seconds=lease_seconds)
     params = {"worker_id": worker_id, "now": now, "limit": limit, "lease_until": lease_until}
-    with conn.cursor(row_factory=tuple_row) as cur:
+    # The fair claim's per-customer LIMIT is a column, which the planner
+    # prices at a tenth of each customer's runs: a cost past jit_above_cost,
+    # and 50-100 ms of JIT compiling at every claim. Off for this transaction
+    # only, sent in the same round trip.
+    with conn.pipeline(), conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(Q["no_jit"])
         rows = cur.execute(Q["claim_runs"], params).fetchall()
     processing, job_types, triggers = RunStatus.PROCESSING, JOB_TYPES, TRIGGERS
     claimed = []
@@ -307,13 +312,21 @@ def run_filters(
     job_id: UUID | None = None,
     status: str | None = None,
     job_type: str | None = None,
+    trigger: str | None = None,
+    hide_skipped: bool = False,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
     before_id: int | None = None,
     limit: int = 50,
 ) -> dict[str, Any]:
-    """The parameters of a runs listing, here and in ``cronkeeper.repo.pages.runs_page``."""
+    """The parameters of a runs listing, here and in ``cronkeeper.repo.pages.runs_page``.
+
+    ``hide_skipped`` leaves out skipped slots (ignored when a ``status`` is given);
+    ``created_from`` / ``created_to``: runs created in ``[from, to)``."""
     return {
         "customer_id": customer_id, "brand_id": brand_id, "job_id": job_id, "status": status,
-        "job_type": job_type, "before_id": before_id, "limit": limit,
+        "job_type": job_type, "trigger": trigger, "hide_skipped": (hide_skipped and status is None) or None,
+        "created_from": created_from, "created_to": created_to, "before_id": before_id, "limit": limit,
     }  # fmt: skip
 
 
@@ -329,6 +342,7 @@ def cancel_run(conn: psycopg.Connection, run_id: int, now: dt.datetime) -> JobRu
 
 
 def queue_depth(conn: psycopg.Connection) -> dict[str, int]:
+    """Pending and processing runs, by status (from the partial indexes: cheap at any table size)."""
     return {r["status"]: r["n"] for r in conn.execute(Q["count_by_status"])}
 
 
@@ -339,20 +353,6 @@ def oldest_pending(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | 
 def next_run_after(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | None:
     """The earliest ``run_after`` of a pending run later than ``now``, or None."""
     return conn.execute(Q["next_run_after"], {"now": now}).fetchone()["run_after"]
-
-
-def count_by_status_and_type(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """``{status, job_type, n}`` over every run (for /metrics)."""
-    return conn.execute(Q["count_by_status_and_type"]).fetchall()
-
-
-def duration_buckets(conn: psycopg.Connection, bounds: Sequence[float]) -> list[dict[str, Any]]:
-    """Finished runs' durations counted per job type and bucket: ``{job_type, bucket, n, total}``.
-
-    Bucket ``k`` holds durations below ``bounds[k]`` (and at least ``bounds[k-1]``);
-    bucket ``len(bounds)`` the ones past every bound.
-    """
-    return conn.execute(Q["duration_buckets"], {"bounds": list(bounds)}).fetchall()
 
 
 def prune_by_age(conn: psycopg.Connection, cutoff: dt.datetime, limit: int) -> int:
@@ -371,3 +371,27 @@ def prune_by_count(
         Q["prune_by_count"], {"keep": keep, "after": after, "jobs": jobs, "limit": limit}
     ).fetchone()
     return row["deleted"], row["last_job"], row["jobs"]
+
+
+def queue_by_type(conn: psycopg.Connection, now: dt.datetime) -> list[dict[str, Any]]:
+    """``{job_type, status, n, oldest_ready}`` for pending and processing runs (``oldest_ready``:
+    the earliest ``run_after`` of a pending run due by ``now``); cheap at any table size."""
+    return conn.execute(Q["queue_by_type"], {"now": now}).fetchall()
+
+
+def last_run_id(conn: psycopg.Connection) -> int:
+    """The newest run's id, 0 when there is none."""
+    return conn.execute(Q["last_run_id"]).fetchone()["id"]
+
+
+def scheduled_after(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` scheduled runs with an id above ``after_id``, oldest first."""
+    return conn.execute(Q["scheduled_after"], {"after": after_id, "limit": limit}).fetchall()
+
+
+def collector_stats(
+    conn: psycopg.Connection, since: dt.datetime, *, customer_id: UUID | None = None, runs: int = 2000
+) -> list[dict[str, Any]]:
+    """Per collector over the newest ``runs`` runs finished since ``since`` (a customer's if given):
+    ``ok``/``failed`` calls, ``runs``, ``answers``, ``p50_ms``/``p95_ms``, and ``runs_read``."""
+    return conn.execute(Q["collector_stats"], {"since": since, "customer_id": customer_id, "runs": runs}).fetchall()

@@ -15,15 +15,23 @@ Q = load("api_tokens")
 
 
 def insert_token(
-    conn: psycopg.Connection, name: str, token_hash: str, role: str, customer_id: UUID | None
+    conn: psycopg.Connection,
+    name: str,
+    token_hash: str,
+    role: str,
+    customer_id: UUID | None,
+    expires_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    params = {"name": name, "token_hash": token_hash, "role": role, "customer_id": customer_id}
+    params = {
+        "name": name, "token_hash": token_hash, "role": role, "customer_id": customer_id, "expires_at": expires_at,
+    }  # fmt: skip
     with translated():
         return conn.execute(Q["insert_token"], params).fetchone()
 
 
 def get_by_hash(conn: psycopg.Connection, token_hash: str) -> dict[str, Any] | None:
-    """The live (not revoked) token with this hash, if any."""
+    """The token with this hash unless it is revoked (an expired one is found: the caller
+    compares ``expires_at`` with its clock)."""
     return conn.execute(Q["get_by_hash"], {"token_hash": token_hash}).fetchone()
 
 
@@ -34,6 +42,10 @@ def touch_token(conn: psycopg.Connection, token_id: int, now: dt.datetime, every
 
 def list_tokens(conn: psycopg.Connection, *, include_revoked: bool = True) -> list[dict[str, Any]]:
     return conn.execute(Q["list_tokens"], {"include_revoked": include_revoked}).fetchall()
+
+
+def get_token(conn: psycopg.Connection, token_id: int) -> dict[str, Any] | None:
+    return conn.execute(Q["get_token"], {"id": token_id}).fetchone()
 
 
 def revoke_token(conn: psycopg.Connection, token_id: int, now: dt.datetime) -> dict[str, Any] | None:

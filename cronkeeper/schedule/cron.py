@@ -45,7 +45,7 @@ from cron_descriptor import ExpressionDescriptor, FormatException, Options, Wron
 from croniter import croniter
 from croniter.croniter import CroniterBadDateError, CroniterError
 
-from cronkeeper.schedule import zones
+from cronkeeper.schedule import spread, zones
 from cronkeeper.schedule.cron_fields import (
     HOURS,
     MINUTES,
@@ -125,9 +125,18 @@ def validate_cron(expr: str) -> str:
 
     Raises ``InvalidSchedule`` (field ``cron_expression``) naming the problem:
     empty, not 5 fields, unknown macro, a value out of its field's range, bad
-    syntax, or a schedule that can never fire (``0 0 31 2 *``).
+    syntax, or a schedule that can never fire (``0 0 31 2 *``). ``H`` items stay as written.
     """
+    if spread.has_hash(expr):
+        return _validate_hashed(expr)
     return _parse(expr).normalized
+
+
+@lru_cache(maxsize=4096)
+def _validate_hashed(expr: str) -> str:
+    for text in spread.variants(expr, (2, 3)):  # a day-of-month or month choice may never fire
+        _parse(text)
+    return " ".join(expr.split())
 
 
 def is_fixed_time(expr: str) -> bool:

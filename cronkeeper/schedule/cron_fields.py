@@ -51,6 +51,8 @@ def _value(token: str, spec: Spec) -> int:
         kind = "a number or a name" if spec.names else "a number"
         hint = _UNSUPPORTED.get(token[-1:].upper(), "") if spec is DAYS_OF_MONTH else ""
         raise bad(f"{spec.name} value {token!r} is not {kind} ({spec.lo}-{spec.hi}){hint}")
+    if len(token.lstrip("0")) > 2:  # past every field's range; int() of thousands of digits fails
+        raise bad(f"{spec.name} value {token[:12]}{'...' if len(token) > 12 else ''} out of range {spec.lo}-{spec.hi}")
     value = int(token)
     if not spec.lo <= value <= spec.hi:
         raise bad(f"{spec.name} value {value} out of range {spec.lo}-{spec.hi}")
@@ -60,6 +62,8 @@ def _value(token: str, spec: Spec) -> int:
 def _step(item: str, step_text: str, spec: Spec) -> int:
     if not step_text:
         raise bad(f"{spec.name} item {item!r} has no step after '/' (write e.g. '*/15')")
+    if len(item) > 40:  # thousands of digits: say so without int() or echoing them
+        raise bad(f"{spec.name} item {item[:12] + '...'!r} is too long")
     if not (step_text.isascii() and step_text.isdigit()) or int(step_text) < 1:
         raise bad(f"{spec.name} step must be at least 1, got {step_text!r} in {item!r}")
     return int(step_text)

@@ -7,17 +7,26 @@ answers the scheduler's two questions: the first slot after a moment
 out are aware; all instants out are UTC. The builders (``once``, ``hourly``,
 ``daily``, ``weekly``, ``monthly``, ``every``, ``cron``/``custom``) are the
 shapes users know and produce ordinary cron, interval or once schedules.
+
+A cron expression with ``H`` items (``spread.py``) is stored as written and
+computed only once resolved for a job: ``for_job(job_id)`` (a job's
+``ScheduledJob.schedule`` is). Cron and interval schedules take jitter: each
+run may start up to ``jitter_seconds`` after its slot (the slot itself does
+not move), less than the shortest time between two slots.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from cronkeeper.errors import InvalidSchedule
+from cronkeeper.schedule import spread
 from cronkeeper.schedule.cron import (
+    MACROS,
     describe_cron,
     fire_times,
     next_fire,
@@ -60,6 +69,19 @@ def _check_interval(interval: Any, jitter: Any) -> None:
         )
 
 
+def _check_cron_jitter(expression: str, jitter: Any) -> None:
+    whole_number(jitter, "jitter_seconds", 0, None, "a whole number of seconds,")
+    if not jitter:
+        return
+    gap = spread.min_gap_seconds(MACROS.get(expression, expression))
+    if jitter >= gap:
+        raise InvalidSchedule(
+            f"jitter_seconds must be smaller than the shortest time between two runs "
+            f"of {expression!r} ({gap} s), got {jitter}",
+            field="jitter_seconds",
+        )
+
+
 def _aware_run_at(run_at: Any) -> dt.datetime:
     if not isinstance(run_at, dt.datetime) or run_at.utcoffset() is None:
         raise InvalidSchedule("run_at must be a date and time with a UTC offset", field="run_at")
@@ -89,7 +111,8 @@ class Schedule:
     (``interval_seconds``, optional ``jitter_seconds`` below it), ``ONCE``
     (``run_at``, stored in UTC; ``timezone`` is how it is shown). Fields of the
     other kinds are ``None`` (``jitter_seconds`` 0). The expression is stored
-    normalized and the zone under its canonical name.
+    normalized and the zone under its canonical name. ``spread_key`` (a job id,
+    never stored) resolves ``H`` items; see ``for_job``.
     """
 
     kind: ScheduleKind
@@ -98,6 +121,7 @@ class Schedule:
     interval_seconds: int | None = None
     jitter_seconds: int = 0
     run_at: dt.datetime | None = None
+    spread_key: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -123,10 +147,40 @@ class Schedule:
             self._set("run_at", _aware_run_at(self.run_at))
         if kind is ScheduleKind.INTERVAL:
             _check_interval(self.interval_seconds, self.jitter_seconds)
+        elif kind is ScheduleKind.CRON:
+            _check_cron_jitter(self.cron_expression, self.jitter_seconds)
         elif self.jitter_seconds:
             raise InvalidSchedule(
-                "jitter_seconds applies to interval schedules only", field="jitter_seconds"
+                "jitter_seconds applies to interval and cron schedules only", field="jitter_seconds"
             )
+
+    # -- H ---------------------------------------------------------------------------
+    @property
+    def spread(self) -> bool:
+        """Whether the expression has ``H`` items (values chosen per job)."""
+        return self.kind is ScheduleKind.CRON and spread.has_hash(self.cron_expression)
+
+    def for_job(self, job_id: Any) -> Schedule:
+        """This schedule with its ``H`` items resolved for job ``job_id`` (itself without ``H``)."""
+        if not self.spread or self.spread_key == str(job_id):
+            return self
+        return dataclasses.replace(self, spread_key=str(job_id))
+
+    @property
+    def resolved_expression(self) -> str | None:
+        """The cron expression computed with: ``H`` resolved for ``spread_key``.
+
+        ``ValueError`` for an expression with ``H`` and no ``spread_key``: its
+        times depend on the job, so computing them without one would be a guess.
+        """
+        if not self.spread:
+            return self.cron_expression
+        if self.spread_key is None:
+            raise ValueError(
+                f"cron expression {self.cron_expression!r} has H: its times depend on the job's id "
+                "(Schedule.for_job)"
+            )
+        return spread.resolve(self.cron_expression, self.spread_key)
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)  # normalizing a frozen dataclass in __post_init__
@@ -136,7 +190,7 @@ class Schedule:
         """The first slot for a job created at ``now``: the next cron fire after it,
         ``now`` plus the interval, or ``run_at`` (even when past; callers decide)."""
         if self.kind is ScheduleKind.CRON:
-            return next_fire(self.cron_expression, self.timezone, now)
+            return next_fire(self.resolved_expression, self.timezone, now)
         if self.kind is ScheduleKind.INTERVAL:
             return _utc(now) + dt.timedelta(seconds=self.interval_seconds)
         return self.run_at
@@ -144,7 +198,7 @@ class Schedule:
     def next_after(self, slot: dt.datetime) -> dt.datetime | None:
         """The slot after ``slot``: the next cron fire, ``slot`` plus the interval, or ``None`` (once)."""
         if self.kind is ScheduleKind.CRON:
-            return next_fire(self.cron_expression, self.timezone, slot)
+            return next_fire(self.resolved_expression, self.timezone, slot)
         if self.kind is ScheduleKind.INTERVAL:
             return _utc(slot) + dt.timedelta(seconds=self.interval_seconds)
         return None
@@ -154,7 +208,7 @@ class Schedule:
         if count <= 0:
             return []
         if self.kind is ScheduleKind.CRON:
-            return fire_times(self.cron_expression, self.timezone, after, count)
+            return fire_times(self.resolved_expression, self.timezone, after, count)
         if self.kind is ScheduleKind.INTERVAL:
             step = dt.timedelta(seconds=self.interval_seconds)
             return [_utc(after) + step * n for n in range(1, count + 1)]
@@ -171,13 +225,25 @@ class Schedule:
     def describe(self) -> str:
         """Plain English: "At 09:00, only on Monday (Europe/Berlin)", "Every 15 minutes",
         "Every 90 seconds (jitter up to 10 s)", "Once at 2027-01-05 09:00 (Europe/Berlin)"."""
+        jitter = f" (jitter up to {self.jitter_seconds} s)" if self.jitter_seconds else ""
         if self.kind is ScheduleKind.CRON:
-            return describe_cron(self.cron_expression, self.timezone)
+            return self._describe_cron() + jitter
         if self.kind is ScheduleKind.INTERVAL:
-            jitter = f" (jitter up to {self.jitter_seconds} s)" if self.jitter_seconds else ""
             return f"Every {_duration(self.interval_seconds)}{jitter}"
         local = self.run_at.astimezone(validate_timezone(self.timezone))
         return f"Once at {local:%Y-%m-%d %H:%M} ({self.timezone})"
+
+    def _describe_cron(self) -> str:
+        """ "At 09:00 (Europe/Berlin)"; with H: "At 09:37; H 9 * * * → 37 9 * * * for this job",
+        or before the job has an id, that the value is chosen when it is saved."""
+        expression = self.cron_expression
+        if not self.spread:
+            return describe_cron(expression, self.timezone)
+        if self.spread_key is None:
+            zone = "" if self.timezone == "UTC" else f" ({self.timezone})"
+            return f"Cron {expression}{zone}; H is a value of the job's own, chosen from its id when it is saved"
+        resolved = self.resolved_expression
+        return f"{describe_cron(resolved, self.timezone)}; {expression} → {resolved} for this job"
 
     # -- storage ---------------------------------------------------------------------
     def to_fields(self) -> dict[str, Any]:
@@ -201,6 +267,7 @@ class Schedule:
         jitter_seconds: int | None = 0,
         run_at: dt.datetime | str | None = None,
         schedule_kind: str | None = None,
+        spread_key: str | None = None,
     ) -> Schedule:
         """A schedule from stored or submitted fields; the kind is inferred from which one of
         ``cron_expression``, ``interval_seconds``, ``run_at`` is given (``run_at`` may be ISO 8601)."""
@@ -236,6 +303,7 @@ class Schedule:
             interval_seconds=interval_seconds,
             jitter_seconds=jitter_seconds or 0,
             run_at=run_at,
+            spread_key=spread_key,
         )
 
     # -- builders ------------------------------------------------------------------------

@@ -7,9 +7,19 @@ next start, never fatal), then ticks (``services.scheduler.tick``), records a
 heartbeat in ``processes``, then sleeps until the next poll or the earliest
 ``next_run_at``, whichever is sooner, and wakes at once when a job is created
 or changed (``LISTEN cronkeeper_jobs``), so a run is created within a second of
-its time. A thread of its own runs the pruner (``services.scheduler.pruner``).
-The database going away is survived: the loop reconnects with a backoff from
-0.5 s doubling up to 10 s. ``stop`` ends it after the current tick.
+its time. Behind a transaction pooler LISTEN goes to ``CRONKEEPER_LISTEN_URL``
+(a direct connection); without one the loop looks every
+``FALLBACK_POLL_SECONDS`` instead, and says so once at start
+(``notifications_off``). A thread of its own runs the pruner
+(``services.scheduler.pruner``). The database going away, or any other error
+in a pass, is survived: the loop logs it, reconnects with a backoff from 0.5 s
+doubling up to 10 s, and goes on. ``stop`` ends it after the current tick.
+
+Time is the database's (``DatabaseClock``, synced at every tick), so a
+process clock that is wrong decides nothing; one more than
+``max_clock_skew_seconds`` off is logged (``clock_skew``) and put in the
+heartbeat row. Connections have the scheduler's bounded waits
+(``cronkeeper.dblimits``; behind a pooler the tick sets them with ``SET LOCAL``).
 
 Options (from ``Settings``): ``scheduler_poll_seconds`` (60), the longest
 sleep; ``scheduler_batch_size`` (1000), ``misfire_grace_seconds`` (120) and
@@ -18,7 +28,8 @@ sleep; ``scheduler_batch_size`` (1000), ``misfire_grace_seconds`` (120) and
 Emits: ``run_once()`` returns the tick's ``TickResult``; log events
 ``scheduler_started``, ``tz_data_replanned`` (from the re-plan),
 ``tz_data_replan_failed``, ``tick_done`` (when jobs were due, with counts),
-``reconnecting``, ``prune_failed``, ``scheduler_stopped``, each with the
+``notifications_off``, ``reconnecting`` (a database error), ``loop_error``
+(anything else), ``prune_failed``, ``scheduler_stopped``, each with the
 ``process_id``; the heartbeat row (kind ``scheduler``, last tick, poll
 seconds), marked stopped on ``close``.
 """
@@ -29,21 +40,26 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
-from cronkeeper.clock import Clock, SystemClock
-from cronkeeper.db import TRANSIENT_ERRORS, connect
+from cronkeeper import db
+from cronkeeper.clock import Clock, DatabaseClock, sync_clock
+from cronkeeper.db import connect
+from cronkeeper.dblimits import server_settings
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
 from cronkeeper.schedule.zones import TZDATA_VERSION
 from cronkeeper.services.scheduler import replan
+from cronkeeper.services.scheduler.alerts import alert_step
 from cronkeeper.services.scheduler.pruner import Pruner, PruneResult
 from cronkeeper.services.scheduler.tick import TickResult, tick
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.scheduler")
+
+MIN_WAIT_SECONDS = 0.05  # the shortest sleep between ticks
 
 
 @dataclass
@@ -52,30 +68,62 @@ class SchedulerLoop:
 
     dsn: str
     settings: Settings
-    clock: Clock = SystemClock()
+    clock: Clock | None = None  # None: the database's (DatabaseClock)
     process_id: str = ""
     rng: random.Random | None = None
+    _local_limits: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.process_id = self.process_id or processes.new_process_id("scheduler")
+        if self.clock is None:
+            self.clock = DatabaseClock(
+                max_skew_seconds=self.settings.max_clock_skew_seconds, log_extra={"process_id": self.process_id}
+            )
+        if self.settings.pooled:  # nothing per session behind a pooler: the tick sets its bounds itself
+            self._local_limits = server_settings(self.settings.db_timeouts, "scheduler")
         self.rng = self.rng or random.Random()
         self._conn: psycopg.Connection | None = None
+        self._listener: psycopg.Connection | None = None  # where LISTEN runs, if anywhere
+        self.listen_dsn = db.listen_dsn(self.dsn, self.settings)
         self.pruner = Pruner(self.settings)
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
-            self._conn = connect(self.dsn, autocommit=True)
-            self._conn.execute("LISTEN cronkeeper_jobs")
+            self._conn = connect(
+                self.dsn, autocommit=True, pooler=self.settings.pooled, kind="scheduler",
+                timeouts=self.settings.db_timeouts,
+            )  # fmt: skip
+            if self.listen_dsn == self.dsn:  # a direct connection: LISTEN on it
+                self._conn.execute("LISTEN cronkeeper_jobs")
+                self._listener = self._conn
         return self._conn
 
+    def _listening(self) -> psycopg.Connection | None:
+        """The connection that receives job changes; None when polling (behind a pooler without a listen URL)."""
+        if self.listen_dsn is None:
+            return None
+        if self.listen_dsn == self.dsn:
+            self._connection()
+        elif self._listener is None or self._listener.closed:
+            self._listener = connect(
+                self.listen_dsn, autocommit=True, pooler=False, timeouts=self.settings.db_timeouts
+            )
+            self._listener.execute("LISTEN cronkeeper_jobs")
+        return self._listener
+
+    def _disconnect(self) -> None:
+        for conn in (self._conn, self._listener):
+            if conn is not None and not conn.closed:
+                conn.close()
+
     def close(self) -> None:
-        """Mark this process stopped (best effort) and close the connection."""
+        """Mark this process stopped (best effort) and close the connections."""
         if self._conn is not None and not self._conn.closed:
             try:
                 processes.mark_stopped(self._conn, self.process_id, self.clock.now())
             except psycopg.Error:
                 pass
-            self._conn.close()
+        self._disconnect()
 
     def start_up(self, version: str = TZDATA_VERSION) -> replan.ReplanResult | None:
         """Before the first tick: re-plan stored cron slots made with other zone data.
@@ -84,6 +132,7 @@ class SchedulerLoop:
         logged and the next start tries again; the scheduler runs on meanwhile.
         """
         try:
+            sync_clock(self.clock, self._connection())
             return replan.run_once(self._connection(), self.clock.now(), version)
         except Exception as exc:  # whatever went wrong, ticking must not wait for it
             log.error(
@@ -93,8 +142,9 @@ class SchedulerLoop:
             return None
 
     def run_once(self) -> TickResult:
-        """One tick at the clock's now, plus a heartbeat."""
+        """One tick at the clock's now (the database's, read first), plus a heartbeat."""
         conn = self._connection()
+        skew = sync_clock(self.clock, conn)
         now = self.clock.now()
         result = tick(
             conn,
@@ -103,11 +153,13 @@ class SchedulerLoop:
             grace_seconds=self.settings.misfire_grace_seconds,
             max_catchup=self.settings.max_catchup_runs,
             rng=self.rng,
+            local_settings=self._local_limits,
         )
         processes.heartbeat(
             conn, self.process_id, "scheduler", self.clock.now(),
-            {"last_tick": now.isoformat(), "poll_seconds": self.settings.scheduler_poll_seconds},
+            {"last_tick": now.isoformat(), "poll_seconds": self.settings.scheduler_poll_seconds}, skew=skew,
         )  # fmt: skip
+        alert_step(conn, now)  # alerts: evaluate and deliver (services/scheduler/alerts.py); never raises
         if result.jobs:
             log.info(
                 "tick_done",
@@ -119,18 +171,26 @@ class SchedulerLoop:
         return result
 
     def seconds_until_next(self) -> float:
-        """Seconds to sleep: until the earliest ``next_run_at``, at most the poll interval."""
+        """Seconds to sleep: until the earliest ``next_run_at``, at most the poll interval; at least
+        ``MIN_WAIT_SECONDS`` (a job still due after a tick is locked by another scheduler: no busy loop)."""
         conn = self._connection()
         poll = self.settings.scheduler_poll_seconds
         earliest = jobs_repo.earliest_next_run(conn)
         if earliest is None:
             return poll
-        return max(0.0, min(poll, (earliest - self.clock.now()).total_seconds()))
+        return max(MIN_WAIT_SECONDS, min(poll, (earliest - self.clock.now()).total_seconds()))
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
-        """Sleep up to ``seconds``; wake early on a job change or on stop."""
+        """Sleep up to ``seconds``; wake early on a job change or on stop.
+
+        Without LISTEN (a pooler, no listen URL) it sleeps at most
+        ``FALLBACK_POLL_SECONDS``, so a changed job is seen within that.
+        """
+        conn = self._listening()
+        if conn is None:
+            stop.wait(min(seconds, db.FALLBACK_POLL_SECONDS))
+            return
         deadline = time.monotonic() + seconds
-        conn = self._connection()
         while not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
@@ -140,7 +200,9 @@ class SchedulerLoop:
 
     def prune(self) -> PruneResult:
         """One pruner pass at the clock's now, on a connection of its own."""
-        with connect(self.dsn, autocommit=True) as conn:
+        with connect(
+            self.dsn, autocommit=True, pooler=self.settings.pooled, kind="scheduler", timeouts=self.settings.db_timeouts
+        ) as conn:
             return self.pruner.run_once(conn, self.clock.now())
 
     def _retain(self, stop: threading.Event) -> None:
@@ -148,13 +210,15 @@ class SchedulerLoop:
         while not stop.wait(self.settings.retention_interval_seconds):
             try:
                 self.prune()
-            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
-                log.warning("prune_failed", extra={"process_id": self.process_id, "error": str(exc).strip()})
+            except Exception as exc:  # the next pass tries again; never lose the thread
+                log.warning("prune_failed", extra={"process_id": self.process_id, "error": db.describe(exc)})
 
     def serve(self, stop: threading.Event) -> None:
         """Tick until ``stop`` is set; survive the database going away."""
         backoff = 0.5
         log.info("scheduler_started", extra={"process_id": self.process_id})
+        if self.listen_dsn is None:
+            db.log_poll_fallback(log, process_id=self.process_id)
         threading.Thread(target=self._retain, args=(stop,), name="retention", daemon=True).start()
         self.start_up()
         while not stop.is_set():
@@ -162,13 +226,9 @@ class SchedulerLoop:
                 self.run_once()
                 backoff = 0.5
                 self.wait(self.seconds_until_next(), stop)
-            except TRANSIENT_ERRORS as exc:
-                log.warning(
-                    "reconnecting",
-                    extra={"process_id": self.process_id, "error": str(exc).strip(), "retry_in": backoff},
-                )
-                if self._conn is not None:
-                    self._conn.close()
+            except Exception as exc:  # a database error (or a bug) in one pass never ends the loop
+                db.log_loop_error(log, exc, process_id=self.process_id, retry_in=backoff)
+                self._disconnect()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.close()

@@ -24,7 +24,9 @@ settings named in brackets):
 - ``grace_seconds`` (120) [``misfire_grace_seconds``]: how late a slot may
   start under the ``skip`` misfire policy;
 - ``max_catchup`` (100) [``max_catchup_runs``]: slots run under ``run_all``;
-- ``rng`` (a fresh ``random.Random``): draws each run's jitter.
+- ``rng`` (a fresh ``random.Random``): draws each run's jitter;
+- ``local_settings`` (none): server settings ``SET LOCAL`` in each batch's
+  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``).
 
 Emits: a ``TickResult`` of counts; log events ``run_scheduled`` and
 ``run_skipped`` (run and job ids) per inserted run, and ``job_schedule_invalid``
@@ -42,6 +44,7 @@ from uuid import UUID
 
 import psycopg
 
+from cronkeeper.dblimits import set_local
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
@@ -256,10 +259,13 @@ def tick_batch(
     grace_seconds: float = 120.0,
     max_catchup: int = 100,
     rng: random.Random | None = None,
+    local_settings: dict[str, str] | None = None,
 ) -> TickResult:
     """One transaction: lock up to ``batch_size`` due jobs, insert their runs, advance them."""
     rng = rng or random.Random()
     with conn.transaction():
+        if local_settings:
+            set_local(conn, local_settings)
         jobs = jobs_repo.lock_due_jobs(conn, now, batch_size)
         if not jobs:
             return TickResult()

@@ -1,4 +1,6 @@
-"""``cronkeeper worker [--once] [--concurrency N]``."""
+"""``cronkeeper worker [--once] [--concurrency N]``.
+
+Exits 0 when stopped, 75 when it recycled itself to be restarted (``guard.py``, docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -43,4 +45,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             worker.serve(stop)
     finally:
         worker.close()
-    return 0
+    return worker.exit_code  # 75 (RECYCLE_EXIT_CODE): it recycled itself, restart it (services/worker/guard.py)

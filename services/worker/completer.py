@@ -16,6 +16,12 @@ back by the rescuer); otherwise the run is "lost" and its outcome dropped.
 After each write the completer logs ``run_<status>``, ``run_retried`` or
 ``run_lost`` and then calls ``on_written``, so whoever waits for the write
 sees the log line too.
+
+Every write also adds to the counters of ``/metrics`` in its own transaction
+(``count_outcome``; ``cronkeeper.repo.counters``): runs finished by status and
+job type, their durations, retries enqueued, outcomes lost, and what the run's
+metrics say of its collector calls and its webhook. A batch adds them with one
+upsert.
 """
 
 from __future__ import annotations
@@ -34,7 +40,9 @@ from psycopg_pool import ConnectionPool
 from cronkeeper.clock import Clock
 from cronkeeper.db import TRANSIENT_ERRORS, reading
 from cronkeeper.models import JobRun, RunStatus
+from cronkeeper.repo import counters
 from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo.counters import Counts
 from cronkeeper.repo.runs import ClaimedRun, NewRun
 from cronkeeper.services.worker.executor import RunOutcome
 
@@ -77,6 +85,32 @@ def enqueue_retry(
     return rows[0]["id"] if rows else None
 
 
+def count_outcome(
+    counts: Counts, job_type: str, status: str, seconds: float | None, metrics: dict[str, Any]
+) -> None:
+    """Count one written outcome: the run by status and type, its duration, its calls and webhook.
+
+    The collector calls come from the run's ``calls_by_collector`` metric
+    (``{name: {"ok": n, "failed": m}}``), the webhook from its ``webhook`` /
+    ``webhook_error`` metrics (``cronkeeper.job_types``).
+    """
+    counts.run_finished(status, job_type, seconds)
+    if not metrics:
+        return
+    calls = metrics.get("calls_by_collector")
+    if isinstance(calls, dict):
+        for collector, by_outcome in calls.items():
+            for result in ("ok", "failed"):
+                n = by_outcome.get(result) if isinstance(by_outcome, dict) else None
+                if isinstance(n, int):
+                    counts.add(counters.COLLECTOR_CALLS, n, collector=str(collector), outcome=result)
+    webhook = metrics.get("webhook")
+    if isinstance(webhook, dict):
+        counts.add(counters.WEBHOOK_DELIVERIES, outcome="delivered" if webhook.get("ok") else "failed")
+    elif "webhook_error" in metrics:
+        counts.add(counters.WEBHOOK_DELIVERIES, outcome="failed")
+
+
 def complete(
     conn: psycopg.Connection,
     claimed: ClaimedRun,
@@ -85,15 +119,25 @@ def complete(
     now: dt.datetime,
     rng: random.Random | None = None,
 ) -> Completion:
-    """Write one outcome and, for a failure with retries left, enqueue the retry; one transaction."""
+    """Write one outcome and, for a failure with retries left, enqueue the retry; one transaction
+    (with the outcome's counters)."""
+    counts = Counts()
+    job_type = str(claimed.run.job_type)
     with conn.transaction():
         run = runs_repo.finish_run(
             conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message,
             outcome.failure_code,
         )
         if run is None:
+            counts.add(counters.RUNS_LOST, job_type=job_type)
+            counters.add(conn, counts)
             return Completion(False)
         retry_id = enqueue_retry(conn, run, claimed.max_retries, claimed.retry_delay, now, rng or random.Random())
+        seconds = (now - run.started_at).total_seconds() if run.started_at else None
+        count_outcome(counts, job_type, str(run.status), seconds, outcome.metrics)
+        if retry_id is not None:
+            counts.add(counters.RUNS_RETRIED, job_type=job_type)
+        counters.add(conn, counts)
     return Completion(True, run, retry_id)
 
 
@@ -153,6 +197,9 @@ class Completer:
         """Write up to ``FLUSH_SIZE`` queued outcomes in one statement; returns how many.
 
         On a database error they stay queued for the next flush and the error is raised.
+        A batch that can never be written (bad data: not the database being away) is
+        given up, logged (``flush_error``) and reported lost, so it cannot wedge the
+        write-back: those runs' leases expire and the rescuer fails them.
         """
         with self._lock:
             done, self._queue = self._queue[:FLUSH_SIZE], self._queue[FLUSH_SIZE:]
@@ -161,12 +208,19 @@ class Completer:
         now = self.clock.now()
         rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
-            with reading(self.pool) as conn:
+            with reading(self.pool) as conn, conn.transaction():
                 ours = runs_repo.finish_runs(conn, self.worker_id, rows)
+                counters.add(conn, self._counts(done, ours, now))
+        except psycopg.DataError:  # never writable: give up, do not retry forever
+            ours = set()
+            log.exception("flush_error", extra={"worker_id": self.worker_id, "runs": [c.run.id for c, _ in done]})
         except psycopg.Error:
             with self._lock:
                 self._queue[:0] = done
             raise
+        except Exception:  # (the same, found before the database saw it)
+            ours = set()
+            log.exception("flush_error", extra={"worker_id": self.worker_id, "runs": [c.run.id for c, _ in done]})
         for claimed, outcome in done:
             self._report(claimed, outcome, Completion(claimed.run.id in ours))
         return len(done)
@@ -192,6 +246,19 @@ class Completer:
         """Let ``flush_until`` look at its stop event now."""
         with self._lock:
             self._ready.notify_all()
+
+    @staticmethod
+    def _counts(done: list[tuple[ClaimedRun, RunOutcome]], ours: set[int], now: dt.datetime) -> Counts:
+        """The counters of a batch's outcomes (none of them a failure: those are written at once)."""
+        counts = Counts()
+        for claimed, outcome in done:
+            run = claimed.run
+            if run.id not in ours:
+                counts.add(counters.RUNS_LOST, job_type=str(run.job_type))
+                continue
+            seconds = (now - run.started_at).total_seconds() if run.started_at else None
+            count_outcome(counts, str(run.job_type), str(outcome.status), seconds, outcome.metrics)
+        return counts
 
     def _ids(self, claimed: ClaimedRun) -> dict[str, Any]:
         run = claimed.run

@@ -5,13 +5,22 @@ timeout, is cancelled) into a ``RunOutcome``; it never raises and writes
 nothing but progress. Writing the outcome back is the completer's duty
 (``completer.py``), so the worker loop, the inline runner and the Python API
 record outcomes the same way.
+
+A hostile handler cannot wedge its worker: whatever it returns is made JSON
+(``json_safe``: sets, datetimes and other objects become strings; ``NaN`` and
+``Infinity`` fail the run, naming where they are), and a ``BaseException``
+(``SystemExit``, ``KeyboardInterrupt`` raised by the handler) fails its run
+like any error. A handler that ignores its timeout cannot be stopped from
+here: the worker abandons it (``services.worker.guard``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +32,7 @@ from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.errors import NonRetryable, RunCancelled
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import RunStatus
+from cronkeeper.redaction import redact, redact_value
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
 
@@ -41,6 +51,45 @@ class RunOutcome:
     metrics: dict[str, Any]
     error_message: str | None = None
     failure_code: str | None = None  # a failure no retry can fix (NonRetryable): the completer does not retry it
+
+
+MAX_DEPTH = 64  # nested deeper than this, a value is stored as its string
+
+
+def json_safe(value: Any, path: str = "", bad: list[str] | None = None, _depth: int = 0) -> Any:
+    """``value`` as JSON can hold it: keys made strings, sets and tuples lists, times ISO strings, any other
+    object ``str()``; ``NaN``/``Infinity`` become None and their paths are appended to ``bad``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        if bad is not None:
+            bad.append(path or "(the value)")
+        return None
+    if _depth >= MAX_DEPTH:
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, f"{path}.{k}" if path else str(k), bad, _depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [json_safe(v, f"{path}[{i}]", bad, _depth + 1) for i, v in enumerate(items)]
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    try:
+        return str(value)
+    except Exception:  # a __str__ that fails: its type is all that is said
+        return f"<{type(value).__name__}>"
+
+
+def safe_metrics(metrics: Any) -> tuple[dict[str, Any], str | None]:
+    """The metrics made JSON (``json_safe``), and the error that fails the run when some were NaN/Infinity."""
+    bad: list[str] = []
+    clean = json_safe(metrics if isinstance(metrics, dict) else {"result": metrics}, "", bad)
+    if not bad:
+        return clean, None
+    where = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return clean, f"the handler's metrics hold NaN or Infinity, which JSON cannot store (at {where})"
 
 
 class Context:
@@ -65,6 +114,7 @@ class Context:
         self.deadline = time.monotonic() + claimed.timeout_seconds
         self._last_check = 0.0
         self._metrics: dict[str, Any] = {}
+        self.abandoned = False  # set by the worker's guard once the handler overran timeout + grace
 
     @property
     def cancel_seen(self) -> threading.Event:
@@ -106,7 +156,12 @@ class Context:
                     raise RunCancelled("cancelled by request")
 
     def progress(self, **metrics: Any) -> None:
-        """Merge ``metrics`` into the run's metrics now, so watchers see it move."""
+        """Merge ``metrics`` into the run's metrics now, so watchers see it move.
+
+        Raises ``ValueError`` for ``NaN``/``Infinity`` (JSON cannot store them)."""
+        metrics, error = safe_metrics(metrics)
+        if error:
+            raise ValueError(error)
         self._metrics.update(metrics)
         with self.pool.connection() as conn:
             runs_repo.update_metrics(conn, self.run.id, self.worker_id, metrics, self.clock.now())
@@ -116,6 +171,14 @@ class Context:
     def ids(self) -> dict[str, Any]:
         """The correlation ids of log events about this run."""
         return {"run_id": self.run.id, "job_id": str(self.run.scheduled_job_id), "worker_id": self.worker_id}
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # a __str__ that fails
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 _IS_ASYNC: dict[Any, bool] = {}  # handler -> is a coroutine function (asked once per handler)
@@ -155,7 +218,8 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
             status = RunStatus.COMPLETED
         elif isinstance(result, HandlerResult):
             status, error, code = RunStatus(result.status), result.error_message, result.failure_code
-            metrics.update(result.metrics)
+            error = None if error is None else str(error)
+            metrics.update(result.metrics or {})
         elif isinstance(result, dict):
             status = RunStatus.COMPLETED
             metrics.update(result)
@@ -168,9 +232,13 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
     except (TimeoutError, RunTimedOut):
         status, metrics = RunStatus.FAILED, dict(ctx._metrics)
         error = f"timed out after {ctx.claimed.timeout_seconds} s"
-    except Exception as exc:  # the handler's failure is the run's, never the worker's
-        log.info("handler_failed", extra={**ctx.ids(), "error": repr(exc)})
-        status, metrics, error = RunStatus.FAILED, dict(ctx._metrics), f"{type(exc).__name__}: {exc}"
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt too: the handler's failure is the run's, never the worker's
+        log.info("handler_failed", extra={**ctx.ids(), "error": redact(_describe(exc))})
+        status, metrics, error = RunStatus.FAILED, dict(ctx._metrics), _describe(exc)
+    metrics, bad = safe_metrics(metrics)
+    if bad:
+        status, error, code = RunStatus.FAILED, bad, None
     if "duration_ms" not in metrics:
         metrics["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
-    return RunOutcome(status, metrics, error, code if status is RunStatus.FAILED else None)
+    # stored, logged and shown to viewers: no key may ride along (cronkeeper.redaction)
+    return RunOutcome(status, redact_value(metrics), redact(error), code if status is RunStatus.FAILED else None)

@@ -71,6 +71,7 @@ def start(
     *,
     customer_id: UUID | None = None,
     max_queries: int | None = None,
+    sync: bool = False,
 ) -> tuple[JobRun, ClaimedRun | None]:
     """Insert a manual run of ``job_id`` and claim it in one transaction (NOTIFY goes out
     already claimed); the claim is None when someone else took the run first.
@@ -80,7 +81,7 @@ def start(
     with pool.connection() as conn, conn.transaction():
         if max_queries is not None:
             _check_size(conn, job_id, customer_id, max_queries)
-        run = jobs.trigger_job(conn, job_id, now, customer_id=customer_id)
+        run = jobs.trigger_job(conn, job_id, now, customer_id=customer_id, sync=sync)  # sync: its quota
         return run, runs_repo.claim_run(conn, run.id, worker_id, now, lease_seconds)
 
 
@@ -227,7 +228,7 @@ def run_now(
         # the lease outlasts the wait: nothing renews it while the handler runs
         lease = max(lease_seconds, timeout + FINISH_GRACE_SECONDS)
         run, claimed = start(pool, job_id, clock.now(), worker_id, lease, customer_id=customer_id,
-                             max_queries=max_queries)  # fmt: skip
+                             max_queries=max_queries, sync=True)  # fmt: skip
     except BaseException:
         _slots.release()
         raise

@@ -14,6 +14,13 @@ Between claims the loop sleeps until the poll interval ends or the earliest
 future ``run_after`` of a pending run comes (a jittered or retried run),
 whichever is sooner (``wait_seconds``), with runs in hand or not; only a
 worker with no executor free waits for one to be.
+
+Time is the database's (``DatabaseClock``, synced at each heartbeat); connections have the worker's bounded
+waits (``cronkeeper.dblimits``). The heartbeat also abandons handlers that ignore their timeout, and the worker
+then recycles itself (``guard.py``: ``serve`` stops, ``exit_code`` 75).
+
+Behind a pooler LISTEN uses ``CRONKEEPER_LISTEN_URL``, else the worker polls every ``FALLBACK_POLL_SECONDS``
+(``notifications_off``, once); an error in a pass is logged and backed off from, never the end of the loop.
 """
 
 from __future__ import annotations
@@ -28,16 +35,19 @@ from dataclasses import dataclass
 
 import psycopg
 
-from cronkeeper.clock import Clock, SystemClock
-from cronkeeper.db import TRANSIENT_ERRORS, connect, make_pool, reading
+from cronkeeper import db
+from cronkeeper.clock import Clock, DatabaseClock, sync_clock
+from cronkeeper.db import make_pool, reading
 from cronkeeper.handlers import Registry
 from cronkeeper.job_types import registry as default_registry
 from cronkeeper.repo import processes
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
-from cronkeeper.services.worker import rescuer
+from cronkeeper.services.worker import rescuer, stopping
 from cronkeeper.services.worker.completer import Completer, Completion
 from cronkeeper.services.worker.executor import Context, RunOutcome, execute
+from cronkeeper.services.worker.guard import RECYCLE_EXIT_CODE, Guard
+from cronkeeper.services.worker.listen import listen
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.worker")
@@ -89,12 +99,17 @@ class Worker:
         self.dsn = dsn
         self.settings = settings
         self.registry = registry or default_registry
-        self.clock = clock or SystemClock()
+        self.worker_id = worker_id or processes.new_process_id("worker")
+        self.clock = clock or DatabaseClock(max_skew_seconds=settings.max_clock_skew_seconds,
+                                            log_extra={"worker_id": self.worker_id})  # fmt: skip
         self.concurrency = concurrency or settings.worker_concurrency
         self.prefetch = prefetch  # runs claimed beyond free executors (throughput tuning)
-        self.worker_id = worker_id or processes.new_process_id("worker")
         self.rng = rng or random.Random()
-        self.pool = make_pool(dsn, min_size=1, max_size=self.concurrency + 4, reconnect_timeout=3600)
+        self.pool = make_pool(dsn, max_size=self.concurrency + 4, reconnect_timeout=3600, pooler=settings.pooled,
+                              kind="worker", timeouts=settings.db_timeouts)  # fmt: skip
+        self.guard = Guard(settings)  # abandons handlers that ignore their timeout; asks for recycling
+        self.exit_code = 0  # RECYCLE_EXIT_CODE once serve() stopped to be restarted (guard.py)
+        self.listen_dsn = db.listen_dsn(dsn, settings)
         self.shutdown = threading.Event()
         self.wake = threading.Event()
         self._lock = threading.Lock()
@@ -132,17 +147,24 @@ class Worker:
     def _ids(self, c: ClaimedRun) -> dict:
         return {"run_id": c.run.id, "job_id": str(c.run.scheduled_job_id), "worker_id": self.worker_id}
 
-    def _execute(self, claimed: ClaimedRun) -> None:
+    def _execute(self, claimed: ClaimedRun) -> bool:
+        """Run one claimed run and hand its outcome over; False when its handler was abandoned meanwhile."""
         ctx = Context(claimed, self.pool, self.worker_id, self.clock, self.shutdown, self.dsn)
         with self._lock:
             self._contexts[claimed.run.id] = ctx
         outcome = execute(ctx, self.registry)
+        self.guard.ran()
         with self._lock:
             self._contexts.pop(claimed.run.id, None)
+            abandoned = ctx.abandoned
+        if abandoned:  # failed already; another thread took this one's place
+            log.warning("abandoned_handler_returned", extra={**self._ids(claimed), "status": str(outcome.status)})
+            return False
         try:
             self.completer.submit(claimed, outcome)  # a failure at once, with its retry
         except psycopg.Error:
             self._forget([claimed.run.id])  # the lease will expire and the run be rescued
+        return True
 
     def _written(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion) -> None:
         """The completer wrote (or lost) a run: count it, then let waiters see it gone."""
@@ -164,20 +186,40 @@ class Worker:
         return t
 
     def heartbeat(self) -> None:
-        """Renew the leases of runs in hand; flag the ones cancelled meanwhile."""
+        """Abandon handlers past timeout + grace; sync the clock to the database; renew the leases of
+        the other runs in hand; flag the ones cancelled meanwhile."""
+        self._abandon_overdue()
         with self._lock:
             ids = list(self._outstanding)
         with self.pool.connection() as conn:
+            skew = sync_clock(self.clock, conn)
             flags = runs_repo.renew_leases(conn, self.worker_id, ids, self.clock.now(), self.settings.lease_seconds)
             processes.heartbeat(
                 conn, self.worker_id, "worker", self.clock.now(),
                 {"in_hand": len(ids), "concurrency": self.concurrency,
-                 "poll_seconds": self.settings.worker_poll_seconds},
+                 "poll_seconds": self.settings.worker_poll_seconds, "abandoned_handlers": self.guard.abandoned},
+                skew=skew,
             )  # fmt: skip
         with self._lock:
             for run_id, cancel in flags.items():
                 if cancel and run_id in self._contexts:
                     self._contexts[run_id].cancel_seen.set()
+        self.guard.check_memory()
+        if self.guard.recycle.is_set():
+            self.wake.set()
+
+    def _abandon_overdue(self) -> None:
+        """Give up on handlers that ignored their timeout (guard.py): no more lease, the run failed,
+        a new executor in the thread's place."""
+        with self._lock:
+            overdue = self.guard.overdue(self._contexts.values())
+            for ctx in overdue:
+                ctx.abandoned = True
+                self._contexts.pop(ctx.run.id, None)
+                self._outstanding.pop(ctx.run.id, None)  # its lease is renewed no more
+        for ctx in overdue:
+            self.guard.fail_abandoned(ctx, self.completer, self._forget)
+            self._ensure_executors()
 
     def _bump(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -193,10 +235,12 @@ class Worker:
 
     # -- executors -------------------------------------------------------
     def _ensure_executors(self) -> None:
-        while len(self._executors) < self.concurrency:
-            t = threading.Thread(target=self._executor_loop, name=f"executor-{len(self._executors)}", daemon=True)
-            self._executors.append(t)
-            t.start()
+        """``concurrency`` executor threads, not counting abandoned ones."""
+        with self._lock:
+            while len(self._executors) - self.guard.abandoned < self.concurrency:
+                t = threading.Thread(target=self._executor_loop, name=f"executor-{len(self._executors)}", daemon=True)
+                self._executors.append(t)
+                t.start()
 
     def _executor_loop(self) -> None:
         while True:
@@ -204,8 +248,9 @@ class Worker:
             if claimed is None:
                 return
             try:
-                self._execute(claimed)
-            except Exception:  # never lose an executor
+                if not self._execute(claimed):
+                    return  # abandoned: this thread ends when (if) its handler does
+            except BaseException:  # never lose an executor
                 log.exception("executor_error", extra=self._ids(claimed))
 
     def _dispatch(self, batch: list[ClaimedRun]) -> None:
@@ -240,10 +285,12 @@ class Worker:
 
         Pipelined like ``serve``: outcomes are written back on their own thread
         while this one claims the next batch as soon as half of
-        ``concurrency + prefetch`` is free, so the executors never wait for a
+        ``concurrency + prefetch`` is free or an executor is idle, so the executors never wait for a
         claim and the claim never waits for a write-back.
         """
         before = self.counts()
+        with self.pool.connection() as conn:
+            sync_clock(self.clock, conn)
         self.rescue()
         stop = threading.Event()
         writer = self._write_back_thread(stop)
@@ -252,7 +299,7 @@ class Worker:
             while True:
                 self.wake.clear()
                 free = self._free()
-                if free < low:
+                if free < low and free <= self.prefetch:  # (free > prefetch: an executor is idle, claim now)
                     self.wake.wait(0.05)  # set when outcomes are written back (_forget)
                     continue
                 batch = self.claim(free)
@@ -269,31 +316,13 @@ class Worker:
             writer.join()
         return self.counts() - before
 
-    def _listen(self, stop: threading.Event) -> None:
-        conn = None
-        while not stop.is_set():
-            try:
-                if conn is None or conn.closed:
-                    conn = connect(self.dsn, autocommit=True)
-                    conn.execute("LISTEN cronkeeper_runs")
-                    self.wake.set()  # runs may have arrived while we were away
-                for _ in conn.notifies(timeout=1.0, stop_after=1):
-                    self.wake.set()
-            except (psycopg.Error, *TRANSIENT_ERRORS):
-                if conn is not None:
-                    conn.close()
-                conn = None
-                stop.wait(1.0)
-        if conn is not None:
-            conn.close()
-
     def _beat(self, stop: threading.Event) -> None:
         interval = min(self.settings.lease_seconds / 3, 5.0)
         while not stop.wait(interval):
             try:
                 self.heartbeat()
-            except psycopg.Error as exc:
-                log.warning("heartbeat_failed", extra={"worker_id": self.worker_id, "error": str(exc).strip()})
+            except Exception as exc:  # the next beat tries again; never lose the thread
+                log.warning("heartbeat_failed", extra={"worker_id": self.worker_id, "error": db.describe(exc)})
 
     def _sleep_seconds(self) -> float:
         """Ask for the earliest future run_after and sleep until it (or the poll interval)."""
@@ -309,24 +338,31 @@ class Worker:
     def serve(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; then shut down gracefully."""
         helpers_stop = threading.Event()
-        threading.Thread(target=self._listen, args=(helpers_stop,), daemon=True).start()
+        threading.Thread(target=listen, args=(self.listen_dsn, self.wake, helpers_stop, self.settings.db_timeouts),
+                         daemon=True).start()  # fmt: skip
         threading.Thread(target=self._beat, args=(helpers_stop,), daemon=True).start()
         self._write_back_thread(helpers_stop)
         threading.Thread(target=lambda: (stop.wait(), self.wake.set()), daemon=True).start()
         log.info("worker_started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency})
+        if self.listen_dsn is None:
+            db.log_poll_fallback(log, worker_id=self.worker_id)
         last_rescue, backoff = 0.0, 0.5
         try:
             self.heartbeat()
-        except psycopg.Error:
+        except Exception:  # the heartbeat thread tries again
             pass
         while not stop.is_set():
+            if self.guard.recycle.is_set():  # guard.py: stop, to be restarted
+                self.exit_code = RECYCLE_EXIT_CODE
+                break
             try:
                 self.wake.clear()
                 if time.monotonic() - last_rescue > rescuer.interval(self.settings.lease_seconds):
                     self.rescue()
                     last_rescue = time.monotonic()
                 free = self._free()
-                low = free < max(1, (self.concurrency + self.prefetch) // 4)
+                # batch claims while every executor has a run; an idle one (free > prefetch) claims at once
+                low = free <= self.prefetch and free < max(1, (self.concurrency + self.prefetch) // 4)
                 if self.in_hand() and (free <= 0 or low and not self._delayed_run_due()):
                     # claim in batches, not run by run, unless a delayed run has come due
                     poll = self.settings.worker_poll_seconds
@@ -338,50 +374,18 @@ class Worker:
                 if batch and len(batch) == free:
                     continue  # more may be waiting
                 self.wake.wait(self._sleep_seconds())
-            except (psycopg.Error, *TRANSIENT_ERRORS) as exc:
-                log.warning("reconnecting", extra={"worker_id": self.worker_id, "error": str(exc).strip(), "retry_in": backoff})
+            except Exception as exc:  # a database error (or a bug) in one pass never ends the loop
+                db.log_loop_error(log, exc, worker_id=self.worker_id, retry_in=backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self._shutdown()
         helpers_stop.set()
 
     def _shutdown(self) -> None:
-        self.shutdown.set()
-        grace = self.settings.shutdown_grace_seconds
-        log.info("worker_stopping", extra={"worker_id": self.worker_id, "in_hand": len(self.in_hand()), "grace": grace})
-        # runs claimed but not started yet go back at once
-        while True:
-            try:
-                claimed = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if claimed is not None:
-                self._release([claimed.run.id])
-        finished = False
-        try:
-            finished = self._wait_idle(timeout=grace)
-        except psycopg.Error:
-            pass
-        if not finished:
-            self._release(self.in_hand())
-        for _ in self._executors:
-            self._queue.put(None)
-        try:
-            with self.pool.connection() as conn:
-                processes.mark_stopped(conn, self.worker_id, self.clock.now())
-        except psycopg.Error:
-            pass
-        log.info("worker_stopped", extra={"worker_id": self.worker_id})
+        stopping.shutdown(self)
 
     def _release(self, ids: list[int]) -> None:
-        try:
-            with self.pool.connection() as conn:
-                for run_id in ids:
-                    if runs_repo.release_run(conn, run_id, self.worker_id, self.clock.now()):
-                        log.warning("run_released", extra={"run_id": run_id, "worker_id": self.worker_id})
-        except psycopg.Error:
-            log.warning("release_failed", extra={"worker_id": self.worker_id, "runs": ids})
-        self._forget(ids)
+        stopping.release(self, ids)
 
     def close(self) -> None:
         for _ in self._executors:

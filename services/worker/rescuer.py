@@ -5,7 +5,8 @@ loses them once ``lease_expires_at`` passes. ``rescue_expired`` fails such
 runs with a message naming the silent worker and enqueues their retry as the
 completer does for any failure. Every worker rescues now and then
 (``interval``), so no process is special; ``FOR UPDATE SKIP LOCKED`` keeps
-two rescuers off the same rows.
+two rescuers off the same rows. Each taken-back run is counted for ``/metrics``
+in the same transaction (a lease expiry, a finished run by status, its retry).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from cronkeeper.repo import counters
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.services.worker.completer import enqueue_retry
 
@@ -43,6 +45,7 @@ def rescue_expired(
     """Take back runs whose lease expired: fail them, retry if allowed; one transaction."""
     rng = rng or random.Random()
     failed = retried = 0
+    counts = counters.Counts()
     with conn.transaction():
         for row in runs_repo.lock_expired_runs(conn, now, limit):
             message = (
@@ -57,6 +60,11 @@ def rescue_expired(
                 "lease_expired",
                 extra={"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": row["worker_id"]},
             )
+            job_type = str(run.job_type)
+            counts.add(counters.LEASE_EXPIRIES, job_type=job_type)
+            counts.run_finished(str(run.status), job_type, None)  # no duration: the worker's is unknown
             if enqueue_retry(conn, run, row["max_retries"], row["retry_delay"], now, rng):
                 retried += 1
+                counts.add(counters.RUNS_RETRIED, job_type=job_type)
+        counters.add(conn, counts)
     return RescueResult(failed, retried)

@@ -129,7 +129,7 @@ def test_put_changes_a_subset_and_recomputes_next_run(api, brand):
 
 FULL_METADATA = {
     "collectors": ["chatgpt"], "on_success": {"url": "https://hooks.example.com/ok"},
-    "output_format": "csv", "output_path": "/tmp/acme_{date}.csv", "extra": {"a": 1, "b": 2},
+    "output_format": "csv", "output_path": "acme_{date}.csv", "extra": {"a": 1, "b": 2},
 }  # fmt: skip
 
 
@@ -142,7 +142,7 @@ def test_put_merges_metadata_by_key_and_null_removes_a_key(api, brand):
     assert r.json()["metadata"] == {**job["metadata"], "collectors": ["perplexity"]}  # webhook and export kept
     r = api.put(url, json={"metadata": {"on_success": None, "extra": {"a": None, "c": 3}}})
     assert r.status_code == 200, r.text
-    expected = {"collectors": ["perplexity"], "output_format": "csv", "output_path": "/tmp/acme_{date}.csv",
+    expected = {"collectors": ["perplexity"], "output_format": "csv", "output_path": "acme_{date}.csv",
                 "extra": {"b": 2, "c": 3}}  # fmt: skip
     assert r.json()["metadata"] == expected
     assert api.get(url).json()["metadata"] == expected

@@ -129,7 +129,7 @@ def test_jobs_update_merges_metadata_and_unsets_keys(ck, conn, monkeypatch):
         monkeypatch.setenv(key, "k")
     brand = make_brand(conn)
     full = {"collectors": ["chatgpt"], "on_failure": {"url": "https://hooks.example.com/f"},
-            "output_format": "jsonl", "output_path": "/tmp/x_{run_id}.jsonl", "positionLimit": 5}  # fmt: skip
+            "output_format": "jsonl", "output_path": "x_{run_id}.jsonl", "positionLimit": 5}  # fmt: skip
     job = ck.json("jobs", "create", "--brand", str(brand.id), "--type", "data_collection", "--interval", "600",
                   "--metadata", json.dumps(full))  # fmt: skip
     stored = job["metadata"]
@@ -139,7 +139,7 @@ def test_jobs_update_merges_metadata_and_unsets_keys(ck, conn, monkeypatch):
     assert "on_failure" not in nulled["metadata"] and nulled["metadata"]["output_format"] == "jsonl"
     unset = ck.json("jobs", "update", job["id"], "--unset-metadata", "positionLimit", "--unset-metadata", "collectors",
                     "--metadata", '{"sentimentLimit": 3}')  # fmt: skip
-    assert unset["metadata"] == {"output_format": "jsonl", "output_path": "/tmp/x_{run_id}.jsonl", "sentimentLimit": 3}
+    assert unset["metadata"] == {"output_format": "jsonl", "output_path": "x_{run_id}.jsonl", "sentimentLimit": 3}
     clash = ck("jobs", "update", job["id"], "--metadata", '{"sentimentLimit": 4}', "--unset-metadata", "sentimentLimit",
                ok=False)  # fmt: skip
     assert clash.returncode == 2 and "--unset-metadata removes it" in clash.stderr
@@ -263,7 +263,7 @@ def test_every_noun_has_its_commands():
     assert set(_groups(top["runs"])) == {"list", "show", "cancel", "retry", "export"}
     assert set(_groups(top["brands"])) == {"list", "show", "create", "update", "delete", "queries"}
     assert set(_groups(_groups(top["brands"])["queries"])) == {"list", "add", "update", "remove"}
-    assert set(_groups(top["customers"])) == {"list", "show", "create", "rename", "delete"}
+    assert set(_groups(top["customers"])) == {"list", "show", "create", "rename", "delete", "quotas"}
     assert top["token"] is top["tokens"] and set(_groups(top["tokens"])) == {"create", "list", "revoke"}
     assert build_parser().parse_args(["runs", "list", "--json"]).json is True
 

@@ -197,10 +197,11 @@ def test_claim_reads_due_runs_in_index_order_and_checks_overlap_by_index(conn, t
     params = {"now": t0 + 2 * M, "limit": 50, "worker_id": "w", "lease_until": t0 + 3 * M}
     rows = conn.execute(b"EXPLAIN ANALYZE " + load("job_runs")["claim_runs"], params).fetchall()
     plan = "\n".join(r["QUERY PLAN"] for r in rows)
-    assert "Index Scan using job_runs_pending_idx" in plan
+    assert "Index Scan using job_runs_customer_queue_idx" in plan
     assert "Index Scan using job_runs_active_idx on job_runs e" in plan
     assert "Bitmap Heap Scan on job_runs" not in plan
-    [scan] = [line for line in plan.splitlines() if "Index Scan using job_runs_pending_idx" in line]
+    [scan] = [line for line in plan.splitlines()
+              if "Index Scan using job_runs_customer_queue_idx on job_runs job_runs_1" in line]  # the locked read
     # PostgreSQL 18 prints "rows=50.00", earlier versions "rows=50"
     assert re.search(r"actual time=\S+ rows=50(\.0+)? loops=1", scan), scan  # 2,000 due: the scan stopped at the limit
     rows = conn.execute(b"EXPLAIN " + load("job_runs")["next_run_after"], {"now": t0}).fetchall()

@@ -19,6 +19,7 @@ import pytest
 from cronkeeper import exports, jobs
 from cronkeeper import job_types as work
 from cronkeeper.api.app import create_app
+from cronkeeper.api.controllers import exports as export_routes
 from cronkeeper.clock import FixedClock
 from cronkeeper.errors import CronkeeperError, NotFound, ValidationError
 from cronkeeper.handlers import Registry
@@ -223,11 +224,12 @@ def test_the_export_query_uses_the_run_indexes(conn):
     conn.execute("ANALYZE collected_answers")
     conn.execute("ANALYZE answer_scores")
     conn.execute("SET enable_seqscan = off")
-    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + load("collected_answers")["export_rows"],
-                                                             {"run_id": run.id}))  # fmt: skip
-    # the plan shape differs between PostgreSQL versions (15 here, 18 embedded); what matters is
-    # that the run's answers are found through their index and nothing is scanned whole
-    assert "Seq Scan" not in plan, plan
+    for name, params in (("export_rows", {"run_id": run.id}),
+                         ("export_page", {"run_id": run.id, "after_id": 1000, "limit": 500})):  # fmt: skip
+        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + load("collected_answers")[name], params))
+        # the plan shape differs between PostgreSQL versions (15 here, 18 embedded); what matters is
+        # that the run's answers are found through their index and nothing is scanned whole
+        assert "Seq Scan" not in plan, plan
 
 
 # -- job metadata --------------------------------------------------------------------
@@ -242,13 +244,20 @@ def test_output_metadata_is_validated_when_a_job_is_saved(conn):
         ({"output_format": "csv", "output_path": "/x/{brand}.csv"}, "metadata.output_path"),
         ({"output_format": "csv", "output_path": 7}, "metadata.output_path"),
         ({"output_format": "csv"}, "metadata.output_path"),
-        ({"output_path": "/x/{run_id}.csv"}, "metadata.output_format"),
+        ({"output_path": "x/{run_id}.csv"}, "metadata.output_format"),
+        ({"output_format": "csv", "output_path": "."}, "metadata.output_path"),
+        ({"output_format": "csv", "output_path": "./"}, "metadata.output_path"),
+        ({"output_format": "csv", "output_path": "a/./b.csv"}, "metadata.output_path"),
+        ({"output_format": "csv", "output_path": "a/../../b.csv"}, "metadata.output_path"),
+        ({"output_format": "csv", "output_path": "/tmp/{run_id}.csv"}, "metadata.output_path"),
+        ({"output_format": "csv", "output_path": "~/x.csv"}, "metadata.output_path"),
+        ({"output_format": "csv", "output_path": "daily/"}, "metadata.output_path"),
     ]
     for metadata, field in cases:
         with pytest.raises(ValidationError) as err:
             jobs.create_job(conn, {**base, "metadata": metadata}, T0)
         assert err.value.field == field, metadata
-    job = jobs.create_job(conn, {**base, "metadata": {"output_format": "JSONL", "output_path": "/e/{run_id}.jsonl"}}, T0)
+    job = jobs.create_job(conn, {**base, "metadata": {"output_format": "JSONL", "output_path": "e/{run_id}.jsonl"}}, T0)
     assert job.metadata["output_format"] == "jsonl"
     assert exports.validate_output_metadata({"collectors": ["a"]}) == {"collectors": ["a"]}
 
@@ -364,8 +373,9 @@ def test_api_streams_over_real_http_and_a_client_that_leaves_frees_the_connectio
                 assert r.status_code == 200 and r.headers["transfer-encoding"] == "chunked"
                 chunks = r.iter_bytes()
                 assert next(chunks).startswith(b'{"run_id": %d' % run.id)
-                assert _wait(lambda: _exporting(conn) == 1)  # held back by the client, mid-cursor
-        assert _wait(lambda: _exporting(conn) == 0)  # every abandoned export gave its connection back
+                assert _wait(lambda: export_routes.SLOTS.in_use == 1)  # held back by the client
+                assert _exporting(conn) == 0  # pages: no cursor (nor transaction) waits for the client
+        assert _wait(lambda: export_routes.SLOTS.in_use == 0)  # every abandoned download gave its slot back
         with http.stream("GET", url, params={"format": "csv"}) as r:
             records = sum(chunk.count(b"\r\n") for chunk in r.iter_bytes())
         assert records == 1 + 10_000  # the header and every row (inner line breaks are bare LFs)
@@ -374,10 +384,12 @@ def test_api_streams_over_real_http_and_a_client_that_leaves_frees_the_connectio
 # -- auto-export through a worker ------------------------------------------------------
 
 
-def run_with_export(dsn, conn, t0, tmp_path, output_path: str):
-    brand = make_brand(conn, name="Nike", competitors=["Adidas"])
-    for q in ("best running shoes", "top marathon shoes"):
-        brand_queries.insert_query(conn, brand.id, q)
+def run_with_export(dsn, conn, t0, tmp_path, output_path: str, brand=None):
+    if brand is None:
+        brand = make_brand(conn, name="Nike", competitors=["Adidas"])
+    if not brand_queries.list_queries(conn, brand.id):
+        for q in ("best running shoes", "top marathon shoes"):
+            brand_queries.insert_query(conn, brand.id, q)
     with FakeChatServer(lambda q: f"For {q}, Nike then Adidas.") as chat:
         upsert_collector(conn, "fakechat", "openai_chat",
                          {"base_url": chat.url, "model": "m", "api_key_env": "FAKE_KEY", "max_retries": 1})  # fmt: skip
@@ -396,11 +408,11 @@ def run_with_export(dsn, conn, t0, tmp_path, output_path: str):
 def test_a_completed_run_is_exported_to_its_templated_path(dsn, conn, t0, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "k")
     monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(tmp_path))
-    template = str(tmp_path / "exports" / "{job_id}" / "{date}-{run_id}.jsonl")
-    job, run = run_with_export(dsn, conn, t0, tmp_path, template)
+    job, run = run_with_export(dsn, conn, t0, tmp_path, "exports/{job_id}/{date}-{run_id}.jsonl")
     assert run["status"] == "completed", run["error_message"]
-    path = tmp_path / "exports" / str(job.id) / f"2027-01-04-{run['id']}.jsonl"
-    assert run["metrics"]["export_path"] == str(path) and run["metrics"]["export_rows"] == 2
+    relative = f"exports/{job.id}/2027-01-04-{run['id']}.jsonl"
+    path = tmp_path / str(job.customer_id) / relative  # under the customer's own directory
+    assert run["metrics"]["export_path"] == relative and run["metrics"]["export_rows"] == 2
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert sorted(r["query"] for r in records) == ["best running shoes", "top marathon shoes"]
     assert all(r["collector"] == "fakechat" and r["mentioned"] is True and r["position"] == 1 for r in records)
@@ -410,37 +422,70 @@ def test_a_completed_run_is_exported_to_its_templated_path(dsn, conn, t0, tmp_pa
 def test_an_export_that_cannot_be_written_fails_the_run(dsn, conn, t0, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "k")
     monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(tmp_path))
-    (tmp_path / "taken").write_text("a file where a directory should be")
-    _job, run = run_with_export(dsn, conn, t0, tmp_path, str(tmp_path / "taken" / "{run_id}.jsonl"))
+    brand = make_brand(conn, name="Nike", competitors=["Adidas"])
+    (tmp_path / str(brand.customer_id)).mkdir()
+    (tmp_path / str(brand.customer_id) / "taken").write_text("a file where a directory should be")
+    _job, run = run_with_export(dsn, conn, t0, tmp_path, "taken/{run_id}.jsonl", brand=brand)
     assert run["status"] == "failed"
-    assert run["error_message"].startswith(f"auto-export failed: cannot write {tmp_path / 'taken'}/")
+    assert run["error_message"].startswith(f"auto-export failed: cannot write taken/{run['id']}.jsonl: ")
+    assert str(tmp_path) not in run["error_message"]  # relative to the customer's directory
     assert run["metrics"]["answers_collected"] == 2  # the data stays; `runs export` can retry the file
     assert conn.execute("SELECT count(*) AS n FROM collected_answers").fetchone()["n"] == 2
 
 
-def test_auto_export_stays_inside_the_export_root(dsn, conn, t0, tmp_path, monkeypatch):
-    """A job editor chooses the path and the worker writes it: only inside CRONKEEPER_EXPORT_ROOT."""
+def test_auto_export_stays_inside_the_customers_directory(dsn, conn, t0, tmp_path, monkeypatch):
+    """A job editor chooses the path and the worker writes it: only inside ROOT/<customer_id>."""
     monkeypatch.setenv("FAKE_KEY", "k")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     root, outside = tmp_path / "root", tmp_path / "outside"
-    root.mkdir()
     outside.mkdir()
-    (root / "link").symlink_to(outside)
+    brand = make_brand(conn, name="Nike", competitors=["Adidas"])
+    mine = root / str(brand.customer_id)
+    mine.mkdir(parents=True)
+    (mine / "link").symlink_to(outside)
     monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(root))
-    for template in (str(outside / "{run_id}.jsonl"), "link/{run_id}.jsonl", "/etc/cron.d/{run_id}"):
-        _job, run = run_with_export(dsn, conn, t0, tmp_path, template)
+    # stored before the save-time rule existed: checked again when the run is written
+    for template in (str(outside / "{run_id}.jsonl"), "link/{run_id}.jsonl", "/etc/cron.d/{run_id}", ".", "~/x",
+                     "../other/{run_id}.jsonl"):  # fmt: skip
+        _job, run = run_with_export(dsn, conn, t0, tmp_path, template, brand=brand)
         assert run["status"] == "failed", template
-        assert "is outside the export root" in run["error_message"] and str(root) in run["error_message"]
-    assert list(outside.iterdir()) == []
-    job, run = run_with_export(dsn, conn, t0, tmp_path, "{job_id}/{run_id}.jsonl")  # relative: under the root
+        error = run["error_message"]
+        assert any(w in error for w in ("outside the customer's export directory", "must be a relative file path",
+                                        "may not go up a directory")), error
+        assert str(root) not in error and str(tmp_path / "home") not in error, error
+    assert list(outside.iterdir()) == [] and sorted(p.name for p in root.iterdir()) == [mine.name]
+    assert [p.name for p in mine.iterdir()] == ["link"]  # no temp file left anywhere
+    job, run = run_with_export(dsn, conn, t0, tmp_path, "{job_id}/{run_id}.jsonl", brand=brand)
     assert run["status"] == "completed", run["error_message"]
-    assert run["metrics"]["export_path"] == str(root / str(job.id) / f"{run['id']}.jsonl")
+    assert run["metrics"]["export_path"] == f"{job.id}/{run['id']}.jsonl"
+    assert (mine / str(job.id) / f"{run['id']}.jsonl").is_file()
+
+
+def test_two_customers_never_share_an_export_path(dsn, conn, t0, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "k")
+    monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(tmp_path))
+    a = make_brand(conn, name="Nike", competitors=["Adidas"])
+    b = make_brand(conn, name="Nike", competitors=["Adidas"])
+    assert a.customer_id != b.customer_id
+    _job, run_a = run_with_export(dsn, conn, t0, tmp_path, "daily", brand=a)  # a file named like B's directory
+    _job, run_b = run_with_export(dsn, conn, t0, tmp_path, "daily/{date}/report.jsonl", brand=b)
+    _job, run_c = run_with_export(dsn, conn, t0, tmp_path, "shared/report.jsonl", brand=a)
+    _job, run_d = run_with_export(dsn, conn, t0, tmp_path, "shared/report.jsonl", brand=b)
+    assert {r["status"] for r in (run_a, run_b, run_c, run_d)} == {"completed"}
+    assert (tmp_path / str(a.customer_id) / "daily").is_file()
+    assert (tmp_path / str(b.customer_id) / "daily" / "2027-01-04" / "report.jsonl").is_file()
+    for brand, run in ((a, run_c), (b, run_d)):
+        [record, _] = (tmp_path / str(brand.customer_id) / "shared" / "report.jsonl").read_text().splitlines()
+        assert json.loads(record)["run_id"] == run["id"]  # each its own file, neither overwritten
 
 
 def test_confine(tmp_path):
     assert exports.confine(Path("a/b.csv"), tmp_path) == tmp_path.resolve() / "a" / "b.csv"
     assert exports.confine(tmp_path / "x.csv", tmp_path) == tmp_path.resolve() / "x.csv"
-    with pytest.raises(CronkeeperError, match="outside the export root"):
+    with pytest.raises(CronkeeperError, match="^/tmp/elsewhere.csv is outside the customer's export directory$"):
         exports.confine(Path("/tmp/elsewhere.csv"), tmp_path / "root")
+    with pytest.raises(CronkeeperError, match="outside"):
+        exports.confine(Path("."), tmp_path)  # the directory itself is no file: its temp file would be outside
     with pytest.raises(ValidationError) as err:
         exports.check_path_template("exports/../../etc/{run_id}.csv", "metadata.output_path")
     assert err.value.field == "metadata.output_path" and "'..'" in err.value.message

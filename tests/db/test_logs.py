@@ -104,3 +104,15 @@ def _drain_failing_rounds(conn, dsn, settings, registry, jobs, t0, caplog):
         retried = [e for e in events(caplog, "worker") if e["event"] == "run_retried"]
         assert (result.failed, len(retried)) == (4, 4), round_
         conn.execute("DELETE FROM job_runs")
+
+
+def test_text_logs_cannot_be_forged_with_line_breaks_or_escapes():
+    import logging as _logging
+
+    from cronkeeper.logs import TextFormatter
+
+    record = _logging.LogRecord("cronkeeper.api", _logging.WARNING, __file__, 1, "auth_failed", (), None)
+    record.path = "/api/x\n2026-12-06 00:00:00 INFO    cronkeeper.api: token_ok name=admin\x1b[2J"
+    line = TextFormatter().format(record)
+    assert "\n" not in line and "\x1b" not in line
+    assert "\\n2026-12-06" in line and "\\x1b[2J" in line

@@ -28,6 +28,12 @@ T0 = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
 PAYLOAD = {"run_id": 42, "status": "completed", "metrics": {"answers": 12}, "finished_at": T0}
 
 
+@pytest.fixture(autouse=True)
+def _allow_the_receivers(monkeypatch):
+    """The receivers listen on 127.0.0.1, which the outbound policy refuses unless allowed."""
+    monkeypatch.setenv("CRONKEEPER_OUTBOUND_ALLOW", "127.0.0.1/32")
+
+
 class Sleeps(list):
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
@@ -110,11 +116,12 @@ def test_verify_signature_rejects_what_it_should():
     assert not verify_signature("", body, sign("", body))
 
 
-def test_notify_run_picks_the_hook_and_reads_its_secret_from_env():
+def test_notify_run_picks_the_hook_and_reads_its_named_secret():
     metadata = {
-        "on_success": {"url": "", "secret_env": "OK_SECRET"},
-        "on_failure": {"url": "", "secret_env": "KO_SECRET"},
+        "on_success": {"url": "", "secret_env": "ok"},
+        "on_failure": {"url": "", "secret_env": "ko"},
     }
+    names = {"CRONKEEPER_WEBHOOK_SECRETS": "ok=OK_SECRET,ko=KO_SECRET"}
 
     async def main(status: str, env: dict[str, str]) -> WebhookResult | None:
         async with httpx.AsyncClient() as client:
@@ -123,12 +130,14 @@ def test_notify_run_picks_the_hook_and_reads_its_secret_from_env():
     with WebhookReceiver() as hooks:
         metadata["on_success"]["url"] = hooks.url + "/ok"
         metadata["on_failure"]["url"] = hooks.url + "/ko"
-        assert asyncio.run(main("completed", {"OK_SECRET": "a"})).ok
-        assert asyncio.run(main("partial", {"KO_SECRET": "b"})).ok
-        missing = asyncio.run(main("failed", {}))
+        assert asyncio.run(main("completed", {**names, "OK_SECRET": "a"})).ok
+        assert asyncio.run(main("partial", {**names, "KO_SECRET": "b"})).ok
+        missing = asyncio.run(main("failed", names))
+        unknown = asyncio.run(main("failed", {"KO_SECRET": "b"}))  # the variable exists, the name does not
         assert asyncio.run(main("cancelled", {})) is None
     assert [r.path for r in hooks.requests] == ["/ok", "/ko"]
     assert verify_signature("a", hooks.requests[0].body, hooks.requests[0].headers[SIGNATURE_HEADER.lower()])
     assert verify_signature("b", hooks.requests[1].body, hooks.requests[1].headers[SIGNATURE_HEADER.lower()])
-    assert missing.error.endswith("/ko: environment variable KO_SECRET is not set") and missing.attempts == 0
+    assert missing.error.endswith("/ko: signing secret 'ko' is not available") and missing.attempts == 0
+    assert unknown.error == missing.error and unknown.attempts == 0
     assert webhook_for_status({}, "completed") is None

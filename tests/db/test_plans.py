@@ -34,7 +34,8 @@ def test_due_jobs_and_claim_use_partial_indexes(conn, t0):
         load("job_runs")["claim_runs"],
         {"now": t0, "limit": 10, "worker_id": "w", "lease_until": t0 + dt.timedelta(seconds=30)},
     )
-    assert "job_runs_pending_idx" in plan
+    assert "job_runs_customer_queue_idx" in plan  # the fair claim: customers found and read by it
+    assert "Seq Scan on job_runs" not in plan
     plan = _plan(conn, load("job_runs")["lock_expired_runs"], {"now": t0, "limit": 10})
     assert "job_runs_lease_idx" in plan
 
@@ -130,3 +131,77 @@ def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0)
     runs = [make_run(conn, job, now=t0) for _ in range(3)]
     docs = conn.execute("SELECT run_id, doc FROM ck_run_docs(%s)", ([r.id for r in runs[:2]],)).fetchall()
     assert [d["run_id"] for d in docs] == [runs[1].id, runs[0].id]  # newest first, only those asked for
+
+
+def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
+    """The runs page's filters (migration 0014): a rare trigger within a customer is one range of
+    job_runs_trigger_idx; a time range becomes an id range found on job_runs_created_idx, read
+    through the index of the page's other filter."""
+    from cronkeeper.repo.pages import _statement
+
+    brand, crowd = make_brand(conn), make_brand(conn)
+    job, busy = make_job(conn, brand), make_job(conn, crowd)
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after, started_at, finished_at, worker_id, created_at)
+        SELECT CASE WHEN g %% 4 = 0 THEN %(job)s ELSE %(busy)s END,
+               CASE WHEN g %% 4 = 0 THEN %(customer)s ELSE %(crowd_customer)s END,
+               CASE WHEN g %% 4 = 0 THEN %(brand)s ELSE %(crowd)s END, 'scoring',
+               CASE WHEN g %% 50 = 1 THEN 'manual' ELSE 'schedule' END,
+               CASE WHEN g %% 500 = 0 THEN 'failed' ELSE 'completed' END,
+               t, t, t, t, 'w', t
+        FROM generate_series(1, 20000) g CROSS JOIN LATERAL (SELECT %(t0)s + g * interval '1 minute' AS t) x
+        """,
+        {"job": job.id, "customer": brand.customer_id, "brand": brand.id, "busy": busy.id,
+         "crowd_customer": crowd.customer_id, "crowd": crowd.id, "t0": t0},
+    )  # a quarter of the runs are ours, none of them manual: only the index of both finds that at once
+    conn.execute("ANALYZE job_runs")
+    params = {"customer_id": brand.customer_id, "job_id": job.id, "limit": 51,
+              "created_from": t0 + dt.timedelta(days=3), "created_to": t0 + dt.timedelta(days=4)}  # fmt: skip
+    mine_manual = _plan(conn, _statement("runs_page", (("customer_id", None), ("trigger", "'manual'"))), params)
+    assert "job_runs_trigger_idx" in mine_manual and "Seq Scan" not in mine_manual
+    for given, index in [
+        ((("created_from", None), ("created_to", None)), "job_runs_pkey"),
+        ((("customer_id", None), ("created_from", None)), "Index Cond: (id >= $0)"),  # pkey or customer's
+        ((("status", "'failed'"), ("created_to", None)), "job_runs_status_idx"),
+    ]:
+        plan = _plan(conn, _statement("runs_page", given), params)
+        assert "job_runs_created_idx" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
+    rows = conn.execute(_statement("runs_page", (("created_from", None), ("created_to", None))), params).fetchall()
+    assert len(rows) == 51  # a day of minutely runs, capped by the page's limit
+
+
+def test_sorted_jobs_pages_walk_an_index_in_their_order(conn, t0):
+    """GET /scheduled-jobs?sort=next_run|last_run (migration 0014): each part of a sorted listing
+    reads an index in the page's order, planned once per connection as the API does."""
+    from cronkeeper.repo.pages import PLAN_STABLE, _statement
+
+    brand = make_brand(conn)
+    conn.execute(
+        """
+        INSERT INTO scheduled_jobs (customer_id, brand_id, job_type, schedule_kind, cron_expression,
+                                    next_run_at, last_run_at, is_active, created_at)
+        SELECT %(customer)s, %(brand)s, 'scoring', 'cron', '0 * * * *', %(t0)s + (g %% 7) * interval '1 hour',
+               CASE WHEN g %% 97 <> 0 THEN %(t0)s - g * interval '1 second' END, g %% 50 <> 0,
+               %(t0)s - g * interval '1 minute'
+        FROM generate_series(1, 5000) g
+        """,
+        {"customer": brand.customer_id, "brand": brand.id, "t0": t0},
+    )  # many jobs share each next run (hourly slots); a few are paused or never ran
+    conn.execute("ANALYZE scheduled_jobs")
+    some = conn.execute("SELECT id, next_run_at, last_run_at, created_at FROM scheduled_jobs OFFSET 100 LIMIT 1").fetchone()
+    params = {"limit": 51, "after_next": some["next_run_at"], "after_last": some["last_run_at"] or t0,
+              "after_created": some["created_at"], "after_id": some["id"]}  # fmt: skip
+    expected = {
+        (("next_phase", "true"), ("after_next", None)): "scheduled_jobs_due_idx",
+        (("last_phase", "true"), ("after_last", None)): "scheduled_jobs_last_run_idx",
+        (("rest_of_next", "true"), ("after_created", None)): "scheduled_jobs_no_next_idx",
+        (("rest_of_last", "true"), ("after_created", None)): "scheduled_jobs_never_run_idx",
+    }
+    for given, index in expected.items():
+        assert PLAN_STABLE.issuperset(k for k, _ in given)
+        statement = _statement("jobs_page", given)
+        for plan in (_plan(conn, statement, params), _generic_plan(conn, statement, params)):
+            assert index in plan and "Seq Scan on scheduled_jobs" not in plan, (given, plan)
+            assert not re.search(r"^\s*(->\s*)?Sort\b", plan, re.M), (given, plan)  # the index is the order

@@ -138,7 +138,7 @@ def test_get_update_and_delete_like_the_seed(manager, brand, clock, conn):
 def test_metadata_changes_merge_by_key_and_deleted_keys_are_removed(manager, brand, conn):
     hook = {"url": "https://hooks.example.com/ok", "secret_env": None}
     job = manager.create_job(brand.id, JobSchedule.daily("09:00"), "data_collection", on_success=hook,
-                             output_format="csv", output_path="/tmp/a_{date}.csv",
+                             output_format="csv", output_path="a_{date}.csv",
                              metadata={"collectors": ["chatgpt"], "extra": {"a": 1, "b": 2}})  # fmt: skip
     theirs = manager.get_job(job.id)
     theirs.metadata["positionLimit"] = 7  # someone else's edit, saved first
@@ -147,7 +147,7 @@ def test_metadata_changes_merge_by_key_and_deleted_keys_are_removed(manager, bra
     del job.metadata["extra"]["a"]
     manager.update_job(job)  # sends only what changed: the other edit, webhook and export survive
     assert job.metadata == {"collectors": ["perplexity"], "extra": {"b": 2}, "on_success": hook,
-                            "output_format": "csv", "output_path": "/tmp/a_{date}.csv", "positionLimit": 7}  # fmt: skip
+                            "output_format": "csv", "output_path": "a_{date}.csv", "positionLimit": 7}  # fmt: skip
     del job.metadata["on_success"]
     job.metadata = {**job.metadata, "parallel": True}
     manager.update_job(job)
@@ -406,7 +406,8 @@ def test_a_run_cancelled_while_running_is_recorded_cancelled(manager, brand, con
     assert run["status"] == "cancelled"
 
 
-def test_disable_and_enable_pause_and_resume_through_the_service(manager, brand, clock, conn, t0):
+def test_disable_and_enable_pause_and_resume_through_the_service(manager, brand, clock, conn, t0, monkeypatch):
+    monkeypatch.setenv("CRONKEEPER_MIN_INTERVAL_SECONDS", "60")  # a collecting job every minute
     job = manager.create_job(brand.id, JobSchedule.every(60), "data_collection")
     job.disable()
     assert job.enabled is False
@@ -423,7 +424,7 @@ def test_disable_and_enable_pause_and_resume_through_the_service(manager, brand,
 
 def test_to_dict_and_from_dict_round_trip(manager, brand):
     job = manager.create_job(brand.id, JobSchedule.once("2027-03-01", "12:00", "Europe/Berlin"), "data_collection",
-                             output_format="jsonl", output_path="/tmp/{job_id}/{run_id}.jsonl")  # fmt: skip
+                             output_format="jsonl", output_path="{job_id}/{run_id}.jsonl")  # fmt: skip
     job.run()
     data = job.to_dict()
     assert json.loads(json.dumps(data)) == data  # plain JSON
@@ -463,7 +464,8 @@ def test_no_url_means_the_environments_database(dsn, monkeypatch):
 # -- Scheduler --------------------------------------------------------------------------------
 
 
-def test_scheduler_runs_a_due_job_in_background_threads(manager, brand, clock, conn, t0):
+def test_scheduler_runs_a_due_job_in_background_threads(manager, brand, clock, conn, t0, monkeypatch):
+    monkeypatch.setenv("CRONKEEPER_MIN_INTERVAL_SECONDS", "60")  # a collecting job every minute
     job = manager.create_job(brand.id, JobSchedule.every(60), "data_collection")
     fast = settings(scheduler_poll_seconds=0.1, worker_poll_seconds=0.1, lease_seconds=5, shutdown_grace_seconds=2)
     scheduler = Scheduler(manager, settings=fast, clock=clock)

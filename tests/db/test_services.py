@@ -132,10 +132,10 @@ def test_merge_diff_is_the_patch_back_to_the_new_metadata():
 
 def test_update_job_merges_metadata_as_every_surface_does(conn):
     brand = make_brand(conn)
-    job = jobs.create_job(conn, job_values(brand, metadata={"output_format": "csv", "output_path": "/tmp/p.csv",
+    job = jobs.create_job(conn, job_values(brand, metadata={"output_format": "csv", "output_path": "reports/p.csv",
                                                              "positionLimit": 3}), NOW)  # fmt: skip
     changed = jobs.update_job(conn, job.id, {"metadata": {"positionLimit": None, "sentimentLimit": 2}}, NOW)
-    assert changed.metadata == {"output_format": "csv", "output_path": "/tmp/p.csv", "sentimentLimit": 2}
+    assert changed.metadata == {"output_format": "csv", "output_path": "reports/p.csv", "sentimentLimit": 2}
     with pytest.raises(ValidationError) as bad:
         jobs.update_job(conn, job.id, {"metadata": ["not", "an", "object"]}, NOW)
     assert bad.value.field == "metadata"

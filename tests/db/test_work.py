@@ -227,10 +227,12 @@ def test_webhook_is_signed_and_its_failure_never_fails_the_run(dsn, conn, regist
     monkeypatch.setattr(job_types, "notify_run", functools.partial(notify.notify_run, backoff_seconds=0.01))
     monkeypatch.setenv("FAKE_KEY", "k")
     monkeypatch.setenv("HOOK_SECRET", "s3cret")
+    monkeypatch.setenv("CRONKEEPER_WEBHOOK_SECRETS", "shop=HOOK_SECRET")
+    monkeypatch.setenv("CRONKEEPER_OUTBOUND_ALLOW", "127.0.0.1/32")  # the fake servers' address
     with FakeChatServer(lambda q: ANSWERS[q]) as chat, WebhookReceiver() as hook:
         chat_collector(conn, "fakechat", chat.url)
         run = run_job(dsn, conn, registry, brand, t0, collectors=["fakechat"],
-                      on_success={"url": hook.url + "/done", "secret_env": "HOOK_SECRET"})  # fmt: skip
+                      on_success={"url": hook.url + "/done", "secret_env": "shop"})  # fmt: skip
         [delivery] = hook.requests
     assert run["status"] == "completed"
     assert verify_signature("s3cret", delivery.body, delivery.headers.get("x-cronkeeper-signature"))
@@ -242,7 +244,39 @@ def test_webhook_is_signed_and_its_failure_never_fails_the_run(dsn, conn, regist
         run = run_job(dsn, conn, registry, brand, t0, collectors=["fakechat"],
                       on_success={"url": closed_port_url() + "/x"})  # fmt: skip
     assert run["status"] == "completed"
-    assert run["metrics"]["webhook_error"] and run["metrics"]["webhook"]["attempts"] == 3
+    assert run["metrics"]["webhook_error"].endswith(": no response after 3 attempts")
+    assert run["metrics"]["webhook"]["attempts"] == 3
+
+
+def test_a_webhook_into_the_network_is_blocked_and_says_only_that(dsn, conn, registry, brand, t0, monkeypatch):
+    monkeypatch.setenv("FAKE_KEY", "k")
+    monkeypatch.delenv("CRONKEEPER_OUTBOUND_ALLOW", raising=False)  # engines are the operator's: not guarded
+    with FakeChatServer(lambda q: ANSWERS[q]) as chat, WebhookReceiver() as hook:
+        chat_collector(conn, "fakechat", chat.url)
+        port = hook.url.rsplit(":", 1)[1]
+        run = run_job(dsn, conn, registry, brand, t0, collectors=["fakechat"],
+                      on_success={"url": f"http://2130706433:{port}/x"})  # fmt: skip
+        assert hook.requests == []
+    assert run["status"] == "completed"
+    assert run["metrics"]["webhook_error"] == f"webhook http://2130706433:{port}/x: blocked by outbound policy"
+    assert run["metrics"]["webhook"] == {"ok": False, "attempts": 0, "status_code": None}
+
+
+def test_an_engine_echoing_its_key_is_redacted_everywhere(dsn, conn, registry, brand, t0, monkeypatch, caplog):
+    key = "QWERTY123456uiop"
+    monkeypatch.setenv("ECHO_CRED", key)  # a name that does not look secret: the collector's own key is known
+    monkeypatch.setenv("CRONKEEPER_OUTBOUND_ALLOW", "127.0.0.1/32")
+
+    def echo(request):
+        return Reply(401, {"error": {"message": f"bad {request.headers['authorization']} ({key})"}})
+
+    with FakeServer(echo) as engine, WebhookReceiver() as hook:
+        chat_collector(conn, "echo", engine.url, key_env="ECHO_CRED")
+        run = run_job(dsn, conn, registry, brand, t0, collectors=["echo"], on_failure={"url": hook.url})
+        [delivery] = hook.requests
+    assert run["status"] == "failed" and "HTTP 401" in run["error_message"]
+    stored = json.dumps([run["error_message"], run["metrics"]]) + delivery.body.decode() + caplog.text
+    assert key not in stored and "[redacted]" in run["error_message"]
 
 
 def test_metadata_is_validated_when_a_job_is_saved(conn, brand, t0):

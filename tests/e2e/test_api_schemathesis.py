@@ -31,6 +31,8 @@ def live_api(dsn, conn):
     """A real uvicorn server on a free port, with a scheduler seen (so health is 200) and one job."""
     processes.heartbeat(conn, "scheduler-test", "scheduler", utcnow())
     make_job(conn)
+    # a far-off id, so a generated DELETE /api/admin/tokens/{id} does not revoke the test's own token
+    conn.execute("SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), 1999999999)")
     secret = create_token(conn, name="schemathesis", role="admin").secret
     with live_server(create_app(dsn, app_settings())) as url:
         yield url, secret

@@ -164,8 +164,8 @@ def test_a_pool_can_bound_its_statements(dsn):
             c.execute("SELECT pg_sleep(2)")
 
 
-def test_reads_on_the_event_loop_use_their_own_bounded_pools(dsn):
-    """The hot reads run on the event loop (api.app): their pools are theirs alone, with short waits."""
+def test_hot_reads_use_their_own_bounded_pools(dsn):
+    """The hot reads (api.app, PAGE_POOLS): their pools are theirs alone, with short waits."""
     from cronkeeper.api import app as app_module
 
     with api_client(dsn) as api:
@@ -173,7 +173,7 @@ def test_reads_on_the_event_loop_use_their_own_bounded_pools(dsn):
         loop_pools = (state.page_pools.custom, state.page_pools.generic)
         assert state.pool not in loop_pools
         for pool in loop_pools:
-            assert pool.timeout == app_module.LOOP_POOL_TIMEOUT_SECONDS
+            assert pool.timeout == app_module.PAGE_POOL_TIMEOUT_SECONDS
             with pool.connection() as c:
                 assert c.execute("SHOW statement_timeout").fetchone()["statement_timeout"] == "5s"
         assert api.client.get(JOBS).status_code == 200

@@ -59,8 +59,12 @@ def shot(page, step: str, **kwargs) -> None:
     screenshot(page, f"first-run-{step}", **kwargs)
 
 
-def test_a_newcomer_reaches_a_scored_run_and_its_csv_in_the_browser(browser, dsn, conn, monkeypatch):
-    monkeypatch.setenv("CRONKEEPER_SAMPLE_DELAY_MS", "700")  # slow enough to watch the bar move
+def test_a_newcomer_reaches_a_scored_run_and_its_csv_in_the_browser(browser, dsn, conn, monkeypatch, tmp_path):
+    # one call at a time, each slow enough for the page (polling every 400 ms) to see the bar move
+    monkeypatch.setenv("CRONKEEPER_SAMPLE_DELAY_MS", "700")
+    collectors = tmp_path / "collectors.toml"
+    collectors.write_text("[collectors.sample]\nmax_concurrency = 1\n")
+    monkeypatch.setenv("CRONKEEPER_COLLECTORS_FILE", str(collectors))
     token = create_token(conn, name="make-run", role="admin").secret
     assert conn.execute("SELECT count(*) AS n FROM customers").fetchone()["n"] == 0
     with live_server(dsn) as base, real_worker(dsn):

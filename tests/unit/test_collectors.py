@@ -463,7 +463,8 @@ def test_outcome_message_caps_causes_per_collector():
 KNOWN = {"chatgpt", "perplexity", "google_aio"}
 
 
-def test_valid_metadata_is_normalized_and_unknown_keys_kept():
+def test_valid_metadata_is_normalized_and_unknown_keys_kept(monkeypatch):
+    monkeypatch.setenv("CRONKEEPER_WEBHOOK_SECRETS", "HOOK_SECRET=SOME_VAR")
     metadata = {
         "collectors": ["chatgpt", "perplexity", "chatgpt"], "parallel": False, "positionLimit": 10,
         "sentimentLimit": 5, "on_success": {"url": "https://hooks.test/ok", "secret_env": "HOOK_SECRET"},
@@ -496,7 +497,11 @@ def test_valid_metadata_is_normalized_and_unknown_keys_kept():
         ({"on_failure": {"url": "https://"}}, "metadata.on_failure.url", "http(s) URL"),
         ({"on_failure": {"url": "https://x.test", "secret": "s3cr3t"}}, "metadata.on_failure.secret", "secret_env"),
         ({"on_failure": {"url": "https://x.test", "secret_env": "not-a-var"}}, "metadata.on_failure.secret_env",
-         "environment variable"),
+         "unknown signing secret 'not-a-var'"),
+        ({"on_failure": {"url": "https://x.test", "secret_env": "PATH"}}, "metadata.on_failure.secret_env",
+         "unknown signing secret 'PATH'; the operator configures names in CRONKEEPER_WEBHOOK_SECRETS"),
+        ({"on_success": {"url": "http://127.0.0.1:5432/"}}, "metadata.on_success.url", "blocked by outbound policy"),
+        ({"on_success": {"url": "https://x.test:99999/"}}, "metadata.on_success.url", "invalid port"),
         ({"output_format": "xml"}, "metadata.output_format", "csv, jsonl"),
         ({"output_path": ""}, "metadata.output_path", "non-empty"),
         ([1, 2], "metadata", "must be an object"),

@@ -276,7 +276,7 @@ def test_field_semantics(expr: str, after: dt.datetime, expected: list[str]) -> 
         ("0 9 * * 1,5#2", "day-of-week cannot mix 'n#k' or 'nL' with plain days"),
         ("0 9 * * 5#6", "the week number after '#' must be 1-5"),
         ("0 9 * * L", "day-of-week 'L' needs a day before it"),
-        ("H * * * *", "minute value 'H' is not a number"),
+        ("H/0 * * * *", "minute item 'H/0': the step must be 1-60"),  # H itself: test_spread.py
         # the three, and their relatives: the field, the item and what is wrong
         ("-1 * * * *", "minute value '-1' is negative: minute takes 0-59"),
         ("0 -5 * * *", "hour value '-5' is negative: hour takes 0-23"),

@@ -5,6 +5,7 @@ import { guardRoutes, otherwise, render, route, startRouter, stopCurrent } from 
 import { loadMe, session, signIn } from "./lib/session.js";
 import { startHealth, stopHealth } from "./components/health.js";
 import { markCurrentNav, withNav } from "./components/nav.js";
+import { startTicker } from "./components/ticker.js";
 import { brandView } from "./views/brand.js";
 import { brandsView } from "./views/brands.js";
 import { collectorsView } from "./views/collectors.js";
@@ -13,11 +14,15 @@ import { jobView } from "./views/job.js";
 import { jobsView } from "./views/jobs.js";
 import { notFoundView } from "./views/not_found.js";
 import { runView } from "./views/run.js";
+import { runsView } from "./views/runs.js";
+import { systemView } from "./views/system.js";
 import { tokensView } from "./views/tokens.js";
 
 route(/^\/admin\/scheduled-jobs$/, withNav(jobsView));
 route(/^\/admin\/scheduled-jobs\/([^/]+)$/, withNav(jobView));
+route(/^\/admin\/job-runs$/, withNav(runsView));
 route(/^\/admin\/job-runs\/([^/]+)$/, withNav(runView));
+route(/^\/admin\/system$/, withNav(systemView));
 route(/^\/admin\/brands$/, withNav(brandsView));
 route(/^\/admin\/brands\/([^/]+)$/, withNav(brandView));
 route(/^\/admin\/customers$/, withNav(customersView));
@@ -94,7 +99,7 @@ async function showSignIn(message = "") {
       await startApp();
     } catch (error) {
       note.textContent = error instanceof ApiError && error.status === 401
-        ? "That token was not accepted: it is unknown or has been revoked."
+        ? "That token was not accepted: it is unknown, expired or revoked."
         : `Could not sign in: ${error.message}`;
       note.hidden = false;
       input.select();
@@ -110,13 +115,14 @@ async function showSignIn(message = "") {
 async function startApp() {
   showSession(true);
   startHealth();
+  startTicker();
   await render();
 }
 
 onUnauthorized(() => {
   if (signingIn) return;
   clearToken();
-  showSignIn("Your token is no longer accepted (it may have been revoked). Sign in again.");
+  showSignIn("Your token is no longer accepted (it may have expired or been revoked). Sign in again.");
 });
 
 document.getElementById("sign-out").addEventListener("click", () => {

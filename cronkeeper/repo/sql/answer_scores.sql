@@ -23,3 +23,48 @@ FROM job_runs r
 WHERE r.brand_id = %(brand_id)s AND r.status IN ('completed', 'partial')
   AND r.metrics ? 'mention_rate'
 ORDER BY r.id DESC LIMIT %(limit)s
+
+-- name: trends_for_brand_range
+-- The brand's scored runs created in [start, end) (job_runs_brand_idx), newest
+-- first; each run's numbers from its metrics.
+SELECT r.id AS run_id, r.finished_at, r.status,
+       (r.metrics ->> 'mention_rate')::float8 AS mention_rate,
+       (r.metrics ->> 'mean_position')::float8 AS mean_position,
+       (r.metrics ->> 'mean_sentiment')::float8 AS mean_sentiment,
+       (r.metrics ->> 'share_of_voice')::float8 AS share_of_voice,
+       (r.metrics ->> 'answers_scored')::int AS answers
+FROM job_runs r
+WHERE r.brand_id = %(brand_id)s AND r.status IN ('completed', 'partial')
+  AND r.metrics ? 'mention_rate'
+  AND r.created_at >= %(start)s AND r.created_at < %(end)s
+ORDER BY r.id DESC LIMIT %(limit)s
+
+-- name: competitor_counts_for_runs
+-- How many of each run's scored answers mention each competitor.
+SELECT s.run_id, c.name, count(*) AS n
+FROM answer_scores s CROSS JOIN LATERAL unnest(s.competitors_mentioned) AS c(name)
+WHERE s.run_id = ANY(%(run_ids)s::bigint[])
+GROUP BY s.run_id, c.name
+
+-- name: brand_days
+-- The brand's scores per day (cut in %(timezone)s) of the runs created in [start,
+-- end): the brand's runs through job_runs_brand_idx, their scores through
+-- answer_scores_run_idx. Means as cronkeeper.scoring.summarize takes them (over
+-- the answers that mention the brand, or anyone for share of voice).
+SELECT date_trunc('day', r.created_at, %(timezone)s) AS day, count(DISTINCT r.id) AS runs,
+       count(*) AS answers, avg(s.mentioned::int)::float8 AS mention_rate,
+       avg(s.position)::float8 AS mean_position, avg(s.sentiment)::float8 AS mean_sentiment,
+       avg(s.share_of_voice)::float8 AS share_of_voice
+FROM job_runs r JOIN answer_scores s ON s.run_id = r.id
+WHERE r.brand_id = %(brand_id)s
+  AND r.created_at >= %(start)s AND r.created_at < %(end)s
+GROUP BY 1 ORDER BY 1
+
+-- name: brand_competitor_days
+-- Per day as brand_days: how many scored answers mention each competitor.
+SELECT date_trunc('day', r.created_at, %(timezone)s) AS day, c.name, count(*) AS n
+FROM job_runs r JOIN answer_scores s ON s.run_id = r.id
+CROSS JOIN LATERAL unnest(s.competitors_mentioned) AS c(name)
+WHERE r.brand_id = %(brand_id)s
+  AND r.created_at >= %(start)s AND r.created_at < %(end)s
+GROUP BY 1, 2

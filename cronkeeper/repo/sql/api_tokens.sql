@@ -1,6 +1,6 @@
 -- name: insert_token
-INSERT INTO api_tokens (name, token_hash, role, customer_id)
-VALUES (%(name)s, %(token_hash)s, %(role)s, %(customer_id)s)
+INSERT INTO api_tokens (name, token_hash, role, customer_id, expires_at)
+VALUES (%(name)s, %(token_hash)s, %(role)s, %(customer_id)s, %(expires_at)s)
 RETURNING *
 
 -- name: get_by_hash
@@ -15,6 +15,9 @@ WHERE id = %(id)s
 SELECT * FROM api_tokens
 WHERE (%(include_revoked)s::boolean OR revoked_at IS NULL)
 ORDER BY id
+
+-- name: get_token
+SELECT * FROM api_tokens WHERE id = %(id)s
 
 -- name: revoke_token
 UPDATE api_tokens SET revoked_at = %(now)s

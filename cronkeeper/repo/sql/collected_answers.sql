@@ -42,3 +42,28 @@ LEFT JOIN LATERAL (
     ORDER BY s.run_id = %(run_id)s DESC, s.id DESC LIMIT 1
 ) s ON true
 ORDER BY a.id
+
+-- name: export_page
+-- export_rows by keyset: the next page of rows after a given answer id, each page
+-- its own short statement (a download never holds a connection between pages).
+WITH picked AS (
+    SELECT a.id FROM collected_answers a WHERE a.run_id = %(run_id)s AND a.id > %(after_id)s
+    UNION
+    SELECT s.answer_id FROM answer_scores s WHERE s.run_id = %(run_id)s AND s.answer_id > %(after_id)s
+    ORDER BY 1 LIMIT %(limit)s
+)
+SELECT r.id AS run_id, r.scheduled_for, r.scheduled_job_id AS job_id, j.name AS job_name,
+       r.job_type, a.brand_id, b.name AS brand, a.id AS answer_id, a.query_id, a.query,
+       a.collector, a.model, a.answer, a.sources, a.latency_ms, a.created_at AS answered_at,
+       s.mentioned, s.mention_count, s.position, s.sentiment, s.share_of_voice,
+       s.competitors_mentioned, s.created_at AS scored_at
+FROM picked p
+JOIN collected_answers a ON a.id = p.id
+JOIN brands b ON b.id = a.brand_id
+JOIN job_runs r ON r.id = %(run_id)s
+JOIN scheduled_jobs j ON j.id = r.scheduled_job_id
+LEFT JOIN LATERAL (
+    SELECT * FROM answer_scores s WHERE s.answer_id = a.id
+    ORDER BY s.run_id = %(run_id)s DESC, s.id DESC LIMIT 1
+) s ON true
+ORDER BY a.id

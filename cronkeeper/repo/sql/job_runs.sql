@@ -28,11 +28,26 @@ UPDATE job_runs SET cancel_requested = true, updated_at = %(now)s,
 WHERE scheduled_job_id = ANY(%(job_ids)s::uuid[]) AND status = 'processing'
 RETURNING id
 
+-- name: no_jit
+SELECT set_config('jit', 'off', true)
+
 -- name: claim_runs
 -- Returns only what the claim did not set: the caller knows status, worker_id,
 -- started_at, heartbeat_at, lease_expires_at and updated_at (its parameters),
 -- and skip_reason and finished_at are NULL on a processing run (the table's
 -- checks). Metrics come back NULL when empty, the job's metadata as text.
+-- Fair across customers (round-robin): due_customers finds the customers with
+-- due pending runs by a loose scan of job_runs_customer_queue_idx (one probe
+-- per customer, however many runs each has); each gives at most its share,
+-- read in due order; the batch takes everyone's first run, then everyone's
+-- second, ... (ties: the customer with fewer runs in flight first, then due
+-- order). The share is the water level (levels): customers with fewer due runs
+-- than limit / customers give all they have, the rest split what is left
+-- evenly, so the batch is full whenever limit runs are due. So 10,000 due runs
+-- of one customer never keep another's single run out of the next batch, and
+-- with one customer (nothing counted) the claim is the plain due-order claim.
+-- The batch comes back in the same round-robin order, the order the worker
+-- hands it to its executors.
 -- The picked ids go in as an array: the UPDATE then reads them by primary key
 -- (joined to a CTE, a small table was hashed whole, dead rows and all, at
 -- every claim: 15 to 25 percent slower).
@@ -43,28 +58,77 @@ RETURNING id
 -- which overlap policy does not hold back); the job's policy is read only when
 -- an earlier active run exists. Safe under concurrent claims: a run counts as
 -- finished only when that is committed, and an earlier run being claimed by
--- another worker is still pending in this statement's snapshot. The candidates
--- are locked in a subquery of their own, read in index order and only as far
--- as the limit needs (a held-back run is locked too, until the claim commits):
--- with the check beside the ORDER BY, the planner sorted every due run first.
-WITH claimed AS (
+-- another worker is still pending in this statement's snapshot. Each
+-- customer's candidates are locked (SKIP LOCKED) in a subquery of their own,
+-- read in index order and only as far as its share needs (a held-back run is
+-- locked too, until the claim commits): exactly-once as before, and at most
+-- limit + customers rows locked.
+WITH RECURSIVE due_customers(customer_id) AS (
+    (SELECT customer_id FROM job_runs
+     WHERE status = 'pending' AND run_after <= %(now)s
+     ORDER BY customer_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT n.customer_id FROM job_runs n
+            WHERE n.status = 'pending' AND n.run_after <= %(now)s AND n.customer_id > d.customer_id
+            ORDER BY n.customer_id LIMIT 1)
+    FROM due_customers d WHERE d.customer_id IS NOT NULL
+), counted AS (
+    SELECT d.customer_id, count(*) OVER () AS customers
+    FROM due_customers d WHERE d.customer_id IS NOT NULL
+), sized AS (
+    -- alone, a customer needs neither count; in_flight only breaks ties, so it stops at 1,000
+    SELECT c.customer_id, c.customers,
+        CASE WHEN c.customers = 1 THEN 0 ELSE (
+            SELECT count(*) FROM (
+                SELECT 1 FROM job_runs h
+                WHERE h.customer_id = c.customer_id AND h.status = 'processing'
+                LIMIT 1000
+            ) x
+        ) END AS in_flight,
+        CASE WHEN c.customers = 1 THEN %(limit)s ELSE (
+            SELECT count(*) FROM (
+                SELECT 1 FROM job_runs q
+                WHERE q.customer_id = c.customer_id AND q.status = 'pending' AND q.run_after <= %(now)s
+                ORDER BY q.run_after, q.id  -- read by the index, never a scan of the table
+                LIMIT %(limit)s
+            ) x
+        ) END AS due
+    FROM counted c
+), levels AS (
+    SELECT customer_id, due, ceil(
+        (%(limit)s - coalesce(sum(due) OVER (ORDER BY due, customer_id
+                                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::numeric
+        / (customers - row_number() OVER (ORDER BY due, customer_id) + 1)
+    ) AS level
+    FROM sized
+), turns AS (
+    SELECT customer_id, in_flight, coalesce(
+        (SELECT level FROM levels WHERE due >= level ORDER BY due, customer_id LIMIT 1), %(limit)s
+    )::int AS share
+    FROM sized
+), claimed AS (
     UPDATE job_runs r
     SET status = 'processing', worker_id = %(worker_id)s, started_at = %(now)s,
         heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s, updated_at = %(now)s
     WHERE r.id = ANY(ARRAY(
-        SELECT id FROM (
-            SELECT id, scheduled_job_id, scheduled_for, trigger FROM job_runs
-            WHERE status = 'pending' AND run_after <= %(now)s
-            ORDER BY run_after, id
-            FOR UPDATE SKIP LOCKED
-        ) c
-        WHERE trigger = 'manual' OR NOT EXISTS (
-            SELECT 1 FROM job_runs e JOIN scheduled_jobs j ON j.id = e.scheduled_job_id
-            WHERE e.scheduled_job_id = c.scheduled_job_id
-              AND e.status IN ('pending', 'processing')
-              AND (e.scheduled_for, e.id) < (c.scheduled_for, c.id)
-              AND j.overlap_policy = 'forbid'
-        )
+        SELECT p.id FROM turns t CROSS JOIN LATERAL (
+            SELECT c.id, c.run_after FROM (
+                SELECT id, scheduled_job_id, scheduled_for, trigger, run_after FROM job_runs
+                WHERE customer_id = t.customer_id AND status = 'pending' AND run_after <= %(now)s
+                ORDER BY run_after, id
+                FOR UPDATE SKIP LOCKED
+            ) c
+            WHERE c.trigger = 'manual' OR NOT EXISTS (
+                SELECT 1 FROM job_runs e JOIN scheduled_jobs j ON j.id = e.scheduled_job_id
+                WHERE e.scheduled_job_id = c.scheduled_job_id
+                  AND e.status IN ('pending', 'processing')
+                  AND (e.scheduled_for, e.id) < (c.scheduled_for, c.id)
+                  AND j.overlap_policy = 'forbid'
+            )
+            LIMIT t.share
+        ) p
+        ORDER BY row_number() OVER (PARTITION BY t.customer_id ORDER BY p.run_after, p.id),
+            t.in_flight, p.run_after, p.id
         LIMIT %(limit)s
     ))
     RETURNING r.id, r.scheduled_job_id, r.customer_id, r.brand_id, r.job_type, r.trigger,
@@ -76,12 +140,22 @@ SELECT c.id, c.scheduled_job_id, c.customer_id, c.brand_id, c.job_type, c.trigge
     NULLIF(c.metrics, '{}'::jsonb), c.error_message, c.created_at,
     j.timeout_seconds, j.max_retries, j.retry_delay, j.metadata::text
 FROM claimed c JOIN scheduled_jobs j ON j.id = c.scheduled_job_id
-ORDER BY c.run_after, c.id
+ORDER BY row_number() OVER (PARTITION BY c.customer_id ORDER BY c.run_after, c.id), c.run_after, c.id
 
 -- name: renew_leases
-UPDATE job_runs SET heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s
-WHERE id = ANY(%(ids)s::bigint[]) AND worker_id = %(worker_id)s AND status = 'processing'
-RETURNING id, cancel_requested
+-- Never waits for a row lock (SKIP LOCKED, in id order): a run locked now is
+-- being written back or cancelled; waiting for it while holding the locks of
+-- other runs is how the heartbeat and a batched write-back deadlocked. A run
+-- skipped here is renewed at the next beat (a lease lasts three).
+UPDATE job_runs r SET heartbeat_at = %(now)s, lease_expires_at = %(lease_until)s
+FROM (
+    SELECT id FROM job_runs
+    WHERE id = ANY(%(ids)s::bigint[]) AND worker_id = %(worker_id)s AND status = 'processing'
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+) AS mine
+WHERE r.id = mine.id
+RETURNING r.id, r.cancel_requested
 
 -- name: is_cancel_requested
 SELECT cancel_requested OR status <> 'processing' OR worker_id IS DISTINCT FROM %(worker_id)s
@@ -151,8 +225,12 @@ WHERE id = %(id)s AND status IN ('pending', 'processing')
 RETURNING *
 
 -- name: count_by_status
-SELECT status, count(*) AS n FROM job_runs
-WHERE status IN ('pending', 'processing') GROUP BY status
+-- One count per status, each read from its partial index (job_runs_pending_idx,
+-- job_runs_lease_idx): its cost follows the queue, not the table (/metrics
+-- scrapes it; tests/db/test_metrics_counters.py checks the plan).
+SELECT 'pending' AS status, count(*) AS n FROM job_runs WHERE status = 'pending'
+UNION ALL
+SELECT 'processing', count(*) FROM job_runs WHERE status = 'processing'
 
 -- name: oldest_pending
 SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_after <= %(now)s
@@ -161,18 +239,6 @@ SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_a
 -- The earliest run_after still ahead (job_runs_pending_idx): when a worker
 -- wakes to claim a delayed run (jitter, retry backoff).
 SELECT min(run_after) AS run_after FROM job_runs WHERE status = 'pending' AND run_after > %(now)s
-
--- name: count_by_status_and_type
-SELECT status, job_type, count(*) AS n FROM job_runs GROUP BY status, job_type
-
--- name: duration_buckets
--- bucket k holds durations in [bounds[k-1], bounds[k]) (0-based bounds); the last, those past all
-SELECT job_type, width_bucket(d, %(bounds)s::float8[]) AS bucket, count(*) AS n, sum(d) AS total
-FROM (
-    SELECT job_type, extract(epoch FROM finished_at - started_at)::float8 AS d
-    FROM job_runs WHERE started_at IS NOT NULL AND finished_at IS NOT NULL
-) AS finished
-GROUP BY job_type, bucket
 
 -- name: finish_runs
 -- %(outcomes)s: a JSON array of [id, status, finished_at, metrics, error_message]
@@ -268,3 +334,59 @@ WITH RECURSIVE chain AS (
     SELECT n.id, n.status FROM job_runs n JOIN chain c ON n.retry_of = c.id
 )
 SELECT id FROM chain WHERE status IN ('pending', 'processing') ORDER BY id LIMIT 1
+
+-- name: queue_by_type
+-- Pending and processing runs per job type and status, and the oldest ready
+-- pending run of each: rows from the partial index on unfinished runs
+-- (job_runs_active_idx), so the cost follows the queue, not the table.
+SELECT job_type, status, count(*) AS n,
+    min(run_after) FILTER (WHERE status = 'pending' AND run_after <= %(now)s) AS oldest_ready
+FROM job_runs WHERE status IN ('pending', 'processing')
+GROUP BY job_type, status
+
+-- name: last_run_id
+-- The newest run's id (the primary key's last entry); 0 when there is none.
+SELECT coalesce(max(id), 0) AS id FROM job_runs
+
+-- name: scheduled_after
+-- Runs the scheduler made with an id above %(after)s, oldest first (a primary
+-- key range over the newest rows only): what a manual tick created.
+SELECT id, scheduled_job_id, scheduled_for, run_after, status, skip_reason FROM job_runs
+WHERE id > %(after)s AND trigger = 'schedule'
+ORDER BY id
+LIMIT %(limit)s
+
+-- name: collector_stats
+-- Each collector's calls (answered / failed, from the runs' calls_by_collector
+-- metric) and the latency of its answers, over the newest runs finished since
+-- %(since)s: at most %(runs)s of them, read backwards on job_runs_finished_idx,
+-- and their answers on collected_answers_run_idx. A customer's only when
+-- %(customer_id)s is given. The cost follows the runs read, never the table.
+WITH recent AS MATERIALIZED (
+    SELECT r.id, r.metrics FROM job_runs r
+    WHERE r.finished_at IS NOT NULL AND r.finished_at >= %(since)s
+      AND (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
+    ORDER BY r.finished_at DESC, r.id DESC
+    LIMIT %(runs)s
+), calls AS (
+    SELECT c.key AS collector, sum((c.value->>'ok')::int) AS ok, sum((c.value->>'failed')::int) AS failed,
+           count(DISTINCT recent.id) AS runs
+    FROM recent CROSS JOIN LATERAL jsonb_each(
+        CASE WHEN jsonb_typeof(recent.metrics->'calls_by_collector') = 'object'
+             THEN recent.metrics->'calls_by_collector' ELSE '{}' END) c
+    WHERE jsonb_typeof(c.value) = 'object'
+    GROUP BY c.key
+), latency AS (
+    SELECT a.collector, count(a.latency_ms) AS answers,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY a.latency_ms) AS p50_ms,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY a.latency_ms) AS p95_ms
+    FROM recent JOIN collected_answers a ON a.run_id = recent.id
+    GROUP BY a.collector
+)
+SELECT coalesce(calls.collector, latency.collector) AS collector,
+       coalesce(calls.ok, 0)::int AS ok, coalesce(calls.failed, 0)::int AS failed,
+       coalesce(calls.runs, 0)::int AS runs, coalesce(latency.answers, 0)::int AS answers,
+       latency.p50_ms, latency.p95_ms,
+       (SELECT count(*) FROM recent)::int AS runs_read
+FROM calls FULL JOIN latency ON latency.collector = calls.collector
+ORDER BY 1

@@ -1,7 +1,7 @@
 -- Pages of the admin API's lists, as JSON built here: one json text per row,
 -- shaped exactly as cronkeeper.api.schemas RunOut / JobOut encode (tests/e2e/test_api_serving.py
 -- compares them), with times through ck_json_time (migrations 0004, 0006).
--- {filters} is replaced by constant fragments of cronkeeper/repo/pages.py
+-- {filters} (and a jobs page's {order}) are replaced by constant fragments of cronkeeper/repo/pages.py
 -- (only the filters a request gives, so every combination gets a plan that
 -- can use its index); values are bound parameters, except those of a closed
 -- set (status, job type, active), which pages.py writes in as literals.
@@ -57,7 +57,7 @@ CROSS JOIN LATERAL (
            b.name AS brand_name, c.name AS customer_name
 ) x
 WHERE {filters}
-ORDER BY j.created_at DESC, j.id DESC
+ORDER BY {order}
 LIMIT %(limit)s
 
 -- name: running_jobs

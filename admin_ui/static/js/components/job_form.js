@@ -1,11 +1,14 @@
 // The create / edit dialog for a scheduled job: pickers, the schedule (schedule_fields.js),
-// collectors, limits and policies, with the API's errors next to their field.
+// collectors, limits, webhooks and export (job_delivery.js) and policies, with the API's errors
+// next to their field and warnings before saving a collecting job (job_warnings.js).
 import { api } from "../lib/api.js";
 import { field, h, input, select } from "../lib/dom.js";
 import { JOB_TYPES } from "../lib/format.js";
 import { openDialog } from "./dialog.js";
 import { formErrors, saving } from "./form_errors.js";
+import { deliveryMeta, deliverySection } from "./job_delivery.js";
 import { loadCollectors, loadCustomerAndBrand } from "./job_pickers.js";
+import { saveWarnings } from "./job_warnings.js";
 import { scheduleFields } from "./schedule_fields.js";
 import { toast } from "./toast.js";
 
@@ -22,7 +25,9 @@ function slotFinder(isCron) {
     if (apiField === "jitter_seconds") return "jitter";
     if (apiField === "metadata.collectors") return "collectors";
     if (apiField.startsWith("metadata.")) {
-      const key = apiField.split(".")[1];
+      const rest = apiField.slice("metadata.".length); // e.g. on_success.secret_env
+      if (has(rest)) return rest;
+      const key = rest.split(".")[0];
       return has(key) ? key : null;
     }
     return has(apiField) ? apiField : null;
@@ -85,14 +90,26 @@ function advancedSection(job, controls, reg) {
       reg("misfire_policy", field({ label: "After downtime", control: controls.misfire }), controls.misfire)));
 }
 
-// The job's metadata with the collectors ticked in `box` and the limits typed in. The API
-// merges metadata key by key, so a key cleared here is sent as null (removed), not left out.
+function pickedCollectors(box) {
+  return [...box.querySelectorAll("input[name=collectors]:checked")].map((c) => c.value);
+}
+
+// The job's metadata with the collectors ticked in `box`, the limits, webhooks and export typed
+// in. The API merges metadata key by key, so a key cleared here is sent as null (removed), not
+// left out.
 function metadataOf(metadata, box, controls) {
   const meta = { ...metadata };
-  const picked = [...box.querySelectorAll("input[name=collectors]:checked")].map((c) => c.value);
+  const picked = pickedCollectors(box);
   meta.collectors = picked.length ? picked : null;
   for (const key of LIMITS) meta[key] = intOrNull(controls[key]);
-  return meta;
+  return Object.assign(meta, deliveryMeta(controls));
+}
+
+// The brand the form is about: the job's, or the one picked for a new job.
+function brandOf(job, controls) {
+  if (job) return { brandId: job.brand_id, brandName: job.brand_name };
+  const option = controls.brand.selectedOptions[0];
+  return { brandId: controls.brand.value || null, brandName: option && controls.brand.value ? option.textContent : null };
 }
 
 // The request body, or {error} when a new job has no customer or brand chosen.
@@ -140,7 +157,12 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
   controls.active = input({ type: "checkbox", name: "is_active", checked: job ? job.is_active : true });
   // a new job only: queue one manual run with it (the API's auto_start), whatever its schedule
   controls.autoStart = editing ? null : input({ type: "checkbox", name: "auto_start" });
+  const delivery = deliverySection(metadata, controls, reg);
   const advanced = advancedSection(job, controls, reg);
+  let dlg = null;
+  const warnings = saveWarnings(() => ({
+    ...brandOf(job, controls), jobType: controls.jobType.value, chosen: pickedCollectors(collectors.box),
+  }), () => dlg && dlg.close());
 
   const save = h("button", { type: "submit", class: "btn btn-primary" }, editing ? "Save changes" : "Create job");
   const cancel = h("button", { type: "button", class: "btn" }, "Cancel");
@@ -158,10 +180,12 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
     editing ? null : reg("auto_start", h("div", { class: "field check" },
       h("label", {}, controls.autoStart, " Run once now when saved"),
       h("p", { class: "field-error", hidden: true })), controls.autoStart),
+    delivery,
     advanced,
+    warnings.element,
     h("div", { class: "dialog-foot" }, cancel, save));
 
-  const dlg = openDialog({ title: editing ? "Edit scheduled job" : "New scheduled job", body: form, wide: true });
+  dlg = openDialog({ title: editing ? "Edit scheduled job" : "New scheduled job", body: form, wide: true });
   cancel.addEventListener("click", () => dlg.close());
   schedule.start();
   if (!editing) {
@@ -170,7 +194,11 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
       formError.hidden = false;
     });
   }
-  loadCollectors(collectors.box, new Set(metadata.collectors || []));
+  loadCollectors(collectors.box, new Set(metadata.collectors || [])).then(() => warnings.refresh());
+  // the warnings follow what they depend on: the brand, the job type and the collectors ticked
+  controls.jobType.addEventListener("change", () => warnings.refresh());
+  collectors.box.addEventListener("change", () => warnings.refresh());
+  if (!editing) controls.brand.addEventListener("change", () => warnings.refresh());
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -3,11 +3,13 @@
 import { api, getAll } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
 
-// Fill `brand` with the brands of `customerId`, choosing `selected` (or the only one).
+// Fill `brand` with the brands of `customerId`, choosing `selected` (or the only one); a
+// "change" event tells the form the brand may be another (its warnings follow it).
 async function loadBrands(brand, customerId, selected) {
   if (!customerId) {
     replace(brand, h("option", { value: "" }, "Choose a customer first"));
     brand.disabled = true;
+    brand.dispatchEvent(new Event("change"));
     return;
   }
   replace(brand, h("option", { value: "" }, "Loading…"));
@@ -15,6 +17,7 @@ async function loadBrands(brand, customerId, selected) {
   replace(brand, h("option", { value: "" }, brands.length ? "Choose a brand" : "This customer has no brands"),
     brands.map((b) => h("option", { value: b.id, selected: b.id === selected || brands.length === 1 }, b.name)));
   brand.disabled = !brands.length;
+  brand.dispatchEvent(new Event("change"));
 }
 
 // Fill the customer picker (preselecting `defaults.customer_id`, or the only customer) and keep

@@ -1,9 +1,10 @@
-// The jobs table of the list page: one row per job with its schedule, next and last run, and
-// state badge, and (for a token that may write) a selection box, the pause/resume switch and the
-// row's actions.
+// The jobs table of the list page: one row per job with its schedule, next and last run, state
+// badge and a link to its run history, and (for a token that may write) a selection box, the
+// pause/resume switch and the row's other actions.
 import { h, replace } from "../lib/dom.js";
-import { jobTypeLabel } from "../lib/format.js";
+import { fromNow, jobTypeLabel } from "../lib/format.js";
 import { JOB_STATES, jobState, jobTitle, scheduleText } from "../lib/jobs.js";
+import { navigate } from "../lib/router.js";
 import { dualTime, statusBadge, timeLocal } from "./values.js";
 
 const COLUMNS = ["Brand", "Type", "Schedule", "Time zone", "Next run", "Last run", "State"];
@@ -16,7 +17,7 @@ export function jobsTable(writer, tbody) {
     h("thead", {}, h("tr", {},
       writer ? h("th", { scope: "col", class: "col-select" }, selectAll) : null,
       COLUMNS.map((t) => h("th", { scope: "col" }, t)),
-      writer ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")) : null)),
+      h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
     tbody);
   return { table, selectAll };
 }
@@ -34,11 +35,32 @@ export function lastRunCell(cell, run) {
   cell.dataset.sig = sig;
   if (!run) replace(cell, h("span", { class: "muted" }, "never"));
   else replace(cell, h("a", { href: `/admin/job-runs/${run.id}`, "data-link": "", class: "last-run" }, statusBadge(run.status)),
-    h("span", { class: "sub" }, timeLocal(run.finished_at || run.started_at || run.scheduled_for)));
+    h("span", { class: "sub" }, timeLocal(run.finished_at || run.started_at || run.scheduled_for)),
+    h("span", { class: "sub rel", "data-rel": run.finished_at || run.started_at || run.scheduled_for }, fromNow(run.finished_at || run.started_at || run.scheduled_for)));
+}
+
+// A job's next run: its time (job zone and the viewer's, "in 5 seconds"), or why there is none.
+// A paused job never shows one (it keeps next_run_at for when it resumes); neither does a finished one.
+export function nextRunContent(job) {
+  if (!job.is_active) return h("span", { class: "muted", "data-next": "paused" }, "paused");
+  if (!job.next_run_at) return h("span", { class: "muted", "data-next": "none" }, "none");
+  const value = dualTime(job.next_run_at, job.timezone);
+  value.dataset.next = job.next_run_at;
+  return value;
+}
+
+// Bring a row's next run (and state badge) up to date with a fresher copy of its job.
+export function refreshJobRow(tr, job) {
+  const sig = `${job.is_active}|${job.next_run_at}|${job.state}`;
+  if (tr.dataset.nextSig === sig) return;
+  tr.dataset.nextSig = sig;
+  const next = tr.querySelector("td.col-next");
+  if (next) replace(next, nextRunContent(job));
+  const badge = tr.querySelector("[data-job-state]");
+  if (badge) badge.replaceWith(stateBadge(job));
 }
 
 function describeCells(job, lastCell) {
-  const zoneHint = job.is_active ? null : h("span", { class: "sub muted" }, "paused");
   return [
     h("td", { "data-label": "Brand", class: "col-brand" },
       h("a", { href: `/admin/scheduled-jobs/${job.id}`, "data-link": "", class: "job-link" }, job.brand_name || job.brand_id),
@@ -48,9 +70,22 @@ function describeCells(job, lastCell) {
     h("td", { "data-label": "Schedule", class: "col-schedule" }, h("code", {}, scheduleText(job)),
       h("span", { class: "sub" }, job.schedule_description || "")),
     h("td", { "data-label": "Time zone" }, job.timezone),
-    h("td", { "data-label": "Next run", class: "col-next" }, dualTime(job.next_run_at, job.timezone), zoneHint),
+    h("td", { "data-label": "Next run", class: "col-next" }, nextRunContent(job)),
     lastCell,
   ];
+}
+
+// The "History" link: the job's page, scrolled to its runs (#runs). The router keeps only the
+// path and query of links it follows, so this one navigates itself to keep the fragment.
+export function historyLink(job) {
+  const href = `/admin/scheduled-jobs/${job.id}#runs`;
+  const link = h("a", { href, class: "btn btn-small", "data-action": "history", "aria-label": `Run history of ${jobTitle(job)}` }, "History");
+  link.addEventListener("click", (event) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(href);
+  });
+  return link;
 }
 
 function writeCells(job, on) {
@@ -65,6 +100,7 @@ function writeCells(job, on) {
   return [
     h("td", { "data-label": "State", class: "col-state" }, stateBadge(job), box),
     h("td", { "data-label": "Actions", class: "col-actions" }, h("div", { class: "actions" },
+      historyLink(job),
       button("trigger", "Trigger", `Trigger ${title} now`),
       button("edit", "Edit", `Edit ${title}`),
       button("delete", "Delete", `Delete ${title}`, " btn-danger-quiet"))),
@@ -83,8 +119,11 @@ export function jobRow(job, { writer, selected, on }) {
   }
   cells.push(...describeCells(job, lastCell));
   if (writer) cells.push(...writeCells(job, on));
-  else cells.push(h("td", { "data-label": "State", class: "col-state" }, stateBadge(job)));
-  const tr = h("tr", { "data-job-id": job.id }, cells);
+  else {
+    cells.push(h("td", { "data-label": "State", class: "col-state" }, stateBadge(job)),
+      h("td", { "data-label": "Actions", class: "col-actions" }, h("div", { class: "actions" }, historyLink(job))));
+  }
+  const tr = h("tr", { "data-job-id": job.id, "data-next-sig": `${job.is_active}|${job.next_run_at}|${job.state}` }, cells);
   tr.lastCellRef = lastCell;
   return tr;
 }

@@ -1,10 +1,12 @@
 // The header's navigation: marks the link of the page shown with aria-current="page".
 const SECTIONS = [
-  ["/admin/scheduled-jobs", /^\/admin\/(scheduled-jobs|job-runs)(\/|$)/],
+  ["/admin/scheduled-jobs", /^\/admin\/scheduled-jobs(\/|$)/],
+  ["/admin/job-runs", /^\/admin\/job-runs(\/|$)/],
   ["/admin/brands", /^\/admin\/brands(\/|$)/],
   ["/admin/customers", /^\/admin\/customers(\/|$)/],
   ["/admin/collectors", /^\/admin\/collectors(\/|$)/],
   ["/admin/tokens", /^\/admin\/tokens(\/|$)/],
+  ["/admin/system", /^\/admin\/system(\/|$)/],
 ];
 
 export function markCurrentNav(path = window.location.pathname) {

@@ -1,6 +1,7 @@
 // Times, durations, numbers and labels as text (no DOM: components/values.js builds the
-// elements). Instants come from the API in UTC (ISO 8601); they are shown in a job's own time
-// zone and in the viewer's.
+// elements). Instants come from the API in UTC (ISO 8601); they are shown to the second, in a
+// job's own time zone and in the viewer's. Relative times ("in 5 seconds") are kept true by
+// components/ticker.js.
 
 export const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
@@ -11,7 +12,7 @@ function formatter(zone, withZoneName = true) {
   if (!formatters.has(key)) {
     let options = {
       weekday: "short", year: "numeric", month: "short", day: "numeric",
-      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
     };
     if (withZoneName) options = { ...options, timeZoneName: "short" };
     try {
@@ -44,6 +45,16 @@ export function fromNow(iso, now = Date.now()) {
     if (abs < limit) return relative.format(Math.round(seconds / size), unit);
   }
   return relative.format(Math.round(seconds / (86400 * 30)), "month");
+}
+
+// How long ago, from a number of seconds: "4 s ago", "3 min ago", "2 h ago", "5 days ago".
+export function ageText(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  const s = Math.max(0, seconds);
+  if (s < 120) return `${Math.round(s)} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
 }
 
 export function duration(seconds) {

@@ -1,17 +1,7 @@
 // A scheduled job as text: its title and schedule; and merging a write's answer into it.
-import { formatInZone, jobTypeLabel } from "./format.js";
 
-export function scheduleText(job) {
-  if (job.schedule_kind === "interval") {
-    return `every ${job.interval_seconds} s${job.jitter_seconds ? ` (+ up to ${job.jitter_seconds} s jitter)` : ""}`;
-  }
-  if (job.schedule_kind === "once") return `once at ${formatInZone(job.run_at, job.timezone)}`;
-  return job.cron_expression;
-}
-
-export function jobTitle(job) {
-  return job.name || `${job.brand_name || "Job"} · ${jobTypeLabel(job.job_type)}`;
-}
+// the text of a job's schedule and its name live in names.js (jobTitle: what a job is called)
+export { jobName as jobTitle, scheduleText } from "./names.js";
 
 // Job responses of writes carry no brand or customer names: keep the ones we have.
 export function mergeJob(job, fresh) {

@@ -66,13 +66,20 @@ export function navigate(url, { replace = false } = {}) {
 }
 
 // Update the query string without a new history entry or a re-render (filters, pages).
-export function setQuery(params) {
+// `state` is kept with the entry (history.state survives a reload): e.g. the cursors of the
+// pages before this one, so that "Previous page" still works on a reloaded page 3.
+export function setQuery(params, state = null) {
   const url = new URL(window.location.href);
   url.search = "";
   for (const [key, value] of Object.entries(params)) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(key, value);
   }
-  window.history.replaceState(null, "", url.pathname + url.search);
+  window.history.replaceState(state, "", url.pathname + url.search);
+}
+
+// What setQuery kept with this history entry (null when nothing).
+export function currentState() {
+  return window.history.state;
 }
 
 export function focusHeading() {
@@ -93,7 +100,9 @@ export function startRouter() {
     const url = new URL(link.href, window.location.href);
     if (url.origin !== window.location.origin || !url.pathname.startsWith("/admin/")) return;
     if (url.pathname.startsWith("/admin/static/")) return;
+    // a link to a place on this page (the skip link): the browser scrolls, nothing re-renders
+    if (url.hash && url.pathname === window.location.pathname && url.search === window.location.search) return;
     event.preventDefault();
-    navigate(url.pathname + url.search);
+    navigate(url.pathname + url.search + url.hash);
   });
 }

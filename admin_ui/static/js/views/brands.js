@@ -3,7 +3,7 @@ import { ApiError, getAll } from "../lib/api.js";
 import { field, h, options, replace } from "../lib/dom.js";
 import { plural } from "../lib/names.js";
 import { navigate, setQuery } from "../lib/router.js";
-import { canWrite } from "../lib/session.js";
+import { canWrite, isUnbound } from "../lib/session.js";
 import { deleteBrand, openBrandForm } from "../components/brand_form.js";
 import { emptyState } from "../components/empty.js";
 import { dataTable } from "../components/run_rows.js";
@@ -57,9 +57,10 @@ export async function brandsView(main, _params, query, state) {
     if (!customers.length) {
       return emptyState({
         title: "No customers yet",
-        text: "A brand belongs to a customer: create the customer first.",
-        action: writer ? "Create a customer" : null,
-        onAction: () => navigate("/admin/customers"),
+        text: writer && isUnbound() ? "A brand belongs to a customer: create the customer first, then come back here."
+          : "A brand belongs to a customer; an admin token that is not bound to a customer can create customers.",
+        action: writer && isUnbound() ? "Create a customer first" : null,
+        href: "/admin/customers",
       });
     }
     return emptyState({
@@ -85,6 +86,7 @@ export async function brandsView(main, _params, query, state) {
     const names = new Map(customers.map((c) => [c.id, c.name]));
     status.textContent = brands.length ? `${plural(brands.length, "brand", "brands")}.` : "";
     listBox.hidden = !brands.length;
+    if (newButton) newButton.hidden = !customers.length; // a brand needs a customer: the empty state says so
     emptyBox.replaceChildren(emptyFor(brands));
     tbody.replaceChildren(...brands.map((b) => brandRow(b, names.get(b.customer_id), { writer, reload: load })));
   }

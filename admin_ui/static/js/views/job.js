@@ -3,12 +3,16 @@ import { api, ApiError } from "../lib/api.js";
 import { POLL_MS } from "../lib/config.js";
 import { h, replace } from "../lib/dom.js";
 import { jobTypeLabel } from "../lib/format.js";
+import { webhookValues } from "../lib/job_meta.js";
 import { jobTitle, mergeJob, scheduleText } from "../lib/jobs.js";
 import { navigate } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
+import { renderAudit } from "../components/audit_list.js";
+import { openBackfill } from "../components/backfill_dialog.js";
 import { trendsContent } from "../components/chart.js";
 import { deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
 import { stateBadge } from "../components/job_rows.js";
+import { renderJobCharts } from "../components/job_charts.js";
 import { openJobForm } from "../components/job_form.js";
 import { breadcrumb } from "../components/page.js";
 import { dataTable, HISTORY_COLUMNS, historyRow, patchRows } from "../components/run_rows.js";
@@ -16,6 +20,18 @@ import { dualTime, summaryList } from "../components/values.js";
 import { loadFailed } from "./not_found.js";
 
 const HISTORY_PAGE = 25;
+
+// A webhook as its URL and, when signed, the name of its secret (never a secret itself).
+function webhookText(meta, key) {
+  const { url, secret } = webhookValues(meta, key);
+  if (!url) return h("span", { class: "muted" }, "none");
+  return h("span", {}, h("code", {}, url), h("span", { class: "sub" }, secret ? `signed with ${secret}` : "not signed"));
+}
+
+function exportText(meta) {
+  if (!meta.output_format || !meta.output_path) return h("span", { class: "muted" }, "none");
+  return h("span", {}, `${meta.output_format === "jsonl" ? "JSON Lines" : "CSV"} to `, h("code", {}, meta.output_path));
+}
 
 function describe(job) {
   const meta = job.metadata || {};
@@ -29,6 +45,9 @@ function describe(job) {
     ["Last scheduled run", dualTime(job.last_run_at, job.timezone)],
     ["Collectors", meta.collectors && meta.collectors.length ? meta.collectors.join(", ") : "all enabled"],
     ["Limits", `position ${meta.positionLimit ?? "default"}, sentiment ${meta.sentimentLimit ?? "default"}`],
+    ["Webhook on success", webhookText(meta, "on_success")],
+    ["Webhook on failure", webhookText(meta, "on_failure")],
+    ["Export after each run", exportText(meta)],
     ["Retries", `${job.max_retries}, ${job.retry_delay} s apart (doubling)`],
     ["Timeout", `${job.timeout_seconds} s`],
     ["Overlap / misfire", `${job.overlap_policy} / ${job.misfire_policy}`],
@@ -73,7 +92,7 @@ export async function jobView(main, [jobId], _query, state) {
     const trigger = h("button", { type: "button", class: "btn btn-primary", "data-write": "", "data-action": "trigger" }, "Trigger now");
     const pause = h("button", { type: "button", class: "btn", "data-write": "", "data-action": job.is_active ? "pause" : "resume" }, job.is_active ? "Pause" : "Resume");
     const del = h("button", { type: "button", class: "btn btn-danger-quiet", "data-write": "", "data-action": "delete" }, "Delete");
-    edit.addEventListener("click", () => openJobForm({ job, onSaved: (saved) => { mergeJob(job, saved); renderHeader(); } }));
+    edit.addEventListener("click", () => openJobForm({ job, onSaved: (saved) => { mergeJob(job, saved); renderHeader(); changes.reload(); } }));
     trigger.addEventListener("click", async () => {
       if (await triggerJob(job, { named: false })) pollHistory();
     });
@@ -81,12 +100,17 @@ export async function jobView(main, [jobId], _query, state) {
       const saved = await setJobActive(job, !job.is_active, (fresh) => (fresh.is_active ? "Job resumed." : "Job paused."));
       if (!saved) return;
       renderHeader();
+      changes.reload();
       actions.querySelector(`[data-action=${saved.is_active ? "pause" : "resume"}]`)?.focus();
     });
     del.addEventListener("click", async () => {
       if (await deleteJob(job)) navigate("/admin/scheduled-jobs", { replace: true });
     });
-    replace(actions, edit, trigger, pause, del);
+    // runs for past slots that have none (a `replace` job would cancel them at its next slot)
+    const backfill = job.overlap_policy === "replace" ? null
+      : h("button", { type: "button", class: "btn", "data-write": "", "data-action": "backfill" }, "Backfill");
+    backfill?.addEventListener("click", () => openBackfill(job, () => { pollHistory(); changes.reload(); }));
+    replace(actions, edit, trigger, pause, backfill, del);
   }
   renderHeader();
 
@@ -94,8 +118,11 @@ export async function jobView(main, [jobId], _query, state) {
   const tbody = h("tbody", {});
   const historyStatus = h("p", { class: "muted" }, "Loading runs…");
   const older = h("button", { type: "button", class: "btn", hidden: true }, "Load older runs");
-  main.append(h("section", { class: "panel", "aria-labelledby": "history-h", "data-history": "" },
-    h("h2", { id: "history-h" }, "Run history"),
+  const historyHeading = h("h2", { id: "history-h", tabindex: "-1" }, "Run history");
+  main.append(h("section", { class: "panel", id: "runs", "aria-labelledby": "history-h", "data-history": "" },
+    historyHeading,
+    h("p", { class: "hint" }, h("a", { href: `/admin/job-runs?job_id=${job.id}`, "data-link": "", "data-all-runs": "" },
+      "This job's runs on the Runs page"), " (filters, bulk cancel and retry)."),
     historyStatus,
     h("div", { class: "table-wrap" }, dataTable("history-table", "Runs of this job, newest first", HISTORY_COLUMNS, tbody)),
     older));
@@ -128,6 +155,8 @@ export async function jobView(main, [jobId], _query, state) {
   // -- trends ----------------------------------------------------------------------------
   const trendsBox = h("section", { class: "panel", "aria-labelledby": "trends-h" }, h("h2", { id: "trends-h" }, "Brand trends"), h("p", { class: "muted" }, "Loading…"));
   main.append(trendsBox);
+  const charts = renderJobCharts(main.appendChild(h("section", { class: "panel" })), job.id);
+  const changes = renderAudit(main, { resourceType: "job", resourceId: job.id });
   async function loadTrends() {
     try {
       const trends = await api.get(`/brands/${job.brand_id}/trends`);
@@ -139,6 +168,9 @@ export async function jobView(main, [jobId], _query, state) {
 
   let lastStatuses = "";
   await Promise.all([pollHistory(), loadTrends()]);
+  // reached by a row's "History" link (#runs): after the router has focused the page's heading,
+  // move focus (and the view) to the runs
+  if (window.location.hash === "#runs" && state.alive()) setTimeout(() => historyHeading.focus(), 0);
   const timer = setInterval(async () => {
     if (document.hidden) return;
     await pollHistory();
@@ -151,6 +183,7 @@ export async function jobView(main, [jobId], _query, state) {
           replace(summaryBox, describe(job));
         }
         loadTrends();
+        charts?.reload?.();
       }
       lastStatuses = statuses;
     }

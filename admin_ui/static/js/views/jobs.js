@@ -5,16 +5,18 @@ import { POLL_MS } from "../lib/config.js";
 import { debounce, field, h, options, replace, select } from "../lib/dom.js";
 import { JOB_TYPES } from "../lib/format.js";
 import { jobTitle } from "../lib/jobs.js";
-import { setQuery } from "../lib/router.js";
-import { canWrite } from "../lib/session.js";
+import { currentState, setQuery } from "../lib/router.js";
+import { canWrite, isUnbound } from "../lib/session.js";
 import { trendsContent } from "../components/chart.js";
+import { emptyState } from "../components/empty.js";
 import { bulkAction, deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
 import { openJobForm } from "../components/job_form.js";
-import { jobRow, jobsTable, lastRunCell } from "../components/job_rows.js";
+import { jobRow, jobsTable, lastRunCell, refreshJobRow } from "../components/job_rows.js";
 import { dataTable, patchRows, RECENT_COLUMNS, runRow } from "../components/run_rows.js";
 
 const PAGE_SIZES = ["25", "50", "100"];
 const FILTER_KEYS = ["customer_id", "brand_id", "job_type", "is_active", "search", "sort", "limit"];
+const NARROWING_KEYS = ["customer_id", "brand_id", "job_type", "is_active", "search"]; // sort and limit hide no job
 const BULK_ACTIONS = [["activate", "Resume"], ["deactivate", "Pause"], ["trigger", "Trigger now"], ["delete", "Delete"]];
 
 // The filter form; `controls` maps each filter key to its control.
@@ -25,7 +27,7 @@ function filterForm(filters) {
     job_type: select(Object.entries(JOB_TYPES), filters.job_type, { name: "job_type" }, "All types"),
     is_active: select([["true", "Active"], ["false", "Paused"]], filters.is_active, { name: "is_active" }, "Active and paused"),
     search: h("input", { type: "search", name: "search", value: filters.search, placeholder: "Brand name", autocomplete: "off" }),
-    sort: select([["next_run", "Next run, soonest first"]], filters.sort, { name: "sort" }, "Newest first"),
+    sort: select([["next_run", "Next run, soonest first"], ["last_run", "Last run, latest first"]], filters.sort, { name: "sort" }, "Newest first"),
     limit: select(PAGE_SIZES.map((n) => [n, n]), filters.limit, { name: "limit" }),
   };
   const form = h("form", { class: "filters", role: "search", "aria-label": "Filter jobs" },
@@ -34,7 +36,7 @@ function filterForm(filters) {
     field({ label: "Job type", control: controls.job_type }),
     field({ label: "State", control: controls.is_active }),
     field({ label: "Search brands", control: controls.search }),
-    field({ label: "Sort", control: controls.sort, hint: "Sorts the jobs on this page." }),
+    field({ label: "Sort", control: controls.sort, hint: "Across all pages; jobs without one come last." }),
     field({ label: "Per page", control: controls.limit }));
   form.addEventListener("submit", (e) => e.preventDefault());
   return { form, controls };
@@ -45,16 +47,11 @@ function recentRunsPanel() {
   const status = h("p", { class: "muted recent-status" }, "Loading…");
   const section = h("section", { class: "panel recent", "aria-labelledby": "recent-h", "data-recent-runs": "" },
     h("h2", { id: "recent-h" }, "Recent runs"),
-    h("p", { class: "hint" }, "The ten most recent runs of all jobs, refreshed every few seconds."),
+    h("p", { class: "hint" }, "The ten most recent runs of all jobs, refreshed every few seconds. ",
+      h("a", { href: "/admin/job-runs", "data-link": "" }, "All runs, with filters")),
     status,
     h("div", { class: "table-wrap" }, dataTable("runs-table", "Ten most recent runs", RECENT_COLUMNS, body)));
   return { section, body, status };
-}
-
-function sortedJobs(rows, sort) {
-  if (sort !== "next_run") return rows;
-  const key = (j) => (j.next_run_at ? new Date(j.next_run_at).getTime() : Infinity);
-  return [...rows].sort((a, b) => key(a) - key(b));
 }
 
 export async function jobsView(main, _params, query, state) {
@@ -63,7 +60,12 @@ export async function jobsView(main, _params, query, state) {
   const filters = Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) || ""]));
   if (!PAGE_SIZES.includes(filters.limit)) filters.limit = "25";
   let cursor = query.get("cursor") || null;
-  let previous = []; // cursors of earlier pages (null = first page)
+  // the page's position is in the URL (page=N with its cursor); the cursors of the pages before it
+  // are kept with the history entry, so a reloaded page 3 still says so and goes back to page 2
+  let pageNumber = cursor ? Math.max(Number(query.get("page")) || 2, 2) : 1;
+  const kept = currentState();
+  let previous = kept && Array.isArray(kept.previous) && kept.previous.length === pageNumber - 1 ? kept.previous : null;
+  if (pageNumber === 1) previous = []; // cursors of earlier pages (null = first page); null: not known
   let page = { data: [], next_cursor: null };
   const selected = new Set();
   const timers = [];
@@ -91,14 +93,16 @@ export async function jobsView(main, _params, query, state) {
   // -- table ---------------------------------------------------------------------------
   const tbody = h("tbody", {});
   const status = h("p", { class: "list-status", role: "status", id: "jobs-status" }, "Loading jobs…");
+  const guideBox = h("div", { "data-jobs-guide": "" });
   const { table, selectAll } = jobsTable(writer, tbody);
+  const tableBox = h("div", { class: "table-wrap" }, table);
   const prevButton = h("button", { type: "button", class: "btn", disabled: true }, "Previous page");
   const nextButton = h("button", { type: "button", class: "btn", disabled: true }, "Next page");
-  const pageLabel = h("span", { class: "page-label" }, "Page 1");
+  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pageNumber}`);
+  const pager = h("nav", { class: "pager", "aria-label": "Pages of jobs" }, prevButton, pageLabel, nextButton);
   main.append(h("section", { class: "jobs", "aria-labelledby": "jobs-h" },
     h("h2", { id: "jobs-h", class: "sr-only" }, "Jobs"),
-    status, h("div", { class: "table-wrap" }, table),
-    h("nav", { class: "pager", "aria-label": "Pages of jobs" }, prevButton, pageLabel, nextButton)));
+    status, guideBox, tableBox, pager));
 
   // -- trends (a brand chosen) and recent runs ------------------------------------------
   const trendsBox = h("section", { class: "panel", "aria-labelledby": "trends-h", hidden: true });
@@ -108,7 +112,8 @@ export async function jobsView(main, _params, query, state) {
 
   // -- behaviour -------------------------------------------------------------------------
   function syncUrl() {
-    setQuery({ ...filters, limit: filters.limit === "25" ? "" : filters.limit, cursor });
+    setQuery({ ...filters, limit: filters.limit === "25" ? "" : filters.limit, cursor, page: pageNumber > 1 ? pageNumber : "" },
+      previous ? { previous } : null);
   }
 
   function updateSelection() {
@@ -161,13 +166,56 @@ export async function jobsView(main, _params, query, state) {
     delete: remove,
   };
 
+  const isNarrowed = () => NARROWING_KEYS.some((k) => filters[k]) || Boolean(cursor);
+
+  // No job at all and no filter set: say what to do next, in the order things must exist.
+  async function showGuide() {
+    let customers;
+    let brands;
+    try {
+      [customers, brands] = await Promise.all([api.get("/customers", { limit: 1 }), api.get("/brands", { limit: 1 })]);
+    } catch {
+      return; // the list's own status already says what went wrong, if anything
+    }
+    if (!state.alive() || page.data.length || isNarrowed()) return;
+    const demo = ["Or run ", h("code", {}, "cronkeeper demo"), " for a demo customer, three brands with queries and jobs"
+      + " on the offline sample collector: runs, scores and trends within a minute, no API key needed."];
+    const readOnly = writer ? "" : " A token that may write (role admin) can create them.";
+    let guide;
+    if (!customers.data.length) {
+      guide = emptyState({
+        title: "No jobs yet: start with a customer",
+        text: `A job collects and scores answers about one brand of a customer. Create the customer first, then its brands and their queries.${readOnly}`,
+        action: writer && isUnbound() ? "Create a customer" : null, href: "/admin/customers", more: demo,
+      });
+    } else if (!brands.data.length) {
+      guide = emptyState({
+        title: "No jobs yet: add a brand",
+        text: `A job runs for one brand: add a brand with its competitors, then the queries its jobs ask.${readOnly}`,
+        action: writer ? "Add a brand" : null, href: "/admin/brands", more: demo,
+      });
+    } else {
+      guide = emptyState({
+        title: "No jobs yet",
+        text: `Create a job to collect answers to a brand's queries and score them, on a schedule or once.${readOnly}`,
+        action: writer ? "Create the first job" : null, onAction: openNewJob, more: demo,
+      });
+    }
+    guideBox.replaceChildren(guide);
+  }
+
   function renderRows() {
-    const rows = sortedJobs(page.data, filters.sort).map((job) => jobRow(job, { writer, selected, on: rowActions }));
+    const rows = page.data.map((job) => jobRow(job, { writer, selected, on: rowActions }));
     tbody.replaceChildren(...rows);
     const n = page.data.length;
-    status.textContent = n ? `${n} job${n === 1 ? "" : "s"} on this page.` : "No jobs match these filters.";
-    pageLabel.textContent = `Page ${previous.length + 1}`;
-    prevButton.disabled = previous.length === 0;
+    const narrowed = isNarrowed();
+    tableBox.hidden = pager.hidden = !n && !narrowed;
+    if (bulkBar) bulkBar.hidden = tableBox.hidden;
+    guideBox.replaceChildren();
+    if (!n && !narrowed) showGuide();
+    status.textContent = n ? `${n} job${n === 1 ? "" : "s"} on this page.` : narrowed ? "No jobs match these filters." : "";
+    pageLabel.textContent = `Page ${pageNumber}`;
+    prevButton.disabled = pageNumber <= 1;
     nextButton.disabled = !page.next_cursor;
     updateSelection();
     refreshLastRuns();
@@ -187,16 +235,40 @@ export async function jobsView(main, _params, query, state) {
     }
   }
 
+  const listQuery = () => ({
+    customer_id: filters.customer_id, brand_id: filters.brand_id, job_type: filters.job_type,
+    is_active: filters.is_active, search: filters.search.trim(), sort: filters.sort, limit: filters.limit, cursor,
+  });
+
+  // The rows' next run and state from a fresh copy of this page (the list is not re-rendered:
+  // focus and selection stay), so a next run that has come and gone moves on without a reload.
+  let rowsBusy = false;
+  async function pollRows() {
+    if (rowsBusy || !page.data.length) return;
+    rowsBusy = true;
+    try {
+      const fresh = await api.get("/scheduled-jobs", listQuery());
+      if (!state.alive()) return;
+      const byId = new Map(fresh.data.map((j) => [j.id, j]));
+      for (const tr of tbody.querySelectorAll("tr[data-job-id]")) {
+        const job = byId.get(tr.dataset.jobId);
+        if (job) refreshJobRow(tr, job);
+      }
+    } catch {
+      /* the next poll tries again */
+    } finally {
+      rowsBusy = false;
+    }
+  }
+
   async function load() {
     status.textContent = "Loading jobs…";
     try {
-      page = await api.get("/scheduled-jobs", {
-        customer_id: filters.customer_id, brand_id: filters.brand_id, job_type: filters.job_type,
-        is_active: filters.is_active, search: filters.search.trim(), limit: filters.limit, cursor,
-      });
+      page = await api.get("/scheduled-jobs", listQuery());
     } catch (error) {
       if (error instanceof ApiError && error.field === "cursor" && cursor) {
         cursor = null;
+        pageNumber = 1;
         previous = [];
         syncUrl();
         return load();
@@ -212,6 +284,7 @@ export async function jobsView(main, _params, query, state) {
   function filtersChanged() {
     for (const [key, el] of Object.entries(f)) filters[key] = el.value;
     cursor = null;
+    pageNumber = 1;
     previous = [];
     syncUrl();
     load();
@@ -269,14 +342,19 @@ export async function jobsView(main, _params, query, state) {
   for (const key of ["brand_id", "job_type", "is_active", "sort", "limit"]) f[key].addEventListener("change", filtersChanged);
   f.search.addEventListener("input", debounce(filtersChanged, 300));
   prevButton.addEventListener("click", () => {
-    cursor = previous.pop() ?? null;
+    if (pageNumber <= 1) return;
+    // reached by a link without the earlier pages' cursors: start again from the first
+    cursor = previous && previous.length ? previous.pop() : null;
+    pageNumber = cursor ? pageNumber - 1 : 1;
+    if (!cursor) previous = [];
     syncUrl();
     load();
   });
   nextButton.addEventListener("click", () => {
     if (!page.next_cursor) return;
-    previous.push(cursor);
+    if (previous) previous.push(cursor);
     cursor = page.next_cursor;
+    pageNumber += 1;
     syncUrl();
     load();
   });
@@ -290,26 +368,31 @@ export async function jobsView(main, _params, query, state) {
       updateSelection();
     });
   }
-  if (newButton) {
-    newButton.addEventListener("click", () => openJobForm({
+  function openNewJob() {
+    openJobForm({
       defaults: { customer_id: filters.customer_id, brand_id: filters.brand_id },
       onSaved: () => {
         cursor = null;
+        pageNumber = 1;
         previous = [];
         syncUrl();
         load();
       },
-    }));
+    });
   }
+  if (newButton) newButton.addEventListener("click", openNewJob);
 
   // customers and brands for the filters, then the data
   getAll("/customers").then((customers) => {
     replace(f.customer_id, options(customers.map((c) => [c.id, c.name]), filters.customer_id, "All customers"));
   }).catch(() => {});
   loadBrandOptions().catch(() => {});
+  syncUrl();
   await Promise.all([load(), pollRecent(), loadTrends()]);
   timers.push(setInterval(() => {
-    if (!document.hidden) pollRecent();
+    if (document.hidden) return;
+    pollRecent();
+    pollRows();
   }, POLL_MS));
   return () => timers.forEach(clearInterval);
 }

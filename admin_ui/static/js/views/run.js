@@ -10,7 +10,7 @@ import { canWrite } from "../lib/session.js";
 import { answersTable, scoresTable } from "../components/answers.js";
 import { breadcrumb } from "../components/page.js";
 import { toast, toastError } from "../components/toast.js";
-import { progressBar, statusBadge, summaryList, timeLocal } from "../components/values.js";
+import { dualTime, metricsTable, progressBar, statusBadge, summaryList, timeLocal } from "../components/values.js";
 import { loadFailed } from "./not_found.js";
 
 const RETRYABLE = new Set(["failed", "partial", "cancelled", "skipped"]);
@@ -55,7 +55,12 @@ function downloadButtons(run) {
   });
 }
 
-function detailRows(run, jobLabel) {
+// An instant in the job's zone with the viewer's beside it (one line when they are the same).
+function when(iso, zone) {
+  return zone ? dualTime(iso, zone) : timeLocal(iso);
+}
+
+function detailRows(run, jobLabel, zone) {
   return [
     ["Job", h("a", { href: `/admin/scheduled-jobs/${run.scheduled_job_id}`, "data-link": "" }, jobLabel)],
     ["Brand", run.brand_name],
@@ -63,24 +68,17 @@ function detailRows(run, jobLabel) {
     ["Trigger", `${run.trigger}${run.attempt > 1 ? `, attempt ${run.attempt}` : ""}`],
     run.retry_of ? ["Retry of", h("a", { href: `/admin/job-runs/${run.retry_of}`, "data-link": "" }, `#${run.retry_of}`)] : null,
     run.retried_by ? ["Retried by", h("a", { href: `/admin/job-runs/${run.retried_by}`, "data-link": "", "data-retried-by": "" }, `Run #${run.retried_by}`)] : null,
-    ["Scheduled for", timeLocal(run.scheduled_for)],
-    ["Not before", timeLocal(run.run_after)],
-    ["Started", timeLocal(run.started_at)],
-    ["Finished", timeLocal(run.finished_at)],
+    ["Scheduled for", when(run.scheduled_for, zone)],
+    ["Not before", when(run.run_after, zone)],
+    ["Started", when(run.started_at, zone)],
+    ["Finished", when(run.finished_at, zone)],
+    zone ? ["Job's time zone", zone] : null,
     ["Duration", duration(run.duration_seconds)],
     ["Worker", run.worker_id || "—"],
     run.skip_reason ? ["Skip reason", run.skip_reason] : null,
     run.failure_code ? ["Not retried", h("code", {}, run.failure_code)] : null,
     ["Error", run.error_message ? h("pre", { class: "error-text" }, run.error_message) : "—"],
   ];
-}
-
-function metricsTable(metrics) {
-  const entries = Object.entries(metrics || {});
-  if (!entries.length) return h("p", { class: "muted" }, "No metrics yet.");
-  return h("table", { class: "data-table compact metrics-table" }, h("caption", { class: "sr-only" }, "Metrics"),
-    h("tbody", {}, entries.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k),
-      h("td", {}, typeof v === "object" && v !== null ? h("code", {}, JSON.stringify(v)) : formatNumber(v))))));
 }
 
 export async function runView(main, [runId], _query, state) {
@@ -90,8 +88,10 @@ export async function runView(main, [runId], _query, state) {
   try {
     run = await api.get(`/job-runs/${runId}`);
     job = await api.get(`/scheduled-jobs/${run.scheduled_job_id}`).catch(() => null);
-    const brand = await api.get(`/brands/${run.brand_id}`).catch(() => null);
-    run.brand_name = brand ? brand.name : run.brand_id;
+    if (!run.brand_name) {
+      const brand = await api.get(`/brands/${run.brand_id}`).catch(() => null);
+      run.brand_name = brand ? brand.name : run.brand_id;
+    }
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) loadFailed(main, "Run", error);
     return null;
@@ -126,7 +126,7 @@ export async function runView(main, [runId], _query, state) {
     } else {
       progressBox.hidden = true;
     }
-    replace(details, summaryList(detailRows(run, jobLabel)));
+    replace(details, summaryList(detailRows(run, jobLabel, job && job.timezone)));
     replace(metricsBox, metricsTable(run.metrics));
     const buttons = downloadButtons(run);
     if (!writer) return void replace(actions, buttons);
@@ -134,7 +134,8 @@ export async function runView(main, [runId], _query, state) {
       const cancel = h("button", { type: "button", class: "btn btn-danger-quiet", "data-write": "", "data-action": "cancel" }, "Cancel run");
       cancel.addEventListener("click", async () => {
         try {
-          run = { ...run, ...(await api.post(`/job-runs/${run.id}/cancel`)) };
+          const fresh = await api.post(`/job-runs/${run.id}/cancel`);
+          run = { ...run, ...fresh, brand_name: fresh.brand_name || run.brand_name };
           toast(run.status === "cancelled" ? "Run cancelled." : "Cancel requested; the worker stops at its next checkpoint.");
           render();
         } catch (error) {

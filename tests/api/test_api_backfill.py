@@ -1,0 +1,51 @@
+"""POST /api/admin/scheduled-jobs/{id}/backfill: dry run, create, cap and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.support.factories import make_job, runs_of
+
+# the API's fixed clock is 2027-01-04 09:00Z
+DAY = "2027-01-03T00:00:00Z"
+
+
+def _url(job):
+    return f"/api/admin/scheduled-jobs/{job.id}/backfill"
+
+
+def test_dry_run_then_create(api, conn):
+    job = make_job(conn, cron_expression="0 */6 * * *", next_run_at=dt.datetime(2027, 1, 4, 12, tzinfo=dt.UTC))
+    body = {"from": DAY, "to": "2027-01-04T00:00:00Z", "dry_run": True}
+    dry = api.post(_url(job), json=body)
+    assert dry.status_code == 200, dry.text
+    expected = ["2027-01-03T00:00:00Z", "2027-01-03T06:00:00Z", "2027-01-03T12:00:00Z",
+                "2027-01-03T18:00:00Z", "2027-01-04T00:00:00Z"]  # fmt: skip
+    assert dry.json() == {"slots": expected, "created": 0, "skipped_existing": 0, "dry_run": True}
+    assert runs_of(conn, job.id) == []
+    done = api.post(_url(job), json={**body, "dry_run": False}).json()
+    assert (done["slots"], done["created"]) == (expected, 5)
+    again = api.post(_url(job), json={**body, "dry_run": False}).json()
+    assert (again["created"], again["skipped_existing"]) == (0, 5)
+    assert len(runs_of(conn, job.id)) == 5
+
+
+def test_bad_input_is_a_400_naming_the_field(api, conn):
+    job = make_job(conn, cron_expression="* * * * *", next_run_at=None)
+    cases = [
+        ({"from": DAY, "to": "2027-01-04T00:00:00Z", "max_runs": 10}, "max_runs"),
+        ({"from": DAY, "to": "2027-01-05T00:00:00Z"}, "to"),
+        ({"from": "2027-01-04T00:00:00Z", "to": DAY}, "from"),
+    ]
+    for body, field in cases:
+        r = api.post(_url(job), json=body)
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+    r = api.post(_url(job), json={"from": "2027-01-03T00:00:00", "to": DAY})
+    assert r.status_code == 400 and "from" in r.text, r.text
+    assert runs_of(conn, job.id) == []
+
+
+def test_unknown_job_is_a_404(api):
+    r = api.post("/api/admin/scheduled-jobs/00000000-0000-0000-0000-000000000000/backfill",
+                 json={"from": DAY, "to": DAY})  # fmt: skip
+    assert r.status_code == 404, r.text
