@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from cronkeeper import exports
+from cronkeeper import exports, run_webhooks
 from cronkeeper.collectors import (
     Subject,
     build_collectors,
@@ -259,16 +259,17 @@ class _Work:
             "brand_id": str(self.run.brand_id), "job_type": str(self.run.job_type),
             "status": str(status), "metrics": self.metrics, "error": error,
         }  # fmt: skip
-        try:
+        dsn = getattr(self.ctx, "dsn", None)
+        if dsn:  # sent outside this run's slot; its outcome joins the run's metrics later
+            run_webhooks.sender().submit(dsn, self.run.id, self.meta, status, payload, notify_run)
+            return
+        try:  # no database address to record it later (a bare context): send it here
             async with httpx.AsyncClient(verify=ssl_context()) as client:
                 result = await notify_run(client, self.meta, status, payload)
         except Exception as exc:  # a webhook never fails the run
             self.metrics["webhook_error"] = f"{type(exc).__name__}: {exc}"
             return
-        if result is not None:
-            self.metrics["webhook"] = {"ok": result.ok, "attempts": result.attempts, "status_code": result.status_code}
-            if not result.ok:
-                self.metrics["webhook_error"] = result.error
+        self.metrics.update(run_webhooks.outcome_metrics(result))
 
 
 def _inputs(conn, brand_id, do_collect: bool) -> tuple[Brand | None, list | None, dict | None]:

@@ -20,8 +20,7 @@ Q = load("job_runs")
 
 _INSERT_COLUMNS = (
     "scheduled_job_id", "customer_id", "brand_id", "job_type", "trigger", "status",
-    "skip_reason", "scheduled_for", "run_after", "attempt", "retry_of", "finished_at",
-    "error_message",
+    "skip_reason", "scheduled_for", "run_after", "attempt", "retry_of", "finished_at", "error_message",
 )  # fmt: skip
 
 
@@ -215,6 +214,10 @@ def should_stop(conn: psycopg.Connection, run_id: int, worker_id: str) -> bool:
     """True when the run was cancelled or is no longer this worker's."""
     row = conn.execute(Q["is_cancel_requested"], {"id": run_id, "worker_id": worker_id}).fetchone()
     return row is None or row["stop"]
+
+
+def merge_metrics(conn: psycopg.Connection, run_id: int, metrics: Any) -> None:
+    conn.execute(Q["merge_metrics"], {"id": run_id, "metrics": metrics})
 
 
 def update_metrics(

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from cronkeeper import db
+from cronkeeper import db, run_webhooks
 from cronkeeper.clock import Clock, DatabaseClock, sync_clock
 from cronkeeper.db import make_pool, reading
 from cronkeeper.handlers import Registry
@@ -390,4 +390,5 @@ class Worker:
     def close(self) -> None:
         for _ in self._executors:
             self._queue.put(None)
+        run_webhooks.drain(self.settings.shutdown_grace_seconds)  # runs' webhooks still on their way
         self.pool.close()

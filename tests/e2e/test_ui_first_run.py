@@ -13,34 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
-from cronkeeper.services.worker.loop import Worker
 from cronkeeper.tokens import create_token
-from tests.support.api import settings
 from tests.support.axe import axe_violations, no_horizontal_scroll
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, live_worker, screenshot
 
 TIMEOUT_MS = 15000
 QUERIES = ["best running shoes", "trail shoes for wet rock", "shoes for flat feet",
            "cheap marathon shoes", "wide toe box sneakers"]  # fmt: skip
-
-
-@contextmanager
-def real_worker(dsn: str):
-    """The worker a newcomer runs: the built-in job types, so the sample collector answers."""
-    worker = Worker(dsn, settings(worker_poll_seconds=1), concurrency=2)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.serve, args=(stop,), name="first-run-worker", daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        stop.set()
-        thread.join(20)
-        worker.close()
 
 
 def open_page(browser, width: int = 1280, height: int = 900, *, bypass_csp: bool = False):
@@ -67,7 +48,7 @@ def test_a_newcomer_reaches_a_scored_run_and_its_csv_in_the_browser(browser, dsn
     monkeypatch.setenv("CRONKEEPER_COLLECTORS_FILE", str(collectors))
     token = create_token(conn, name="make-run", role="admin").secret
     assert conn.execute("SELECT count(*) AS n FROM customers").fetchone()["n"] == 0
-    with live_server(dsn) as base, real_worker(dsn):
+    with live_server(dsn) as base, live_worker(dsn, builtin=True):
         context, page = open_page(browser)
         watch = ConsoleWatch.attach(page)
 

@@ -87,12 +87,15 @@ def progress_handler(steps: int = 8, pause: float = 0.35):
 
 
 @contextmanager
-def live_worker(dsn: str, handler=None) -> Iterator[Worker]:
-    """A real worker (LISTEN/NOTIFY, leases, heartbeats) running ``handler`` for every job type."""
-    registry = Registry()
-    for job_type in JobType:
-        registry.register(job_type, handler or progress_handler())
-    worker = Worker(dsn, settings(worker_poll_seconds=5), registry=registry, concurrency=2)
+def live_worker(dsn: str, handler=None, *, builtin: bool = False) -> Iterator[Worker]:
+    """A real worker (LISTEN/NOTIFY, leases, heartbeats) running ``handler`` for every job type,
+    or (``builtin``) the built-in job types, as ``cronkeeper worker`` does."""
+    registry = None
+    if not builtin:
+        registry = Registry()
+        for job_type in JobType:
+            registry.register(job_type, handler or progress_handler())
+    worker = Worker(dsn, settings(worker_poll_seconds=1 if builtin else 5), registry=registry, concurrency=2)
     stop = threading.Event()
     thread = threading.Thread(target=worker.serve, args=(stop,), name="ui-test-worker", daemon=True)
     thread.start()

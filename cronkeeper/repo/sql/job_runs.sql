@@ -390,3 +390,7 @@ SELECT coalesce(calls.collector, latency.collector) AS collector,
        (SELECT count(*) FROM recent)::int AS runs_read
 FROM calls FULL JOIN latency ON latency.collector = calls.collector
 ORDER BY 1
+
+-- name: merge_metrics
+-- a finished run's webhook outcome, added after the run (cronkeeper.run_webhooks)
+UPDATE job_runs SET metrics = metrics || %(metrics)s WHERE id = %(id)s
