@@ -26,9 +26,10 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cronkeeper demo
 
+# Spread over the cores (pytest-xdist): each worker has its own databases and browser.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 # Everything but the end-to-end tests marked slow: the loop to run while working.
 test-fast: $(STAMP)

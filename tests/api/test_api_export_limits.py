@@ -89,6 +89,7 @@ def _long_transactions(conn) -> int:
     ).fetchone()["n"]
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_twelve_unread_downloads_leave_the_api_answering_at_once(server, conn, monkeypatch):
     monkeypatch.setenv("CRONKEEPER_EXPORTS_PER_CUSTOMER", "12")
     monkeypatch.setenv("CRONKEEPER_EXPORTS_PER_PROCESS", "12")
@@ -112,6 +113,7 @@ def test_twelve_unread_downloads_leave_the_api_answering_at_once(server, conn, m
     assert _wait(lambda: export_routes.SLOTS.in_use == 0)  # clients gone: every slot given back
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_at_most_n_exports_per_customer_then_429_with_retry_after(server, conn, monkeypatch):
     monkeypatch.setenv("CRONKEEPER_EXPORTS_PER_CUSTOMER", "2")
     monkeypatch.setenv("CRONKEEPER_EXPORTS_PER_PROCESS", "3")
@@ -131,6 +133,7 @@ def test_at_most_n_exports_per_customer_then_429_with_retry_after(server, conn, 
     assert _wait(lambda: export_routes.SLOTS.in_use == 0)
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_reader_that_stops_is_cut_off_after_the_idle_timeout(tight_server, conn, monkeypatch):
     monkeypatch.setenv("CRONKEEPER_EXPORT_IDLE_SECONDS", "1")
     run = seed(conn, 4000, text=BIG)

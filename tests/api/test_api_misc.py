@@ -144,6 +144,7 @@ def test_health_needs_the_database_and_a_recent_scheduler(api, conn):
     assert r.json()["scheduler_last_seen"] == "2027-01-04T08:59:30Z"
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_health_without_a_database_is_503(server_dsn):
     with api_client(make_conninfo(server_dsn, dbname="no_such_database"), token=False) as api:
         r = api.get("/api/health")

@@ -34,6 +34,7 @@ def test_ready_when_the_database_answers_and_the_schema_is_current(open_api):
     assert open_api.get("/api/health").status_code == 503  # unchanged: no scheduler runs here
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_not_ready_without_a_database_but_alive(server_dsn):
     with api_client(make_conninfo(server_dsn, dbname="no_such_database"), token=False) as api:
         ready = api.get("/health/ready")

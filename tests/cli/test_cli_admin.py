@@ -16,6 +16,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from cronkeeper.cli import build_parser
 from cronkeeper.repo import jobs as jobs_repo
 from tests.support.cli import Cli
@@ -268,6 +270,7 @@ def test_every_noun_has_its_commands():
     assert build_parser().parse_args(["runs", "list", "--json"]).json is True
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_the_installed_command_runs_in_a_subprocess(dsn):
     """The one subprocess test: the console script, its exit status and its two streams."""
     env = {**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_LOG_LEVEL": "WARNING"}

@@ -76,6 +76,7 @@ def test_bad_max_age_is_a_usage_error(ck):
     assert ck("health", "robot", ok=False).returncode == 2
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_the_lean_probe_module_gives_the_same_verdicts_in_a_subprocess(dsn, conn):
     """``python -m cronkeeper.health``: what the manifests' exec probes run."""
     env = {**os.environ, "DATABASE_URL": dsn}

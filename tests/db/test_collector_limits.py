@@ -78,6 +78,7 @@ def hubs():
         hub.close()
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_two_processes_never_exceed_max_concurrency_together(dsn, hubs):
     with SlowChat(0.05) as chat:
         results = asyncio.run(ask_many(hubs, config(chat.url, max_concurrency=3), dsn, calls_each=20))
@@ -88,6 +89,7 @@ def test_two_processes_never_exceed_max_concurrency_together(dsn, hubs):
     assert all(stats["calls"] > 0 for hub in hubs for stats in hub.stats().values())  # both processes called
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_the_rate_limit_holds_across_processes(dsn, hubs):
     rate = 20.0
     with SlowChat(0.0) as chat:
@@ -157,6 +159,7 @@ def run_jobs(dsn, conn, brand, t0, runs: int, workers: int, meta=None) -> list[d
     return conn.execute("SELECT * FROM job_runs WHERE id = ANY(%s) ORDER BY id", (ids,)).fetchall()
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_two_workers_keep_a_collector_under_its_limit_and_reuse_its_connections(dsn, conn, brand, t0):
     with SlowChat(0.05) as chat:
         upsert_collector(conn, "slowchat", "openai_chat", {"base_url": chat.url, "model": "m", "max_concurrency": 3})
@@ -169,6 +172,7 @@ def test_two_workers_keep_a_collector_under_its_limit_and_reuse_its_connections(
     assert sum(r["metrics"]["calls_by_collector"]["slowchat"]["ok"] for r in runs) == 36
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_runs_calls_go_in_parallel_by_default(dsn, conn, brand, t0):
     delay = 0.2
     with SlowChat(delay) as chat:

@@ -8,6 +8,8 @@ import re
 import threading
 import time
 
+import pytest
+
 from cronkeeper.clock import FixedClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
@@ -21,6 +23,7 @@ from tests.support.factories import make_brand, make_job, make_run, runs_of
 M = dt.timedelta(minutes=1)
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_every_slot_once_every_run_processed_once(dsn, t0):
     setup = connect(dsn, autocommit=True)
     brand = make_brand(setup)

@@ -92,6 +92,7 @@ def test_a_worker_90s_fast_fails_no_live_run_of_another_worker(dsn, conn, regist
     assert [r.getMessage() for r in caplog.records].count("clock_skew") == 1  # once a minute at most
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_scheduler_30s_fast_skips_no_slot(dsn, conn, registry):
     start = db_now(conn)
     job = make_job(conn, interval_seconds=2, next_run_at=start + S, max_retries=0)  # overlap forbid

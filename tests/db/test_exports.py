@@ -363,6 +363,7 @@ def _wait(predicate, seconds: float = 10) -> bool:
     return False
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_api_streams_over_real_http_and_a_client_that_leaves_frees_the_connection(dsn, conn):
     run = seed(conn, 10_000, text="z" * 400)  # about 7 MB: more than the sockets buffer
     headers = {"Authorization": f"Bearer {create_token(conn, name='export').secret}"}

@@ -139,6 +139,7 @@ def test_each_hostile_outcome_fails_only_its_run_and_the_worker_keeps_working(ds
         assert (r["status"], r["error_message"]) == ("failed", "Boom: not an Exception")
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_handler_that_ignores_its_timeout_is_abandoned_and_the_worker_recycles(dsn, conn, registry, caplog):
     RELEASE.clear()
     hang = make_job(conn, max_retries=3, timeout_seconds=1, metadata={"do": "hang"})

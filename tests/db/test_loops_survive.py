@@ -41,6 +41,7 @@ def events(caplog, logger: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == logger]
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_the_scheduler_survives_database_errors_and_bugs_in_a_tick(dsn, conn, monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="cronkeeper.scheduler")
     monkeypatch.setattr(scheduler_loop, "tick", failing_first(
@@ -67,6 +68,7 @@ def test_the_scheduler_survives_database_errors_and_bugs_in_a_tick(dsn, conn, mo
     assert seen[-1] == "scheduler_stopped"
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_worker_survives_database_errors_and_bugs_in_a_claim(dsn, conn, monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="cronkeeper.worker")
     monkeypatch.setattr(worker_loop.runs_repo, "claim_runs", failing_first(

@@ -192,6 +192,7 @@ def test_a_bad_cache_setting_names_the_variable(raw):
     assert MetricsConfig.from_env({}).cache_seconds == 5.0 and MetricsConfig.from_env({}).token is None
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_no_gauge_scans_job_runs(conn, t0):
     """The gauges' plans on 200,000 finished runs with a small queue: partial indexes, no Seq Scan."""
     job = make_job(conn, next_run_at=t0 - 60 * S)

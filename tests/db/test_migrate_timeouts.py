@@ -42,6 +42,7 @@ def hold_the_lock(dsn: str, seconds: float, holding: threading.Event) -> threadi
     return t
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_slow_migration_outlives_the_providers_statement_timeout(strict_db, tmp_path):
     for m in load_migrations():
         shutil.copy(MIGRATIONS_DIR / m.name, tmp_path / m.name)
@@ -53,6 +54,7 @@ def test_a_slow_migration_outlives_the_providers_statement_timeout(strict_db, tm
         assert c.execute("SELECT to_regclass('slow_done') IS NOT NULL").fetchone()[0]
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_migrator_waits_for_another_past_the_timeouts_then_finds_its_work(strict_db, caplog):
     caplog.set_level(logging.WARNING, logger="cronkeeper.migrate")
     holder = hold_the_lock(strict_db, 6.5, threading.Event())  # longer than statement_timeout and lock_timeout
@@ -66,6 +68,7 @@ def test_a_migrator_waits_for_another_past_the_timeouts_then_finds_its_work(stri
     assert len(waits) == 1 and "lock timeout" in waits[0].error
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_a_migrator_gives_up_with_a_message_after_its_wait(strict_db):
     holder = hold_the_lock(strict_db, 8, threading.Event())
     with pytest.raises(Exception, match=r"gave up after 1 s waiting for the migration lock") as caught:

@@ -163,7 +163,7 @@ def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
     assert "job_runs_trigger_idx" in mine_manual and "Seq Scan" not in mine_manual
     for given, index in [
         ((("created_from", None), ("created_to", None)), "job_runs_pkey"),
-        ((("customer_id", None), ("created_from", None)), "Index Cond: (id >= $0)"),  # pkey or customer's
+        ((("customer_id", None), ("created_from", None)), "Index Cond: (id >= "),  # pkey or customer's; PG 17+ names the InitPlan
         ((("status", "'failed'"), ("created_to", None)), "job_runs_status_idx"),
     ]:
         plan = _plan(conn, _statement("runs_page", given), params)

@@ -71,7 +71,7 @@ def test_backfill_dialog_previews_then_creates_the_missing_runs(browser, dsn, co
         screenshot(page, "backfill-dialog-preview", full_page=False)
 
         dialog.get_by_role("button", name="Create 3 runs").click()
-        expect(dialog).to_be_hidden()
+        expect(dialog).to_be_hidden(timeout=30000)  # the API call under a loaded CI machine
         assert page.evaluate("window.__backfilled.created") == 3
         rows = runs_of(conn, job.id)
         assert [r["scheduled_for"] for r in rows] == [start + dt.timedelta(hours=n) for n in range(4)]

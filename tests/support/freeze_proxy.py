@@ -78,7 +78,7 @@ class FreezeProxy:
         while not self._closed.is_set():
             try:
                 client, _ = self._listener.accept()
-                server = socket.create_connection(self.upstream)
+                server = _connect(self.upstream)
             except OSError:
                 return
             with self._lock:
@@ -108,3 +108,13 @@ class FreezeProxy:
                         s.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
+
+
+def _connect(upstream: tuple[str, int]) -> socket.socket:
+    """A TCP connection, or for a socket directory (the embedded server's ``host=/tmp/...``) a Unix one."""
+    host, port = upstream
+    if host.startswith("/"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(f"{host}/.s.PGSQL.{port}")
+        return sock
+    return socket.create_connection(upstream)

@@ -543,6 +543,7 @@ def _pinned(expr: str, zone: str, instant: dt.datetime) -> str:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), expressions(), st.sampled_from(ZONES), st.booleans())
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_agrees_with_cronsim(data: st.DataObject, expr: str, zone: str, pin: bool) -> None:
     after = data.draw(instants(zone))
     expr = _pinned(expr, zone, after) if pin else expr
@@ -584,6 +585,7 @@ def _rule_fires(expr: str, zone: str, start: dt.datetime, end: dt.datetime) -> l
     st.one_of(st.integers(-4 * 3600, 2 * 3600), st.integers(-3600, 0)),  # often just before it
     st.booleans(),
 )
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_agrees_with_the_rules_minute_by_minute(
     expr: str, transition: tuple[str, dt.datetime], shift: int, pin: bool
 ) -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 COUNT_ONE = """
@@ -22,6 +23,7 @@ sys.stdout.write(Metrics(MetricsConfig.from_env()).render().decode())
 """
 
 
+@pytest.mark.slow  # a few seconds: the full suite only
 def test_http_metrics_are_summed_over_processes_in_multiprocess_mode(tmp_path):
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     for _ in range(2):
