@@ -70,7 +70,9 @@ def test_backfill_dialog_previews_then_creates_the_missing_runs(browser, dsn, co
         assert len(runs_of(conn, job.id)) == 1  # the preview wrote nothing
         screenshot(page, "backfill-dialog-preview", full_page=False)
 
-        dialog.get_by_role("button", name="Create 3 runs").click()
+        with page.expect_response(lambda r: r.url.endswith("/backfill") and r.request.method == "POST") as sent:
+            dialog.get_by_role("button", name="Create 3 runs").click()
+        assert sent.value.status == 200, sent.value.text()
         expect(dialog).to_be_hidden(timeout=30000)  # the API call under a loaded CI machine
         assert page.evaluate("window.__backfilled.created") == 3
         rows = runs_of(conn, job.id)
