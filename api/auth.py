@@ -37,6 +37,8 @@ from cronkeeper.tokens import ApiToken, authenticate, hash_secret
 log = logging.getLogger("cronkeeper.api")
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A LogRecord's own attributes: an ``extra`` key among them raises KeyError inside logging.
+_RESERVED = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {"message", "asctime"}
 NOBODY = UUID(int=0)  # matches no customer (ids are random v4 UUIDs)
 
 
@@ -52,7 +54,8 @@ class Access:
 
     def audit(self, event: str, **ids: Any) -> None:
         """Log a change with who made it: ``access.audit("job_deleted", job_id=...)``."""
-        log.info(event, extra={"token_id": self.token.id, **{k: str(v) for k, v in ids.items()}})
+        fields = {(f"audit_{k}" if k in _RESERVED else k): str(v) for k, v in ids.items()}
+        log.info(event, extra={"token_id": self.token.id, **fields})
 
     def filter(self, requested: UUID | None) -> UUID | None:
         """The customer a listing filters on; ``NOBODY`` when a bound token asks for another's."""

@@ -42,5 +42,5 @@ class BackfillController(Controller):
                 customer_id=access.customer_id,
             )  # fmt: skip
         if not result.dry_run:
-            access.audit("job_backfilled", job_id=ident, created=result.created)
+            access.audit("job_backfilled", job_id=ident, runs_created=result.created)
         return BackfillOut(result.slots, result.created, result.skipped_existing, result.dry_run)

@@ -49,3 +49,13 @@ def test_unknown_job_is_a_404(api):
     r = api.post("/api/admin/scheduled-jobs/00000000-0000-0000-0000-000000000000/backfill",
                  json={"from": DAY, "to": DAY})  # fmt: skip
     assert r.status_code == 404, r.text
+
+
+def test_create_is_logged_when_info_logging_is_on(api, conn, caplog):
+    # a deployment logs at INFO: the audit line must not collide with LogRecord's own fields
+    caplog.set_level("INFO", logger="cronkeeper.api")
+    job = make_job(conn, cron_expression="0 */6 * * *", next_run_at=dt.datetime(2027, 1, 4, 12, tzinfo=dt.UTC))
+    done = api.post(_url(job), json={"from": DAY, "to": "2027-01-03T12:00:00Z"})
+    assert done.status_code == 200, done.text
+    logged = [r for r in caplog.records if r.getMessage() == "job_backfilled"]
+    assert [r.runs_created for r in logged] == ["3"]
