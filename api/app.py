@@ -38,14 +38,17 @@ from cronkeeper.api.controllers.alerts import (
 from cronkeeper.api.controllers.audit import AuditController
 from cronkeeper.api.controllers.backfill import BackfillController
 from cronkeeper.api.controllers.brands import BrandController, BrandQueryController
+from cronkeeper.api.controllers.calendars import CalendarController
 from cronkeeper.api.controllers.collectors import CollectorController
 from cronkeeper.api.controllers.customers import CustomerController
 from cronkeeper.api.controllers.exports import JobRunExportController
 from cronkeeper.api.controllers.jobs import ScheduledJobController
 from cronkeeper.api.controllers.metrics import metrics
 from cronkeeper.api.controllers.operations import QueueController, SchedulerController
+from cronkeeper.api.controllers.pauses import JobPauseController
 from cronkeeper.api.controllers.preview import SchedulePreviewController
 from cronkeeper.api.controllers.runs import JobRunController
+from cronkeeper.api.controllers.schedule_versions import ScheduleVersionController
 from cronkeeper.api.controllers.stats import STATS_HANDLERS
 from cronkeeper.api.controllers.system import SystemController, health, live, ready
 from cronkeeper.api.controllers.tokens import TokenController
@@ -123,6 +126,9 @@ def admin_router() -> Router:
             AuditController,
             AlertController, AlertChannelController, AlertRulesController,
             BackfillController,
+            ScheduleVersionController,
+            JobPauseController,
+            CalendarController,
         ],  # fmt: skip
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
         guards=[permission_guard, strict_body],  # strict_body: JSON types and depth as sent (a 400)

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from cronkeeper import tokens
 from cronkeeper.api import limits, process_app, processes
-from cronkeeper.db import prepared_dsn
+from cronkeeper.db import service_dsn
 from cronkeeper.errors import ValidationError
 from cronkeeper.logs import setup_logging
 from cronkeeper.settings import Settings
+from cronkeeper.signals import stop_event
 
 WORKERS_VAR = "CRONKEEPER_API_WORKERS"
 MAX_WORKERS = 64
@@ -41,6 +43,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=serve)
 
 
+def _wait_for_compatible_schema(settings: Settings) -> str | None:
+    """``prepared_dsn``, but a schema too new for this code is waited out, not exited on
+    (``cronkeeper.db.service_dsn``); SIGTERM/SIGINT meanwhile stop it, then uvicorn has them."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return service_dsn(settings, stop_event(), "api", wait_for_database=False)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate once, then run ``args.workers`` uvicorn processes of ``app_from_env`` on one port."""
     import uvicorn  # heavy (~0.1 s): every `cronkeeper` command builds this parser, only `api` serves
@@ -54,7 +67,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     server_limits = limits.ServerLimits.from_env(os.environ)
     setup_logging("api", settings.log_level, settings.log_format)
     # the workers are fresh interpreters (spawned): they get the DSN and our pid through the environment
-    os.environ[process_app.DSN_VAR] = prepared_dsn(settings)
+    dsn = _wait_for_compatible_schema(settings)
+    if dsn is None:
+        return 0  # stopped while its schema was too new for it (a rolling upgrade)
+    os.environ[process_app.DSN_VAR] = dsn
     os.environ[process_app.PARENT_VAR] = str(os.getpid()) if args.workers > 1 else ""
     # log_config=None keeps our JSON logging; uvicorn handles SIGTERM/SIGINT itself
     config = {"app": "cronkeeper.api.process_app:app_from_env", "factory": True, "log_config": None, "access_log": False}

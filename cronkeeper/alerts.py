@@ -23,7 +23,7 @@ from cronkeeper.repo import alert_channels
 from cronkeeper.repo import alerts as alerts_repo
 from cronkeeper.repo import customers as customers_repo
 
-KINDS = ("late", "missed", "failed", "consecutive_failures", "slow")
+KINDS = ("late", "missed", "failed", "consecutive_failures", "slow", "auto_paused")  # auto_paused: services/scheduler/pauses.py
 STATUSES = ("open", "resolved")
 CHANNEL_KINDS = ("webhook", "email")
 

@@ -50,8 +50,10 @@ _NAMES_A_SECRET = re.compile(r"_(env|name)$")
 JOB_FIELDS = (
     "name", "brand_id", "job_type", "is_active", "cron_expression", "timezone", "interval_seconds",
     "jitter_seconds", "run_at", "max_retries", "retry_delay", "timeout_seconds", "overlap_policy",
-    "misfire_policy",
+    "misfire_policy", "auto_pause_after_failures", "auto_pause_trial_after_seconds", "paused_reason", "paused_until",
+    "calendar_id", "starts_at", "ends_at", "max_runs",
 )  # fmt: skip
+PAUSE_FIELDS = {"is_active", "paused_reason", "paused_until"}  # a change of only these is a pause or resume
 
 
 @dataclass(frozen=True)
@@ -193,11 +195,11 @@ def job_values(job: ScheduledJob) -> dict[str, Any]:
 
 def job_saved(conn: psycopg.Connection, before: ScheduledJob | None, after: ScheduledJob | None) -> None:
     """A job created (``before`` None), deleted (``after`` None) or changed; a change of
-    nothing but ``is_active`` is ``pause``/``resume``, a change of nothing is not recorded."""
+    ``is_active`` (and the pause's reason and end) is ``pause``/``resume``, a change of nothing is not recorded."""
     action, changes = _saved(before and job_values(before), after and job_values(after))
     if not changes:
         return
-    if action == "update" and set(changes) == {"is_active"}:
+    if action == "update" and "is_active" in changes and set(changes) <= PAUSE_FIELDS:
         action = "resume" if changes["is_active"][1] else "pause"
     job = after or before
     assert job is not None

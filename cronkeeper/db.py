@@ -41,6 +41,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from cronkeeper.dblimits import BoundedPool, connect_params, server_settings
 from cronkeeper.errors import ConfigurationError, DatabaseUnavailable
 from cronkeeper.migrate import ensure_current
+from cronkeeper.schema_compat import SchemaIncompatible
 from cronkeeper.settings import DbTimeouts, Settings, pooler_mode
 
 log = logging.getLogger(__name__)
@@ -198,12 +199,22 @@ def log_poll_fallback(logger: logging.Logger, **ids: str) -> None:
     )  # fmt: skip
 
 
-def service_dsn(settings: Settings, stop: threading.Event, kind: str) -> str | None:
+SCHEMA_WAIT_SECONDS = 30.0  # a service on a schema too new for it checks again this often
+
+
+def service_dsn(
+    settings: Settings, stop: threading.Event, kind: str, *, wait_for_database: bool = True
+) -> str | None:
     """``prepared_dsn`` for a long-running service: wait for the database instead of failing.
 
     Logs ``waiting_for_database`` and retries with backoff (up to 10 s) until
     the database answers or ``stop`` is set (then returns None). Bad settings
-    still fail at once.
+    still fail at once. A schema newer than this code and not additive (a
+    rolling upgrade that this version cannot follow, ``SchemaIncompatible``)
+    is not a reason to exit and be restarted in a loop either: the service
+    logs ``schema_incompatible`` (an error naming the migration) every
+    ``SCHEMA_WAIT_SECONDS`` and idles until it is stopped and replaced by the
+    newer release. ``wait_for_database=False``: an unreachable database fails at once.
     """
     service_log = logging.getLogger(f"cronkeeper.{kind}")
     backoff = 0.5
@@ -211,10 +222,16 @@ def service_dsn(settings: Settings, stop: threading.Event, kind: str) -> str | N
         try:
             return prepared_dsn(settings)
         except DatabaseUnavailable as exc:
+            if not wait_for_database:
+                raise
             service_log.warning("waiting_for_database", extra={"error": str(exc), "retry_in": backoff})
-        if stop.wait(backoff):
+            pause, backoff = backoff, min(backoff * 2, 10.0)
+        except SchemaIncompatible as exc:
+            service_log.error("schema_incompatible", extra={"error": str(exc), "migration": exc.migration,
+                                                            "retry_in": SCHEMA_WAIT_SECONDS})  # fmt: skip
+            pause = SCHEMA_WAIT_SECONDS
+        if stop.wait(pause):
             return None
-        backoff = min(backoff * 2, 10.0)
 
 
 # Errors that mean "the database is away": pollers log, back off and reconnect.

@@ -127,6 +127,8 @@ class _Work:
         self.run = ctx.run
         self.meta = dict(ctx.job_metadata or {})
         self.metrics: dict[str, Any] = {}
+        # the attempt that holds the run: answers and scores are written only while it still does
+        self.attempt: str | None = getattr(ctx, "worker_id", None)
 
     async def db(self, fn, *args, **kwargs):
         def call():
@@ -193,7 +195,7 @@ class _Work:
             )  # fmt: skip
             for a in result.answers
         ]
-        ids = await self.db(answers_repo.insert_answers, rows)
+        ids = await self.db(answers_repo.insert_answers, rows, worker_id=self.attempt)
         outcome = result.outcome
         self.metrics.update(
             queries_executed=len(queries),
@@ -236,7 +238,7 @@ class _Work:
                     competitors_mentioned=list(s.competitors_mentioned),
                 )  # fmt: skip
             )
-        await self.db(answers_repo.insert_scores, rows)
+        await self.db(answers_repo.insert_scores, rows, worker_id=self.attempt)
         summary = summarize(scores)
         self.metrics.update(summary)
         await self.progress(answers_scored=summary["answers_scored"])

@@ -14,10 +14,12 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper import audit, fields, limits
+from cronkeeper import audit, fields, limits, pause_fields, schedule_versions
+from cronkeeper.calendars import check_job_calendar
 from cronkeeper.collectors import validate_job_metadata
 from cronkeeper.errors import InvalidSchedule, NotFound, ValidationError
 from cronkeeper.exports import validate_output_metadata
+from cronkeeper.job_bounds import BOUND_FIELDS, bounds_changed, first_slot, validate_bounds
 from cronkeeper.job_types import collector_warnings, known_collectors
 from cronkeeper.models import Brand, JobRun, JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import brands as brands_repo
@@ -30,7 +32,7 @@ from cronkeeper.schedule.slots import due_slots, first_after
 SCHEDULE_FIELDS = ("cron_expression", "timezone", "interval_seconds", "jitter_seconds", "run_at")
 EDITABLE = (
     "name", "job_type", "is_active", "metadata", "max_retries", "retry_delay", "timeout_seconds",
-    "overlap_policy", "misfire_policy", *SCHEDULE_FIELDS,
+    "overlap_policy", "misfire_policy", *SCHEDULE_FIELDS, *pause_fields.AUTO_PAUSE_FIELDS, *BOUND_FIELDS,
 )  # fmt: skip
 
 
@@ -53,6 +55,8 @@ def validate_fields(values: dict[str, Any], conn: psycopg.Connection | None = No
     out["name"] = fields.optional_text(values.get("name"), "name")
     schedule = Schedule.from_fields(**{k: values.get(k) for k in SCHEDULE_FIELDS if values.get(k) is not None})
     out.update(schedule.to_fields())
+    out.update(pause_fields.auto_pause_settings(values))
+    out.update(validate_bounds(values))  # calendar, starts_at, ends_at, max_runs (job_bounds.py)
     return out
 
 
@@ -121,15 +125,18 @@ def create_job(
     if schedule.run_at is not None and schedule.run_at <= now:
         raise InvalidSchedule("run_at must be in the future", field="run_at")
     limits.check_min_interval(out["job_type"], schedule)
-    out["next_run_at"] = None if schedule.spread else schedule.first_run(now)  # H: needs the id
+    out["next_run_at"] = None if schedule.spread else first_slot(schedule, out, now)  # H: needs the id
     with conn.transaction():
         brand = owning_brand(conn, values.get("brand_id"), values.get("customer_id"), customer_id=customer_id)
         out.update(brand_id=brand.id, customer_id=brand.customer_id)
+        out["calendar_id"] = check_job_calendar(conn, out.get("calendar_id"), brand.customer_id)
         limits.check_new_job(conn, brand.customer_id, active=out["is_active"])  # locks the customer's quota row
         job = jobs_repo.insert_job(conn, out)
         if schedule.spread:
-            job = jobs_repo.update_job(conn, job.id, {**out, "next_run_at": job.schedule.first_run(now)})
+            job = jobs_repo.update_job(conn, job.id, {**out, "next_run_at": first_slot(job.schedule, out, now)})
+        job = pause_fields.record_created(conn, job, now, audit.current_actor().name)  # created paused: by whom
         audit.job_saved(conn, None, job)
+        schedule_versions.record(conn, None, job, now)  # version 1
         return job
 
 
@@ -160,6 +167,34 @@ def _skip_paused_slots(conn: psycopg.Connection, job: ScheduledJob, now: dt.date
     runs_repo.insert_runs(conn, rows)
 
 
+def check_changes(changes: dict[str, Any]) -> None:
+    """Refuse, naming the field, a change ``update_job`` cannot take before reading the job:
+    a field that is not editable, or ``metadata`` that is not a bounded object."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        field = sorted(unknown)[0]
+        fields.refuse(field, "cannot be changed")
+    patch = changes.get("metadata")
+    if patch is not None and not isinstance(patch, dict):
+        raise ValidationError("metadata must be an object", field="metadata")
+    if patch is not None:
+        fields.json_bounded(patch, "metadata")  # before merge_patch walks it
+
+
+def merged_fields(conn: psycopg.Connection, job: ScheduledJob, changes: dict[str, Any]) -> dict[str, Any]:
+    """``job``'s fields with ``changes`` (checked by ``check_changes``) applied, validated as
+    ``update_job`` saves them: a new cron / interval / run_at replaces the old schedule's
+    defining fields and jitter; ``metadata`` is a merge patch."""
+    current = {k: getattr(job, k) for k in EDITABLE}
+    if any(k in changes for k in ("cron_expression", "interval_seconds", "run_at")):
+        for k in ("cron_expression", "interval_seconds", "run_at", "jitter_seconds"):
+            current[k] = None
+    merged = {**current, **changes}
+    if "metadata" in changes:
+        merged["metadata"] = merge_patch(job.metadata, changes.get("metadata"))
+    return validate_fields(merged, conn)
+
+
 def update_job(
     conn: psycopg.Connection,
     job_id: UUID,
@@ -174,35 +209,22 @@ def update_job(
     on every surface: keys given replace theirs, objects merge at every depth,
     a key set to ``None`` is removed, keys not named are kept.
     """
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        field = sorted(unknown)[0]
-        fields.refuse(field, "cannot be changed")
-    patch = changes.get("metadata")
-    if patch is not None and not isinstance(patch, dict):
-        raise ValidationError("metadata must be an object", field="metadata")
-    if patch is not None:
-        fields.json_bounded(patch, "metadata")  # before merge_patch walks it
+    check_changes(changes)
     with conn.transaction():
         job = jobs_repo.get_job(conn, job_id, customer_id=customer_id, for_update=True)
         if job is None:
             raise NotFound(f"no scheduled job {job_id}")
-        current = {k: getattr(job, k) for k in EDITABLE}
-        if any(k in changes for k in ("cron_expression", "interval_seconds", "run_at")):
-            for k in ("cron_expression", "interval_seconds", "run_at", "jitter_seconds"):
-                current[k] = None
-        merged = {**current, **changes}
-        if "metadata" in changes:
-            merged["metadata"] = merge_patch(job.metadata, patch)
-        out = validate_fields(merged, conn)
+        out = merged_fields(conn, job, changes)
         schedule_changed = any(out.get(k) != getattr(job, k) for k in (*SCHEDULE_FIELDS, "schedule_kind"))
+        schedule_changed = schedule_changed or bounds_changed(job, out)
+        out["calendar_id"] = check_job_calendar(conn, out.get("calendar_id"), job.customer_id)
         if schedule_changed or out["job_type"] != job.job_type:  # a job saved before the rule keeps running
             limits.check_min_interval(out["job_type"], _schedule(out))
         resumed = out["is_active"] and not job.is_active
         if resumed:
             limits.check_activation(conn, job.customer_id)
         if schedule_changed:
-            out["next_run_at"] = _schedule(out).for_job(job.id).first_run(now)
+            out["next_run_at"] = first_slot(_schedule(out).for_job(job.id), out, now, job.scheduled_run_count)
         elif resumed and job.next_run_at is not None and job.next_run_at <= now:
             _skip_paused_slots(conn, job, now)
             out["next_run_at"] = _first_future(job, now)
@@ -210,7 +232,9 @@ def update_job(
             out["next_run_at"] = job.next_run_at
         updated = jobs_repo.update_job(conn, job.id, out)
         if updated is not None:
+            updated = pause_fields.record_switch(conn, job, updated, now, audit.current_actor().name)
             audit.job_saved(conn, job, updated)
+            schedule_versions.record(conn, job, updated, now)
     assert updated is not None
     return updated
 

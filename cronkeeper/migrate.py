@@ -18,6 +18,11 @@ if an applied file was edited afterwards, migrating refuses to run.
 ``pending`` only reads (no lock, no DDL): services check it first and migrate
 only when something is missing, so a role without DDL rights starts on a
 current schema; ``require_current`` raises ``SchemaBehind`` naming what is missing.
+
+Each migration declares whether older code survives it (``-- compatible:
+additive`` or ``breaking``, ``cronkeeper.schema_compat``); the verdict is kept
+in ``schema_migrations.compatibility`` so that an older service, which lacks
+the newer files, can tell whether it may run on the newer schema.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 import psycopg
 from psycopg import errors as pg_errors
 
+from cronkeeper import schema_compat
 from cronkeeper.errors import MigrationError
 
 MIGRATIONS_DIR = Path(
@@ -71,6 +77,11 @@ class Migration:
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
+    @property
+    def compatibility(self) -> str | None:
+        """``additive``, ``breaking`` or None (undeclared): ``cronkeeper.schema_compat``."""
+        return schema_compat.declared(self.version, self.sql)
+
 
 @dataclass(frozen=True)
 class MigrateResult:
@@ -102,9 +113,12 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     version     integer PRIMARY KEY,
     name        text NOT NULL,
     checksum    text NOT NULL,
-    applied_at  timestamptz NOT NULL DEFAULT now()
+    applied_at  timestamptz NOT NULL DEFAULT now(),
+    compatibility text
 )
 """
+# added by this version's migrator to a table an older one made (cronkeeper.schema_compat)
+_ADD_COMPATIBILITY = "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS compatibility text"
 
 
 def _connect(dsn: str, *, autocommit: bool) -> psycopg.Connection:
@@ -176,18 +190,22 @@ def _apply(
             _run(conn, statement, name)
             if record is not None:
                 conn.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                    (record.version, record.name, record.checksum),
+                    "INSERT INTO schema_migrations (version, name, checksum, compatibility) VALUES (%s, %s, %s, %s)",
+                    (record.version, record.name, record.checksum, record.compatibility),
                 )
 
     if not _table_exists(conn):
         retrying(lambda: in_transaction(_CREATE, "schema_migrations"))
+    elif not schema_compat.has_column(conn):
+        retrying(lambda: in_transaction(_ADD_COMPATIBILITY, "schema_migrations"))
     rows = conn.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
     applied = {version: (name, checksum) for version, name, checksum in rows}
     known = {m.version for m in migrations}
+    last = max(known)
     for version, (name, _) in applied.items():
-        if version not in known:
+        if version not in known and version < last:
             raise MigrationError(f"applied migration {name} is missing from {directory}")
+    schema_compat.warn_ahead(schema_compat.check_ahead(conn, last), last)  # a newer schema: additive, or refuse
     for migration in migrations:
         if migration.version in applied and applied[migration.version][1] != migration.checksum:
             raise MigrationError(
@@ -199,7 +217,19 @@ def _apply(
         if migration.version not in applied:
             retrying(lambda m=migration: in_transaction(m.sql.encode(), m.name, m))
             done.append(migration.name)
+    _record_verdicts(conn, [m for m in migrations if m.version in applied])
     return MigrateResult(applied=tuple(done), already=len(applied))
+
+
+def _record_verdicts(conn: psycopg.Connection, migrations: list[Migration]) -> None:
+    """Fill in the verdicts of migrations an older migrator applied without one (one statement)."""
+    pairs = [(m.version, m.compatibility) for m in migrations if m.compatibility]
+    if pairs:
+        conn.execute(
+            "UPDATE schema_migrations s SET compatibility = v.c FROM unnest(%s::int[], %s::text[]) AS v(n, c) "
+            "WHERE s.version = v.n AND s.compatibility IS NULL",
+            ([p[0] for p in pairs], [p[1] for p in pairs]),
+        )
 
 
 def _run(conn: psycopg.Connection, statement: str | bytes, name: str) -> None:
@@ -223,12 +253,22 @@ def _table_exists(conn: psycopg.Connection) -> bool:
 
 def pending(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Names of migrations not yet applied; only reads (health checks, start-up checks)."""
+    return _pending_and_ahead(dsn, directory, check=False)[0]
+
+
+def _pending_and_ahead(dsn: str, directory: Path, *, check: bool) -> tuple[list[str], list[str]]:
+    """Migrations not applied, and (``check``) applied ones newer than this code: all additive, or
+    ``SchemaIncompatible``. One connection, reads only."""
     migrations = load_migrations(directory)
+    ahead: list[str] = []
     with _connect(dsn, autocommit=True) as conn:
         versions = set()
         if _table_exists(conn):
             versions = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-    return [m.name for m in migrations if m.version not in versions]
+            if check and versions and max(versions) > migrations[-1].version:
+                ahead = schema_compat.check_ahead(conn, migrations[-1].version)
+                schema_compat.warn_ahead(ahead, migrations[-1].version)
+    return [m.name for m in migrations if m.version not in versions], ahead
 
 
 def require_current(dsn: str, directory: Path = MIGRATIONS_DIR) -> None:
@@ -242,9 +282,12 @@ def ensure_current(dsn: str, *, auto_migrate: bool, directory: Path = MIGRATIONS
     """At start-up: nothing when the schema is current; else migrate (``auto_migrate``) or raise ``SchemaBehind``.
 
     Checks first without a lock, so a current schema costs one read and no DDL
-    right is needed; migrating re-checks under the lock.
+    right is needed; migrating re-checks under the lock. A schema newer than this
+    code (a rolling upgrade) is fine when every newer migration is recorded
+    additive (``schema_ahead`` is logged), else ``SchemaIncompatible`` names the
+    first that is not (``cronkeeper.schema_compat``).
     """
-    missing = pending(dsn, directory)
+    missing, _ = _pending_and_ahead(dsn, directory, check=True)
     if not missing:
         return None
     if not auto_migrate:

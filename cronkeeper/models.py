@@ -137,6 +137,26 @@ class ScheduledJob:
     run_at: dt.datetime | None = None
     next_run_at: dt.datetime | None = None
     last_run_at: dt.datetime | None = None
+    # calendars and bounds (cronkeeper/schedule/bounds.py)
+    calendar_id: UUID | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    max_runs: int | None = None
+    scheduled_run_count: int = 0
+    # pause with a reason, skip next runs, auto-pause (cronkeeper/pausing.py)
+    paused_reason: str | None = None
+    paused_by: str | None = None
+    paused_at: dt.datetime | None = None
+    paused_until: dt.datetime | None = None
+    paused_automatically: bool = False
+    resumed_by: str | None = None
+    resumed_at: dt.datetime | None = None
+    skip_next_runs: int = 0
+    skip_requested_by: str | None = None
+    auto_pause_after_failures: int | None = None
+    auto_pause_trial_after_seconds: int | None = None
+    trial_due_at: dt.datetime | None = None
+    trial_run_id: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ScheduledJob:

@@ -57,6 +57,16 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
+def _isolation(env: Mapping[str, str]) -> str:
+    value = env.get("CRONKEEPER_WORKER_ISOLATION", "thread").strip().lower() or "thread"
+    if value not in ("thread", "process"):
+        raise ConfigurationError(
+            f"CRONKEEPER_WORKER_ISOLATION must be 'thread' or 'process', got {value!r}",
+            field="CRONKEEPER_WORKER_ISOLATION",
+        )
+    return value
+
+
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     value = _number(env, name, default, minimum)
     if value != int(value):
@@ -138,6 +148,7 @@ class Settings:
     handler_grace_seconds: float = 10.0  # past its timeout + this, a handler that did not stop is abandoned
     worker_max_rss_mb: float = 0.0  # the worker recycles itself (exit 75) above this resident size; 0: never
     worker_max_runs: int = 0  # ... or after this many runs; 0: never
+    worker_isolation: str = "thread"  # "process": each run's handler in a child process (services/worker/isolation.py)
 
     @property
     def pooled(self) -> bool:
@@ -188,4 +199,5 @@ class Settings:
             handler_grace_seconds=_number(env, "CRONKEEPER_HANDLER_GRACE_SECONDS", 10.0, 0),
             worker_max_rss_mb=_number(env, "CRONKEEPER_WORKER_MAX_RSS_MB", 0.0, 0),
             worker_max_runs=_int(env, "CRONKEEPER_WORKER_MAX_RUNS", 0, 0),
+            worker_isolation=_isolation(env),
         )

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  bestUnit, scheduleOf, scheduleRequest, splitTime, WEEKDAY_OPTIONS, weekdayName,
+  bestUnit, KIND_PARTS, scheduleOf, scheduleRequest, splitTime, WEEKDAY_OPTIONS, weekdayName,
 } from "../static/js/lib/cron.js";
 
 const form = (values) => ({ kind: "daily", zone: "UTC", time: "09:00", day: "1", dom: "1", minute: "0", cron: "", every: "1", unit: "3600", jitter: "0", runAt: "", ...values });
@@ -73,4 +73,14 @@ test("times and interval units", () => {
   assert.equal(bestUnit(7200), "3600");
   assert.equal(bestUnit(172800), "86400");
   assert.equal(bestUnit(90), "1");
+});
+
+test("cron kinds take jitter: read from the job, sent only when set", () => {
+  assert.deepEqual(scheduleOf({ schedule_kind: "cron", cron_expression: "0 9 * * *", jitter_seconds: 120 }),
+    { kind: "daily", time: "09:00", jitter: 120 });
+  assert.deepEqual(scheduleRequest(form({ kind: "daily", time: "06:30", jitter: "90" })),
+    { cron_expression: "30 6 * * *", timezone: "UTC", jitter_seconds: 90 });
+  assert.deepEqual(scheduleRequest(form({ kind: "cron", cron: "*/5 * * * *", jitter: "" })),
+    { cron_expression: "*/5 * * * *", timezone: "UTC" });
+  assert.ok(KIND_PARTS.weekly.includes("jitter") && !KIND_PARTS.once.includes("jitter"));
 });

@@ -47,6 +47,7 @@ from cronkeeper.api.schemas.runs import RunOut
 from cronkeeper.clock import Clock
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
+from cronkeeper.job_bounds import BOUND_FIELDS
 from cronkeeper.models import JobRun, JobType, RunStatus, ScheduledJob
 from cronkeeper.repo import brands as brands_repo
 from cronkeeper.repo import pages
@@ -192,7 +193,8 @@ class ScheduledJobController(Controller):
         ident = uuid_param(job_id, "job_id")
         with pool.connection() as conn:
             job = jobs.update_job(
-                conn, ident, data.given(keep_null=("name",)), clock.now(), customer_id=access.customer_id
+                conn, ident, data.given(keep_null=("name", "auto_pause_after_failures", "auto_pause_trial_after_seconds", *BOUND_FIELDS)),
+                clock.now(), customer_id=access.customer_id,
             )
             warnings = jobs.warnings_for(conn, job)
             state = job_states.state(conn, job)

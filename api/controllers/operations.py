@@ -26,6 +26,7 @@ from cronkeeper.api.schemas.system import (
     TickRunOut,
 )
 from cronkeeper.client.tick import tick_now
+from cronkeeper.db import reading
 from cronkeeper.models import JobType, RunStatus
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import processes
@@ -75,7 +76,7 @@ class SchedulerController(Controller):
         """Schedulers seen in the last hour with their last heartbeat and tick, whether one is
         alive (a heartbeat within three poll intervals), the due jobs and the lag of the oldest."""
         now = clock.now()
-        with pool.connection() as conn:
+        with reading(pool) as conn:
             rows = [r for r in processes.list_live(conn, now - PROCESS_WINDOW) if r["kind"] == "scheduler"]
             due = jobs_repo.count_due(conn, now)
         recent = scheduler_recent_seconds(settings)
@@ -107,7 +108,7 @@ class QueueController(Controller):
         """Runs waiting (pending) and in hand (processing), overall and per job type, and the age of
         the oldest pending run that is due (``run_after`` passed)."""
         now = clock.now()
-        with pool.connection() as conn:
+        with reading(pool) as conn:
             rows = runs_repo.queue_by_type(conn, now)
         statuses = (str(RunStatus.PENDING), str(RunStatus.PROCESSING))
         counts = {(str(t), s): 0 for t in JobType for s in statuses}

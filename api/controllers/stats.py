@@ -50,13 +50,18 @@ class StatsController(Controller):
         A run counts in the bucket it was created in. ``failure_rate`` is failed /
         (completed + partial + failed). Without ``from``, the last 24 hours (``hour``)
         or 30 days (``day``) up to ``to``.
+
+        Without ``job_id`` the chart (every run, or a bound token's customer's) sums a rollup of 30-minute slots:
+        ``from`` and ``to`` are widened to slot boundaries, percentiles are within 10 %, and
+        ``as_of`` is when its oldest count that may still change was made (at most ~30 s
+        before the request, unless another request is recounting); null elsewhere.
         """
         start, end = stats.instant(from_, "from"), stats.instant(to, "to")
         span = stats.check_range(start, end, bucket, timezone, clock.now())
         with reading(pool) as conn:
             if job_id is not None:
                 jobs.get_job(conn, job_id, customer_id=access.customer_id)  # 404 when not visible
-            result = stats.run_stats(conn, span, job_id=job_id, customer_id=access.customer_id)
+            result = stats.run_stats(conn, span, job_id=job_id, customer_id=access.customer_id, now=clock.now())
         return RunStatsOut.of(result, str(job_id) if job_id else None)
 
 

@@ -62,7 +62,7 @@ class SystemController(Controller):
     def system(self, pool: PoolDep, clock: ClockDep) -> SystemOut:
         """Live schedulers and workers with their last heartbeat, queue depth, oldest pending run, due jobs."""
         now = clock.now()
-        with pool.connection() as conn:
+        with reading(pool) as conn:  # autocommit: no BEGIN / COMMIT round trips (each read is one statement)
             rows = processes.list_live(conn, now - PROCESS_WINDOW)
             depth = runs_repo.queue_depth(conn)
             oldest = runs_repo.oldest_pending(conn, now)

@@ -10,7 +10,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from cronkeeper.api.schemas.common import Input, utc
 
-AlertKind = Literal["late", "missed", "failed", "consecutive_failures", "slow"]
+AlertKind = Literal["late", "missed", "failed", "consecutive_failures", "slow", "auto_paused"]
 AlertStatus = Literal["open", "resolved"]
 Target = Annotated[str, Meta(min_length=3, max_length=2000)]
 SecretName = Annotated[str, Meta(min_length=1, max_length=100)]

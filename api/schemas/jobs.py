@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from cronkeeper.api.schemas.common import (
     Input,
+    Instant,
     Name,
     Retries,
     ScheduleFields,
@@ -23,6 +24,7 @@ from cronkeeper.errors import CronkeeperError
 from cronkeeper.job_states import JobState, state_of
 from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.schedule import Schedule
+from cronkeeper.schedule.bounds import finished_reason
 
 
 class JobSettings(ScheduleFields):
@@ -36,6 +38,18 @@ class JobSettings(ScheduleFields):
     timeout_seconds: Seconds | None | UnsetType = UNSET
     overlap_policy: OverlapPolicy | None | UnsetType = UNSET
     misfire_policy: MisfirePolicy | None | UnsetType = UNSET
+    auto_pause_after_failures: Annotated[int | None | UnsetType, Meta(description=(
+        "Pause the job by itself after this many failed slots in a row (2 to 1000; null: off)."))] = UNSET
+    auto_pause_trial_after_seconds: Annotated[int | None | UnsetType, Meta(description=(
+        "After an auto-pause, one trial run this many seconds later; the job resumes if it completes."))] = UNSET
+    # calendar and bounds (cronkeeper/job_bounds.py, docs/schedules.md)
+    calendar_id: Annotated[UUID | None | UnsetType, Meta(description=(
+        "A calendar of the job's customer: slots on its dates are skipped (null: none)."))] = UNSET
+    starts_at: Annotated[Instant | None | UnsetType, Meta(description="No slot before this instant.")] = UNSET
+    ends_at: Annotated[Instant | None | UnsetType, Meta(description=(
+        "No slot after this instant; the job then finishes."))] = UNSET
+    max_runs: Annotated[int | None | UnsetType, Meta(description=(
+        "At most this many scheduled runs (1 to 1000000); the job then finishes."))] = UNSET
 
 
 class JobIn(JobSettings, kw_only=True):
@@ -79,6 +93,24 @@ class JobOut(Struct, kw_only=True):
     schedule_description: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    # pause with a reason, skips, auto-pause (cronkeeper/pausing.py)
+    paused_reason: str | None = None
+    paused_by: str | None = None
+    paused_at: dt.datetime | None = None
+    paused_until: dt.datetime | None = None
+    paused_automatically: bool = False
+    resumed_by: str | None = None
+    resumed_at: dt.datetime | None = None
+    skip_next_runs: int = 0
+    auto_pause_after_failures: int | None = None
+    auto_pause_trial_after_seconds: int | None = None
+    # calendar and bounds; finished_reason: why a finished job has no next run ("reached its 10 runs")
+    calendar_id: UUID | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    max_runs: int | None = None
+    scheduled_run_count: int = 0
+    finished_reason: str | None = None
     brand_name: str | None = None
     customer_name: str | None = None
 
@@ -88,6 +120,7 @@ class JobOut(Struct, kw_only=True):
         state as if no run of it were processing)."""
         values = out_values(cls, job)
         values["state"] = state or state_of(job.is_active, job.next_run_at, running=False)
+        values["finished_reason"] = finished_reason(job)
         try:
             description = job.schedule.describe()
         except CronkeeperError:  # a schedule edited by hand into something invalid

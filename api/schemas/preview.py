@@ -22,6 +22,11 @@ class PreviewIn(ScheduleFields):
     run_at_local: LocalTime | None | UnsetType = UNSET
     # the job the schedule is (or will be) saved on: resolves H items (only hashed, never read)
     job_id: UUID | None | UnsetType = UNSET
+    # a calendar to mark excluded slots, and bounds, as a job would have them (docs/schedules.md)
+    calendar_id: UUID | None | UnsetType = UNSET
+    starts_at: Instant | None | UnsetType = UNSET
+    ends_at: Instant | None | UnsetType = UNSET
+    max_runs: int | None | UnsetType = UNSET
 
 
 class PreviewOut(Struct):
@@ -36,3 +41,6 @@ class PreviewOut(Struct):
     # it has no H, or has H and no job_id was given (next_runs is then empty: the values are
     # chosen from the job's id when it is saved)
     resolved_expression: str | None = None
+    # one entry per next_runs: why calendar_id excludes that slot ("calendar: Holidays excludes
+    # 2027-12-25"), or null when it runs
+    excluded: list[str | None] = []

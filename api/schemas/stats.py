@@ -43,10 +43,13 @@ class RunStatsOut(Struct, kw_only=True):
     timezone: str
     buckets: list[RunBucketOut]
     overall: RunBucketOut
+    # every run's chart (from the rollup of 30-minute slots): when its oldest count still changing was made
+    as_of: dt.datetime | None = None
 
     @classmethod
     def of(cls, stats: RunStats, job_id: str | None) -> RunStatsOut:
         return cls(
             job_id=job_id, start=stats.start, end=stats.end, bucket=stats.bucket, timezone=stats.timezone,
             buckets=[RunBucketOut.of(b) for b in stats.buckets], overall=RunBucketOut.of(stats.overall),
+            as_of=stats.as_of,
         )  # fmt: skip

@@ -1,4 +1,4 @@
-"""``cronkeeper jobs list|show|create|update|pause|resume|trigger|backfill|delete``."""
+"""``cronkeeper jobs list|show|create|update|trigger|backfill|delete``; pause, resume and skip: ``cli/pauses.py``."""
 
 from __future__ import annotations
 
@@ -6,25 +6,31 @@ import argparse
 import dataclasses
 import datetime as dt
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from cronkeeper import backfill, job_states, jobs
+from cronkeeper.cli import job_versions
+from cronkeeper.cli import pauses as cli_pauses
 from cronkeeper.cli.args import add_limit, choices, iso_time, json_object, leaf, uuid_arg, whole
 from cronkeeper.cli.context import database, now, options_named
+from cronkeeper.cli.job_bounds import OPTION_OF as BOUND_OPTION_OF
+from cronkeeper.cli.job_bounds import add_bound_options, bound_values
 from cronkeeper.cli.output import emit
 from cronkeeper.errors import ValidationError
 from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.schedule.bounds import finished_reason
 from cronkeeper.schedule.zones import resolve_local
 from cronkeeper.settings import Settings
 
-COLUMNS = ("id", "name", "brand_name", "job_type", "schedule", "is_active", "state", "next_run_at")
+COLUMNS = ("id", "name", "brand_name", "job_type", "schedule", "is_active", "state", "next_run_at", "paused_reason")
 # The service names fields as stored; people typed options.
 OPTION_OF = {
     "name": "--name", "job_type": "--type", "cron_expression": "--cron", "timezone": "--timezone",
     "interval_seconds": "--interval", "jitter_seconds": "--jitter", "run_at": "--at", "metadata": "--metadata",
     "max_retries": "--max-retries", "retry_delay": "--retry-delay", "timeout_seconds": "--timeout",
     "overlap_policy": "--overlap-policy", "misfire_policy": "--misfire-policy", "brand_id": "--brand",
+    "auto_pause_after_failures": "--auto-pause-after", "auto_pause_trial_after_seconds": "--auto-pause-trial-after",
+    **BOUND_OPTION_OF,
 }  # fmt: skip
 
 
@@ -39,6 +45,7 @@ def _record(job: ScheduledJob, extra: dict[str, Any] | None = None, *, state: st
             out["schedule"] = job.schedule.describe()
         if key == "is_active":
             out["state"] = state or str(job_states.state_of(job.is_active, job.next_run_at, running=False))
+            out["finished_reason"] = finished_reason(job)  # "reached its 10 runs", "ended at ..."
     return out
 
 
@@ -59,6 +66,7 @@ def _values(args: argparse.Namespace) -> dict[str, Any]:
         values["name"] = args.name
     if args.at is not None:
         values["run_at"] = _aware(args.at, args.timezone)
+    values.update(bound_values(args, _aware))  # --calendar --starts-at --ends-at --max-runs
     return values
 
 
@@ -111,7 +119,7 @@ def jobs_create(args: argparse.Namespace, settings: Settings) -> int:
     values = _values(args)
     if not any(k in values for k in ("cron_expression", "interval_seconds", "run_at")):
         raise ValidationError("a job needs a schedule: --cron, --interval or --at", field="schedule")
-    values.update(is_active=not args.paused, brand_id=args.brand)
+    values.update(is_active=not args.paused, brand_id=args.brand, **cli_pauses.auto_pause_values(args))
     with database(settings) as conn, options_named(OPTION_OF):
         if args.start_now:
             job, run = jobs.create_and_start(conn, values, now())
@@ -135,7 +143,7 @@ def _unset_metadata(changes: dict[str, Any], keys: list[str] | None) -> None:
 
 
 def jobs_update(args: argparse.Namespace, settings: Settings) -> int:
-    changes = _values(args)
+    changes = {**_values(args), **cli_pauses.auto_pause_values(args)}
     _unset_metadata(changes, args.unset_metadata)
     if not changes:
         raise ValidationError("nothing to change: give at least one option (see --help)")
@@ -162,17 +170,6 @@ def jobs_backfill(args: argparse.Namespace, settings: Settings) -> int:
         result = backfill.backfill(conn, args.id, start, end, now(), dry_run=args.dry_run, max_runs=args.max_runs)
     emit(args, result.to_json())
     return 0
-
-
-def _set_active(active: bool) -> Callable[[argparse.Namespace, Settings], int]:
-    def command(args: argparse.Namespace, settings: Settings) -> int:
-        with database(settings) as conn:
-            job = jobs.set_active(conn, args.id, active, now())
-            state = job_states.state(conn, job)
-        emit(args, _record(job, state=state))
-        return 0
-
-    return command
 
 
 def jobs_delete(args: argparse.Namespace, settings: Settings) -> int:
@@ -204,6 +201,7 @@ def _job_options(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument("--timeout", "--timeout-seconds", dest="timeout", metavar="SECONDS", type=whole(1))
     p.add_argument("--overlap-policy", "--overlap", dest="overlap_policy", choices=choices(OverlapPolicy))
     p.add_argument("--misfire-policy", "--misfire", dest="misfire_policy", choices=choices(MisfirePolicy))
+    add_bound_options(p)
     if create:
         p.add_argument("--paused", action="store_true", help="create it paused")
         p.add_argument("--start-now", action="store_true",
@@ -221,7 +219,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_limit(p, 50)
     for name, func, help_ in (
         ("show", jobs_show, "one job"), ("trigger", jobs_trigger, "queue a manual run, due now"),
-        ("pause", _set_active(False), "stop scheduling"), ("resume", _set_active(True), "schedule again"),
         ("delete", jobs_delete, "delete the job and its runs"),
     ):  # fmt: skip
         leaf(group, name, func, help_).add_argument("id", metavar="JOB_ID", type=uuid_arg)
@@ -231,7 +228,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="end", metavar="ISO_TIME", type=iso_time, required=True, help="last slot, not in the future")
     p.add_argument("--dry-run", action="store_true", help="list the slots, create nothing")
     p.add_argument("--max-runs", metavar="N", type=whole(1, 10_000), default=1000, help="refuse more than N (default 1000)")
-    _job_options(leaf(group, "create", jobs_create, "create a job"), create=True)
+    p = leaf(group, "create", jobs_create, "create a job")
+    _job_options(p, create=True)
+    cli_pauses.add_auto_pause_options(p)
     p = leaf(group, "update", jobs_update, "change the fields given (a new schedule replaces the old one)")
     p.add_argument("id", metavar="JOB_ID", type=uuid_arg)
     _job_options(p, create=False)
+    cli_pauses.add_auto_pause_options(p)
+    cli_pauses.register(group)  # pause (with --reason, --until), resume, skip
+    job_versions.register(group, _job_options, _values, OPTION_OF)  # versions, revert, diff

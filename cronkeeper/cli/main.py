@@ -23,6 +23,7 @@ from cronkeeper import audit
 from cronkeeper.cli import alerts as alerts_cli
 from cronkeeper.cli import audit as audit_cli
 from cronkeeper.cli import brands, customers, demo, health, jobs, runs, tokens
+from cronkeeper.cli import calendars as calendars_cli
 from cronkeeper.db import resolve_dsn, stop_embedded
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.migrate import migrate
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply missing migrations")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_migrate)
-    for noun in (jobs, runs, brands, customers, tokens, demo, health, audit_cli, alerts_cli):
+    for noun in (jobs, runs, brands, customers, tokens, demo, health, audit_cli, alerts_cli, calendars_cli):
         noun.register(sub)
     for module_name in SERVICE_COMMANDS:
         try:

@@ -11,20 +11,29 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from cronkeeper import backfill as backfills
-from cronkeeper import fields, jobs
+from cronkeeper import fields, jobs, pausing, schedule_edits
 from cronkeeper.client.convert import iso, schedule_from, webhook, when
 from cronkeeper.errors import CronkeeperError, ValidationError
 from cronkeeper.job_states import state_of
 from cronkeeper.models import JobRun, RunStatus, ScheduledJob
 from cronkeeper.schedule import Schedule
+from cronkeeper.schedule.bounds import finished_reason
+from cronkeeper.schedule_versions import ScheduleVersion
 
 if TYPE_CHECKING:  # the manager imports this module
     from cronkeeper.client.manager import JobManager
 
 JobSchedule = Schedule  # the seed's name: once, hourly, daily, weekly, monthly, custom, every
 _SETTINGS = ("name", "job_type", "is_active", "metadata", "max_retries", "retry_delay",
-             "timeout_seconds", "overlap_policy", "misfire_policy")  # fmt: skip
-_TIMES = ("next_run_at", "last_run_at", "created_at", "updated_at", "last_run")
+             "timeout_seconds", "overlap_policy", "misfire_policy",
+             "auto_pause_after_failures", "auto_pause_trial_after_seconds",
+             "calendar_id", "starts_at", "ends_at", "max_runs")  # fmt: skip
+_TIMES = ("next_run_at", "last_run_at", "created_at", "updated_at", "last_run", "paused_at", "paused_until",
+          "resumed_at", "starts_at", "ends_at")  # fmt: skip
+_BOUND_FIELDS = ("calendar_id", "starts_at", "ends_at", "max_runs", "scheduled_run_count")  # job_bounds.py
+_PAUSE_FIELDS = ("paused_reason", "paused_by", "paused_at", "paused_until", "paused_automatically",
+                 "resumed_by", "resumed_at", "skip_next_runs", "auto_pause_after_failures",
+                 "auto_pause_trial_after_seconds")  # fmt: skip
 
 
 def _metadata_key(key: str) -> property:
@@ -69,6 +78,23 @@ class Job:
     status: str | None = None
     last_run_id: int | None = None
     last_run: dt.datetime | None = None
+    # pause with a reason, skips, auto-pause (cronkeeper/pausing.py); auto_pause_* are editable
+    paused_reason: str | None = None
+    paused_by: str | None = None
+    paused_at: dt.datetime | None = None
+    paused_until: dt.datetime | None = None
+    paused_automatically: bool = False
+    resumed_by: str | None = None
+    resumed_at: dt.datetime | None = None
+    skip_next_runs: int = 0
+    auto_pause_after_failures: int | None = None
+    auto_pause_trial_after_seconds: int | None = None
+    # a calendar of the customer's (its dates are skipped) and bounds; all editable but the count
+    calendar_id: UUID | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    max_runs: int | None = None
+    scheduled_run_count: int = 0  # scheduled runs made so far (against max_runs)
     _manager: JobManager | None = field(default=None, init=False, repr=False, compare=False)
     _stored: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -82,6 +108,11 @@ class Job:
         """scheduled, paused, running or finished (``cronkeeper.job_states``); running when
         the latest run read with the job is processing."""
         return str(state_of(self.is_active, self.next_run_at, running=self.status == RunStatus.PROCESSING))
+
+    @property
+    def finished_reason(self) -> str | None:
+        """Why the job finished by its bounds ("reached its 10 runs", "ended at ..."), else None."""
+        return finished_reason(self)
 
     output_format = _metadata_key("output_format")
     output_path = _metadata_key("output_path")
@@ -114,6 +145,58 @@ class Job:
         with manager._session() as conn:
             return backfills.backfill(conn, self.id, start, end, manager.clock.now(), dry_run=dry_run,
                                       max_runs=max_runs)  # fmt: skip
+
+    def pause(self, reason: str | None = None, until: dt.datetime | str | None = None) -> None:
+        """Pause with ``reason`` (at most 500 characters) until ``until`` (aware, in the future: the
+        scheduler resumes it then; None: until resumed); reloads its fields (``paused_*``)."""
+        manager = self._bound()
+        with manager._session() as conn:
+            pausing.pause_job(conn, self.id, manager.clock.now(), reason=reason, until=until)
+        self._refresh(manager.get_job(self.id))
+
+    def resume(self) -> None:
+        """Resume (slots missed while paused are recorded as skipped; ``resumed_by``/``resumed_at``
+        kept); reloads its fields."""
+        manager = self._bound()
+        with manager._session() as conn:
+            pausing.resume_job(conn, self.id, manager.clock.now())
+        self._refresh(manager.get_job(self.id))
+
+    def skip(self, count: int) -> None:
+        """Skip the next ``count`` (1 to 1000) runs the scheduler would make (recorded skipped,
+        "skipped on request by python"); reloads its fields (``skip_next_runs``)."""
+        manager = self._bound()
+        with manager._session() as conn:
+            pausing.skip_runs(conn, self.id, count)
+        self._refresh(manager.get_job(self.id))
+
+    def versions(self, limit: int = 50) -> list[ScheduleVersion]:
+        """This job's schedule versions, newest first (who, when, the fields before and after)."""
+        manager = self._bound()
+        with manager._session() as conn:
+            return schedule_edits.versions(conn, self.id, limit=limit)
+
+    def revert(self, version: int) -> ScheduleVersion | None:
+        """Apply schedule version ``version`` as a new version and reload this job's fields;
+        the version written (None when the job already had those fields)."""
+        manager = self._bound()
+        with manager._session() as conn:
+            _, written = schedule_edits.revert(conn, self.id, version, manager.clock.now())
+        self._refresh(manager.get_job(self.id))
+        return written
+
+    def schedule_diff(self, count: int = 10, **changes: Any) -> schedule_edits.ScheduleDiff:
+        """The next ``count`` runs as the job is stored and with ``changes`` (field names as the
+        service's: ``cron_expression=``, ``timezone=`` ..., or ``schedule=`` a ``JobSchedule``),
+        compared: ``.slots.moved``, ``.added``, ``.removed``, ``.dst_notes``. Nothing is saved."""
+        schedule = changes.pop("schedule", None)
+        if schedule is not None:
+            if not isinstance(schedule, Schedule):
+                raise ValidationError("schedule must be a JobSchedule", field="schedule")
+            changes = {**{k: v for k, v in schedule.to_fields().items() if k != "schedule_kind"}, **changes}
+        manager = self._bound()
+        with manager._session() as conn:
+            return schedule_edits.schedule_diff(conn, self.id, changes, manager.clock.now(), count=count)
 
     def _bound(self) -> JobManager:
         if self._manager is None or self.id is None:
@@ -151,7 +234,7 @@ class Job:
         schedule = self.schedule.to_fields()
         out["schedule"] = {**schedule, "run_at": iso(schedule["run_at"])}
         out["metadata"] = copy.deepcopy(self.metadata)
-        for key in ("id", "customer_id", "brand_id"):
+        for key in ("id", "customer_id", "brand_id", "calendar_id"):
             out[key] = str(out[key]) if out[key] is not None else None
         return {**out, **{k: iso(out[k]) for k in _TIMES}}
 
@@ -170,6 +253,8 @@ class Job:
         values = dict(data)
         values["id"] = fields.uuid(data["id"], "id") if data.get("id") is not None else None
         values.update({k: fields.uuid(data[k], k) for k in ("customer_id", "brand_id")})
+        if data.get("calendar_id") is not None:
+            values["calendar_id"] = fields.uuid(data["calendar_id"], "calendar_id")
         values.update({k: when(data.get(k), k) for k in _TIMES})
         values["schedule"] = schedule_from(data["schedule"])
         values["metadata"] = copy.deepcopy(dict(data["metadata"] or {}))
@@ -189,6 +274,8 @@ def bound_job(row: ScheduledJob, latest: JobRun | None, manager: JobManager) -> 
         last_run_at=row.last_run_at, created_at=row.created_at, updated_at=row.updated_at,
         status=str(latest.status) if latest else None, last_run_id=latest.id if latest else None,
         last_run=(latest.started_at or latest.run_after) if latest else None,
+        **{k: getattr(row, k) for k in _PAUSE_FIELDS},
+        **{k: getattr(row, k) for k in _BOUND_FIELDS},
     )  # fmt: skip
     job._manager = manager
     job._stored = copy.deepcopy(job._editable())

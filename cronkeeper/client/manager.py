@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import warnings
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 from cronkeeper import audit, fields, jobs, runs
+from cronkeeper.client.calendars import Calendars
 from cronkeeper.client.convert import choice, maybe_uuid, merge_metadata
 from cronkeeper.client.job import Job, bound_job
 from cronkeeper.clock import Clock, SystemClock
@@ -85,6 +87,11 @@ class JobManager:
         with audit.acting_as(audit.PYTHON, unless_set=True), self._pool.connection() as conn:
             yield conn
 
+    @property
+    def calendars(self) -> Calendars:
+        """The customers' calendars: dates on which the jobs that use one do not run."""
+        return Calendars(self)
+
     # -- jobs ------------------------------------------------------------------------------
     def create_job(
         self,
@@ -107,12 +114,22 @@ class JobManager:
         misfire_policy: str | None = None,
         enabled: bool = True,
         auto_start: bool = False,
+        auto_pause_after_failures: int | None = None,
+        auto_pause_trial_after_seconds: int | None = None,
+        calendar_id: UUID | str | None = None,
+        starts_at: dt.datetime | None = None,
+        ends_at: dt.datetime | None = None,
+        max_runs: int | None = None,
     ) -> Job:
         """Create a job for a brand (its customer is looked up unless given); ``None`` means
         the service's default. The seed's keywords land in ``metadata`` (see docs/python-api.md).
         A named collector whose key is not set is saved, with a ``CollectorWarning``.
         ``auto_start``: also queue a manual run, due now, saved with the job (workers run it);
-        the returned job's ``last_run_id`` is that run's id."""
+        the returned job's ``last_run_id`` is that run's id. ``auto_pause_after_failures`` (2 to
+        1000) pauses the job after that many failed slots in a row, ``auto_pause_trial_after_seconds``
+        makes one trial run that long after (docs/alerts.md). ``calendar_id`` (one of the customer's
+        calendars: ``manager.calendars``) skips the slots on its dates; ``starts_at``/``ends_at``
+        (aware) bound the slots and ``max_runs`` caps the scheduled runs (docs/schedules.md)."""
         if not isinstance(schedule, Schedule):
             raise ValidationError("schedule must be a JobSchedule", field="schedule")
         if name is not None and description is not None and name != description:
@@ -124,7 +141,11 @@ class JobManager:
             **{k: v for k, v in schedule.to_fields().items() if k != "schedule_kind"},
         }  # fmt: skip
         optional = {"max_retries": max_retries, "retry_delay": retry_delay, "timeout_seconds": timeout_seconds,
-                    "overlap_policy": overlap_policy, "misfire_policy": misfire_policy}  # fmt: skip
+                    "overlap_policy": overlap_policy, "misfire_policy": misfire_policy,
+                    "auto_pause_after_failures": auto_pause_after_failures,
+                    "auto_pause_trial_after_seconds": auto_pause_trial_after_seconds,
+                    "calendar_id": calendar_id, "starts_at": starts_at, "ends_at": ends_at,
+                    "max_runs": max_runs}  # fmt: skip
         values.update({k: v for k, v in optional.items() if v is not None})
         if customer_id is not None:  # else the brand's; jobs.create_job refuses any other
             values["customer_id"] = fields.uuid(customer_id, "customer_id")

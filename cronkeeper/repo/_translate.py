@@ -35,6 +35,15 @@ _CONSTRAINTS: dict[str, tuple[type[CronkeeperError], str, str | None]] = {
         "jitter_seconds",
     ),
     "api_tokens_customer_id_fkey": (NotFound, "no such customer", "customer_id"),
+    "calendars_name_key": (Conflict, "this customer already has a calendar with this name", "name"),
+    "calendars_customer_id_fkey": (NotFound, "no such customer", "customer_id"),
+    "scheduled_jobs_calendar_fkey": (
+        ValidationError,
+        "calendar_id does not name a calendar of the job's customer",
+        "calendar_id",
+    ),
+    "scheduled_jobs_bounds_check": (ValidationError, "ends_at must be after starts_at", "ends_at"),
+    "scheduled_jobs_max_runs_check": (ValidationError, "max_runs must be from 1 to 1000000", "max_runs"),
 }
 
 

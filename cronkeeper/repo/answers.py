@@ -11,6 +11,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from cronkeeper.errors import CronkeeperError
 from cronkeeper.repo.queries import load
 
 A = load("collected_answers")
@@ -44,23 +45,51 @@ class NewScore:
     competitors_mentioned: list[str]
 
 
-def insert_answers(conn: psycopg.Connection, answers: Sequence[NewAnswer]) -> list[int]:
+class AttemptLost(CronkeeperError):
+    """This attempt no longer holds its run (its lease was taken back, or it was released): it may write nothing."""
+
+
+def insert_answers(
+    conn: psycopg.Connection, answers: Sequence[NewAnswer], *, worker_id: str | None = None
+) -> list[int]:
+    """Store answers; their ids in order. With ``worker_id`` (a worker's attempt), only while the run is
+    still ``processing`` by that worker, checked in the same statement: else nothing is written and
+    ``AttemptLost`` is raised."""
     if not answers:
         return []
     cols = ("run_id", "brand_id", "query_id", "query", "collector", "model", "answer", "latency_ms")
     params: dict[str, Any] = {c: [getattr(a, c) for a in answers] for c in cols}
     params["sources"] = [Jsonb(list(a.sources)) for a in answers]
-    return [r["id"] for r in conn.execute(A["insert_answers"], params)]
+    if worker_id is None:
+        return [r["id"] for r in conn.execute(A["insert_answers"], params)]
+    return _fenced(conn, A["insert_answers_fenced"], {**params, "worker_id": worker_id}, len(answers), "answers")
 
 
-def insert_scores(conn: psycopg.Connection, scores: Sequence[NewScore]) -> list[int]:
+def insert_scores(
+    conn: psycopg.Connection, scores: Sequence[NewScore], *, worker_id: str | None = None
+) -> list[int]:
+    """Store scores, each under the run that made it; fenced by ``worker_id`` as ``insert_answers``."""
     if not scores:
         return []
     cols = ("answer_id", "run_id", "brand_id", "mentioned", "mention_count", "position",
             "sentiment", "share_of_voice")  # fmt: skip
     params: dict[str, Any] = {c: [getattr(s, c) for s in scores] for c in cols}
     params["competitors"] = [_SEP.join(s.competitors_mentioned) for s in scores]
-    ids = [r["id"] for r in conn.execute(S["insert_scores"], params)]
+    if worker_id is None:
+        return [r["id"] for r in conn.execute(S["insert_scores"], params)]
+    return _fenced(conn, S["insert_scores_fenced"], {**params, "worker_id": worker_id}, len(scores), "scores")
+
+
+def _fenced(conn: psycopg.Connection, statement: Any, params: dict[str, Any], want: int, what: str) -> list[int]:
+    """Run a fenced insert in its own transaction; all rows or none (``AttemptLost``)."""
+    with conn.transaction():  # raising inside rolls the statement back: all rows or none
+        ids = [r["id"] for r in conn.execute(statement, params)]
+        if len(ids) != want:
+            runs = ", ".join(map(str, sorted(set(params["run_id"]))))
+            raise AttemptLost(
+                f"{what} refused: run {runs} is no longer held by worker {params['worker_id']} "
+                "(its lease was taken back or it was released); this attempt may write nothing more"
+            )
     return ids
 
 

@@ -20,7 +20,8 @@ JOB_COLUMNS = (
     "customer_id", "brand_id", "name", "job_type", "schedule_kind", "cron_expression",
     "timezone", "interval_seconds", "jitter_seconds", "run_at", "is_active", "metadata",
     "max_retries", "retry_delay", "timeout_seconds", "overlap_policy", "misfire_policy",
-    "next_run_at",
+    "next_run_at", "calendar_id", "starts_at", "ends_at", "max_runs",
+    "auto_pause_after_failures", "auto_pause_trial_after_seconds",
 )  # fmt: skip
 
 
@@ -89,12 +90,17 @@ def advance_jobs(
     ids: Sequence[UUID],
     next_run_at: Sequence[dt.datetime | None],
     last_run_at: Sequence[dt.datetime | None],
+    run_counts: Sequence[int] | None = None,
 ) -> None:
+    """Set each job's next run, its last scheduled slot (when given) and add its new scheduled runs
+    to ``scheduled_run_count`` (``max_runs``)."""
     if ids:
+        counts = list(run_counts) if run_counts is not None else [0] * len(ids)
         conn.execute(
             Q["advance_jobs"],
-            {"ids": list(ids), "next_run_at": list(next_run_at), "last_run_at": list(last_run_at)},
-        )
+            {"ids": list(ids), "next_run_at": list(next_run_at), "last_run_at": list(last_run_at),
+             "run_counts": counts},
+        )  # fmt: skip
 
 
 def earliest_next_run(conn: psycopg.Connection) -> dt.datetime | None:

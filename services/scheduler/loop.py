@@ -3,9 +3,10 @@
 ``SchedulerLoop.serve(stop)`` first re-plans the stored cron slots if the
 time-zone data changed since the last scheduler ran (``start_up``, with
 ``services.scheduler.replan``; a failure there is logged and retried at the
-next start, never fatal), then ticks (``services.scheduler.tick``), records a
+next start, never fatal), then runs the pause step (``services.scheduler.pauses``:
+auto-resume, trial runs, auto-pause), ticks (``services.scheduler.tick``), records a
 heartbeat in ``processes``, then sleeps until the next poll or the earliest
-``next_run_at``, whichever is sooner, and wakes at once when a job is created
+``next_run_at`` (or ``paused_until``), whichever is sooner, and wakes at once when a job is created
 or changed (``LISTEN cronkeeper_jobs``), so a run is created within a second of
 its time. Behind a transaction pooler LISTEN goes to ``CRONKEEPER_LISTEN_URL``
 (a direct connection); without one the loop looks every
@@ -49,10 +50,12 @@ from cronkeeper.clock import Clock, DatabaseClock, sync_clock
 from cronkeeper.db import connect
 from cronkeeper.dblimits import server_settings
 from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import pauses as pauses_repo
 from cronkeeper.repo import processes
 from cronkeeper.schedule.zones import TZDATA_VERSION
 from cronkeeper.services.scheduler import replan
 from cronkeeper.services.scheduler.alerts import alert_step
+from cronkeeper.services.scheduler.pauses import pause_step
 from cronkeeper.services.scheduler.pruner import Pruner, PruneResult
 from cronkeeper.services.scheduler.tick import TickResult, tick
 from cronkeeper.settings import Settings
@@ -146,6 +149,7 @@ class SchedulerLoop:
         conn = self._connection()
         skew = sync_clock(self.clock, conn)
         now = self.clock.now()
+        pause_step(conn, now)  # auto-resume, trials, auto-pause (services/scheduler/pauses.py); never raises
         result = tick(
             conn,
             now,
@@ -175,7 +179,9 @@ class SchedulerLoop:
         ``MIN_WAIT_SECONDS`` (a job still due after a tick is locked by another scheduler: no busy loop)."""
         conn = self._connection()
         poll = self.settings.scheduler_poll_seconds
-        earliest = jobs_repo.earliest_next_run(conn)
+        # a job's next run, or a pause's end / a trial's time to come (pauses.py)
+        times = (jobs_repo.earliest_next_run(conn), pauses_repo.earliest_pause_end(conn, self.clock.now()))
+        earliest = min((t for t in times if t is not None), default=None)
         if earliest is None:
             return poll
         return max(MIN_WAIT_SECONDS, min(poll, (earliest - self.clock.now()).total_seconds()))

@@ -12,6 +12,10 @@ Every slot is accounted for: a slot that does not run is inserted with status
 ``cronkeeper.schedule.slots`` (listed up to ``MAX_ENUMERATED_SLOTS`` per job;
 the rest of a longer gap is noted on a skipped run).
 
+A job's requested skips (``skip_next_runs``) turn its next slots that would run
+into skipped ones, "skipped on request by <who>", counted down in the batch's
+transaction (``services.scheduler.skips``).
+
 Overlap ``forbid`` skips the slots due while a run of the job is pending or
 processing; of several slots due at one tick it keeps the first, except under
 misfire ``run_all``, where every slot is inserted and the worker's claim runs
@@ -44,13 +48,16 @@ from uuid import UUID
 
 import psycopg
 
+from cronkeeper.calendars import calendar_rules
 from cronkeeper.dblimits import set_local
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
+from cronkeeper.schedule.bounds import Bounds, CalendarRule, bounded_slots, cap_runs
 from cronkeeper.schedule.slots import due_slots
+from cronkeeper.services.scheduler import skips
 
 log = logging.getLogger("cronkeeper.scheduler")
 
@@ -166,16 +173,24 @@ def plan_job(
     grace_seconds: float,
     max_catchup: int,
     rng: random.Random,
+    calendar: CalendarRule | None = None,
 ) -> JobPlan:
-    """Decide, for one due job, which slots run, which are skipped and why (pure: ``now`` and ``rng`` given)."""
+    """Decide, for one due job, which slots run, which are skipped and why (pure: ``now`` and ``rng`` given).
+
+    Slots outside the job's bounds are dropped; a slot its ``calendar`` excludes is skipped with
+    the calendar's reason (``cronkeeper.schedule.bounds``)."""
     due = due_slots(job.schedule, job.next_run_at, now)
-    slots = list(due.slots)
+    bounds = Bounds.of(job)
+    slots, next_slot = bounded_slots(bounds, due.slots, due.next_slot)
     if not slots:
-        return JobPlan((), due.next_slot)
-    reasons = _misfire_reasons(job.misfire_policy, slots, now, grace_seconds, max_catchup)
+        return JobPlan((), next_slot)
+    reasons = calendar.reasons(slots, job.timezone) if calendar else {}
+    eligible = [s for s in slots if s not in reasons]
+    reasons.update(_misfire_reasons(job.misfire_policy, eligible, now, grace_seconds, max_catchup))
     runnable = [s for s in slots if s not in reasons]
     overlap, replace = _overlap_reasons(job.overlap_policy, runnable, has_active, job.misfire_policy)
     reasons.update(overlap)
+    slots, next_slot = cap_runs(bounds, slots, reasons, next_slot)
     if due.unlisted:
         # the unlisted rest of a long gap is noted on the latest skipped slot
         gap = f"{due.unlisted} further slots" if due.unlisted > 0 else "further slots"
@@ -193,7 +208,7 @@ def plan_job(
         )
         for s in slots
     )
-    return JobPlan(planned, due.next_slot, replace_active=replace)
+    return JobPlan(planned, next_slot, replace_active=replace)
 
 
 @dataclass
@@ -204,8 +219,10 @@ class _Batch:
     ids: list[UUID] = field(default_factory=list)
     nexts: list[dt.datetime | None] = field(default_factory=list)
     lasts: list[dt.datetime | None] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # scheduled runs planned per job (max_runs)
     replace_ids: list[UUID] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    skips_used: dict[UUID, int] = field(default_factory=dict)  # skip_next_runs used per job (skips.py)
 
     def add(self, job: ScheduledJob, plan: JobPlan, now: dt.datetime) -> None:
         if plan.replace_active:
@@ -215,14 +232,15 @@ class _Batch:
             for s in plan.slots
         )
         ran = plan.to_run
-        self.advance(job, plan.next_run_at, ran[-1].scheduled_for if ran else None)
+        self.advance(job, plan.next_run_at, ran[-1].scheduled_for if ran else None, len(ran))
 
     def advance(
-        self, job: ScheduledJob, next_run_at: dt.datetime | None, last: dt.datetime | None
+        self, job: ScheduledJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0
     ) -> None:
         self.ids.append(job.id)
         self.nexts.append(next_run_at)
         self.lasts.append(last)
+        self.counts.append(count)
 
 
 def _plan_batch(
@@ -232,14 +250,16 @@ def _plan_batch(
     grace_seconds: float,
     max_catchup: int,
     rng: random.Random,
+    calendars: dict[UUID, CalendarRule] | None = None,
 ) -> _Batch:
     """Plan every locked job; a job whose schedule no longer computes is parked, not fatal."""
     batch = _Batch()
+    calendars = calendars or {}
     for job in jobs:
         try:
             plan = plan_job(
                 job, now, has_active=job.id in active, grace_seconds=grace_seconds,
-                max_catchup=max_catchup, rng=rng,
+                max_catchup=max_catchup, rng=rng, calendar=calendars.get(job.calendar_id),
             )  # fmt: skip
         except CronkeeperError as exc:
             # a schedule that no longer computes (e.g. edited by hand): park the job
@@ -247,7 +267,7 @@ def _plan_batch(
             batch.errors.append(f"{job.id}: {exc}")
             batch.advance(job, None, None)
             continue
-        batch.add(job, plan, now)
+        batch.add(job, skips.apply(job, plan, batch.skips_used), now)
     return batch
 
 
@@ -270,7 +290,8 @@ def tick_batch(
         if not jobs:
             return TickResult()
         active = runs_repo.active_job_ids(conn, [j.id for j in jobs])
-        batch = _plan_batch(jobs, active, now, grace_seconds, max_catchup, rng)
+        calendars = calendar_rules(conn, jobs)  # one query for the batch's calendars
+        batch = _plan_batch(jobs, active, now, grace_seconds, max_catchup, rng, calendars)
         replaced = 0
         if batch.replace_ids:
             replaced = runs_repo.cancel_active_for_jobs(
@@ -280,7 +301,8 @@ def tick_batch(
                 "cancelled: replaced by a newer run (overlap policy replace)",
             )
         inserted = runs_repo.insert_runs(conn, batch.new_runs)
-        jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts)
+        jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+        skips.count_down(conn, batch.skips_used)  # in this transaction, under the jobs' locks
     created = sum(1 for r in inserted if r["status"] == "pending")
     if log.isEnabledFor(logging.INFO):
         for r in inserted:

@@ -1,10 +1,11 @@
-"""``cronkeeper worker [--once] [--concurrency N]``.
+"""``cronkeeper worker [--once] [--concurrency N] [--isolation thread|process]``.
 
 Exits 0 when stopped, 75 when it recycled itself to be restarted (``guard.py``, docs/reliability.md)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from dataclasses import asdict
 
@@ -24,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--prefetch", type=int, default=0,
         help="runs claimed beyond free executors (raise for many short runs; default 0)",
     )
+    p.add_argument(
+        "--isolation", choices=("thread", "process"), default=None,
+        help="run each handler in a worker thread (default) or in a child process of its own, so a crash fails "
+        "only its run (or CRONKEEPER_WORKER_ISOLATION)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -32,6 +38,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ValidationError("--concurrency must be at least 1", field="concurrency")
     if args.prefetch < 0:
         raise ValidationError("--prefetch must be 0 or more", field="prefetch")
+    if args.isolation is not None:
+        settings = dataclasses.replace(settings, worker_isolation=args.isolation)
     setup_logging("worker", settings.log_level, settings.log_format)
     stop = None if args.once else stop_event()
     dsn = prepared_dsn(settings) if stop is None else service_dsn(settings, stop, "worker")

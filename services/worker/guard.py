@@ -63,9 +63,11 @@ class Guard:
         self.recycle = threading.Event()  # set with reason
 
     def overdue(self, contexts: Iterable[Context], now: float | None = None) -> list[Context]:
-        """Handlers running past their timeout plus the grace, not abandoned yet."""
+        """Handlers running past their timeout plus the grace, not abandoned yet (a handler in a child
+        process, ``isolation.py``, is killed instead: never abandoned)."""
         now = time.monotonic() if now is None else now
-        return [c for c in contexts if not c.abandoned and now > c.deadline + self.grace]
+        return [c for c in contexts
+                if not c.abandoned and not getattr(c, "isolated", False) and now > c.deadline + self.grace]  # fmt: skip
 
     def abandoned_one(self) -> None:
         """One more handler abandoned (its context marked ``abandoned`` by the worker)."""

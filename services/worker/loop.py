@@ -45,8 +45,9 @@ from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
 from cronkeeper.services.worker import rescuer, stopping
 from cronkeeper.services.worker.completer import Completer, Completion
-from cronkeeper.services.worker.executor import Context, RunOutcome, execute
+from cronkeeper.services.worker.executor import Context, RunOutcome
 from cronkeeper.services.worker.guard import RECYCLE_EXIT_CODE, Guard
+from cronkeeper.services.worker.isolation import run_handler
 from cronkeeper.services.worker.listen import listen
 from cronkeeper.settings import Settings
 
@@ -152,7 +153,7 @@ class Worker:
         ctx = Context(claimed, self.pool, self.worker_id, self.clock, self.shutdown, self.dsn)
         with self._lock:
             self._contexts[claimed.run.id] = ctx
-        outcome = execute(ctx, self.registry)
+        outcome = run_handler(ctx, self.registry, self.settings)  # here, or in a child (isolation.py)
         self.guard.ran()
         with self._lock:
             self._contexts.pop(claimed.run.id, None)

@@ -249,7 +249,8 @@ def test_an_admin_creates_triggers_pauses_inspects_and_deletes_a_job(browser, ds
         assert row.locator(".col-state .badge").inner_text() == "Scheduled"
         switch = row.get_by_role("switch")
         assert switch.is_checked()
-        switch.click()
+        switch.click()  # pausing asks why (components/pause_dialog.js)
+        page.get_by_role("dialog").get_by_role("button", name="Pause job").click()
         wait_until(lambda: conn.execute("SELECT is_active FROM scheduled_jobs WHERE id = %s", (job_id,)).fetchone()["is_active"] is False,
                    what="the job to be paused")  # fmt: skip
         page.locator(f"tr[data-job-id='{job_id}'] [role=switch]:not(:checked)").wait_for()
@@ -459,6 +460,8 @@ def test_filters_pages_bulk_actions_and_edits(browser, dsn, conn):
         dialog.get_by_label("Unit").select_option(label="hours")
         dialog.locator("[data-preview]").get_by_text("Every 2 hours").wait_for()
         dialog.get_by_role("button", name="Save changes").click()
+        # a new schedule: its effect on the next runs is shown first (components/schedule_diff.js)
+        page.get_by_role("dialog", name="Check the next runs before saving").get_by_role("button", name="Confirm and save").click()
         dialog.wait_for(state="detached")
         row = conn.execute("SELECT schedule_kind, interval_seconds, cron_expression FROM scheduled_jobs WHERE id = %s", (job_id,)).fetchone()
         assert row == {"schedule_kind": "interval", "interval_seconds": 7200, "cron_expression": None}
@@ -482,6 +485,7 @@ def test_filters_pages_bulk_actions_and_edits(browser, dsn, conn):
         dialog.locator(f"[data-preview] time[datetime='{iso_z(expected)}']").first.wait_for()
         assert note.count() == 0  # an ordinary wall time: no note
         dialog.get_by_role("button", name="Save changes").click()
+        page.get_by_role("dialog", name="Check the next runs before saving").get_by_role("button", name="Confirm and save").click()
         dialog.wait_for(state="detached")
         row = conn.execute("SELECT schedule_kind, run_at, timezone FROM scheduled_jobs WHERE id = %s", (job_id,)).fetchone()
         assert row == {"schedule_kind": "once", "run_at": expected, "timezone": "Europe/Berlin"}

@@ -5,8 +5,11 @@ import { guardRoutes, otherwise, render, route, startRouter, stopCurrent } from 
 import { loadMe, session, signIn } from "./lib/session.js";
 import { startHealth, stopHealth } from "./components/health.js";
 import { markCurrentNav, withNav } from "./components/nav.js";
+import { startAlertBadge, stopAlertBadge } from "./components/alert_badge.js";
 import { startTicker } from "./components/ticker.js";
+import { alertsView } from "./views/alerts.js";
 import { brandView } from "./views/brand.js";
+import { calendarsView, calendarView } from "./views/calendars.js";
 import { brandsView } from "./views/brands.js";
 import { collectorsView } from "./views/collectors.js";
 import { customersView } from "./views/customers.js";
@@ -22,10 +25,13 @@ route(/^\/admin\/scheduled-jobs$/, withNav(jobsView));
 route(/^\/admin\/scheduled-jobs\/([^/]+)$/, withNav(jobView));
 route(/^\/admin\/job-runs$/, withNav(runsView));
 route(/^\/admin\/job-runs\/([^/]+)$/, withNav(runView));
+route(/^\/admin\/alerts$/, withNav(alertsView));
 route(/^\/admin\/system$/, withNav(systemView));
 route(/^\/admin\/brands$/, withNav(brandsView));
 route(/^\/admin\/brands\/([^/]+)$/, withNav(brandView));
 route(/^\/admin\/customers$/, withNav(customersView));
+route(/^\/admin\/calendars$/, withNav(calendarsView));
+route(/^\/admin\/calendars\/([^/]+)$/, withNav(calendarView));
 route(/^\/admin\/collectors$/, withNav(collectorsView));
 route(/^\/admin\/tokens$/, withNav(tokensView));
 otherwise((main) => {
@@ -70,6 +76,7 @@ async function showSignIn(message = "") {
   closeDialogs();
   await stopCurrent();
   stopHealth();
+  stopAlertBadge();
   session.me = null;
   showSession(false);
   document.title = "Sign in · cronkeeper";
@@ -116,6 +123,7 @@ async function startApp() {
   showSession(true);
   startHealth();
   startTicker();
+  startAlertBadge();
   await render();
 }
 

@@ -9,6 +9,25 @@ FROM unnest(
 ) AS u(a, r, b, m, mc, p, s, sov, c)
 RETURNING id
 
+-- name: insert_scores_fenced
+-- insert_scores for the attempt that holds the run (as insert_answers_fenced):
+-- only scores whose run is still 'processing' by %(worker_id)s are written.
+WITH owner AS (
+    SELECT id FROM job_runs
+    WHERE id = ANY(%(run_id)s::bigint[]) AND status = 'processing' AND worker_id = %(worker_id)s
+    FOR SHARE
+)
+INSERT INTO answer_scores (answer_id, run_id, brand_id, mentioned, mention_count, position,
+                           sentiment, share_of_voice, competitors_mentioned, written_by)
+SELECT a, r, b, m, mc, p, s, sov, string_to_array(c, E'\x1f'), %(worker_id)s
+FROM unnest(
+    %(answer_id)s::bigint[], %(run_id)s::bigint[], %(brand_id)s::uuid[], %(mentioned)s::bool[],
+    %(mention_count)s::int[], %(position)s::int[], %(sentiment)s::float8[],
+    %(share_of_voice)s::float8[], %(competitors)s::text[]
+) AS u(a, r, b, m, mc, p, s, sov, c)
+JOIN owner ON owner.id = u.r
+RETURNING id
+
 -- name: list_for_run
 SELECT s.*, a.query, a.collector FROM answer_scores s
 JOIN collected_answers a ON a.id = s.answer_id
@@ -49,14 +68,15 @@ GROUP BY s.run_id, c.name
 -- name: brand_days
 -- The brand's scores per day (cut in %(timezone)s) of the runs created in [start,
 -- end): the brand's runs through job_runs_brand_idx, their scores through
--- answer_scores_run_idx. Means as cronkeeper.scoring.summarize takes them (over
+-- answer_scores_run_idx; only runs that ended completed or partial (a failed or
+-- lost attempt's scores do not count). Means as cronkeeper.scoring.summarize takes them (over
 -- the answers that mention the brand, or anyone for share of voice).
 SELECT date_trunc('day', r.created_at, %(timezone)s) AS day, count(DISTINCT r.id) AS runs,
        count(*) AS answers, avg(s.mentioned::int)::float8 AS mention_rate,
        avg(s.position)::float8 AS mean_position, avg(s.sentiment)::float8 AS mean_sentiment,
        avg(s.share_of_voice)::float8 AS share_of_voice
 FROM job_runs r JOIN answer_scores s ON s.run_id = r.id
-WHERE r.brand_id = %(brand_id)s
+WHERE r.brand_id = %(brand_id)s AND r.status IN ('completed', 'partial')
   AND r.created_at >= %(start)s AND r.created_at < %(end)s
 GROUP BY 1 ORDER BY 1
 
@@ -65,6 +85,6 @@ GROUP BY 1 ORDER BY 1
 SELECT date_trunc('day', r.created_at, %(timezone)s) AS day, c.name, count(*) AS n
 FROM job_runs r JOIN answer_scores s ON s.run_id = r.id
 CROSS JOIN LATERAL unnest(s.competitors_mentioned) AS c(name)
-WHERE r.brand_id = %(brand_id)s
+WHERE r.brand_id = %(brand_id)s AND r.status IN ('completed', 'partial')
   AND r.created_at >= %(start)s AND r.created_at < %(end)s
 GROUP BY 1, 2

@@ -8,20 +8,46 @@ SELECT * FROM unnest(
 )
 RETURNING id
 
+-- name: insert_answers_fenced
+-- insert_answers for the attempt that holds the run: only rows whose run is
+-- still 'processing' by %(worker_id)s are written, checked in this statement.
+-- FOR SHARE holds the run row until the insert commits, so a rescue or a
+-- release (an UPDATE of the row) waits for it or has already won: once an
+-- attempt has lost its run, none of its answers land. written_by: that worker.
+WITH owner AS (
+    SELECT id FROM job_runs
+    WHERE id = ANY(%(run_id)s::bigint[]) AND status = 'processing' AND worker_id = %(worker_id)s
+    FOR SHARE
+)
+INSERT INTO collected_answers (run_id, brand_id, query_id, query, collector, model, answer,
+                               sources, latency_ms, written_by)
+SELECT u.*, %(worker_id)s FROM unnest(
+    %(run_id)s::bigint[], %(brand_id)s::uuid[], %(query_id)s::bigint[], %(query)s::text[],
+    %(collector)s::text[], %(model)s::text[], %(answer)s::text[], %(sources)s::jsonb[],
+    %(latency_ms)s::float8[]
+) AS u(run_id, brand_id, query_id, query, collector, model, answer, sources, latency_ms)
+JOIN owner ON owner.id = u.run_id
+RETURNING id
+
 -- name: list_for_run
 SELECT * FROM collected_answers WHERE run_id = %(run_id)s AND id > %(after_id)s
 ORDER BY id LIMIT %(limit)s
 
 -- name: latest_for_brand
-SELECT * FROM collected_answers WHERE brand_id = %(brand_id)s
-ORDER BY id DESC LIMIT %(limit)s
+-- The brand's newest answers that count: those of runs that ended completed or
+-- partial. Answers of failed, cancelled or lost attempts (and of runs still
+-- going) are never scored.
+SELECT a.* FROM collected_answers a JOIN job_runs r ON r.id = a.run_id
+WHERE a.brand_id = %(brand_id)s AND r.status IN ('completed', 'partial')
+ORDER BY a.id DESC LIMIT %(limit)s
 
 -- name: count_for_run
 SELECT count(*) AS n FROM collected_answers WHERE run_id = %(run_id)s
 
 -- name: export_rows
 -- One row per answer the run collected or scored (a scoring run scores earlier
--- runs' answers), with the score this run made, else the answer's latest one.
+-- runs' answers), with the score this run made, else the answer's latest one of a
+-- completed or partial run (a failed or lost scoring attempt's scores never show).
 WITH picked AS (
     SELECT a.id FROM collected_answers a WHERE a.run_id = %(run_id)s
     UNION
@@ -38,7 +64,8 @@ JOIN brands b ON b.id = a.brand_id
 JOIN job_runs r ON r.id = %(run_id)s
 JOIN scheduled_jobs j ON j.id = r.scheduled_job_id
 LEFT JOIN LATERAL (
-    SELECT * FROM answer_scores s WHERE s.answer_id = a.id
+    SELECT s.* FROM answer_scores s JOIN job_runs sr ON sr.id = s.run_id
+    WHERE s.answer_id = a.id AND (s.run_id = %(run_id)s OR sr.status IN ('completed', 'partial'))
     ORDER BY s.run_id = %(run_id)s DESC, s.id DESC LIMIT 1
 ) s ON true
 ORDER BY a.id
@@ -63,7 +90,8 @@ JOIN brands b ON b.id = a.brand_id
 JOIN job_runs r ON r.id = %(run_id)s
 JOIN scheduled_jobs j ON j.id = r.scheduled_job_id
 LEFT JOIN LATERAL (
-    SELECT * FROM answer_scores s WHERE s.answer_id = a.id
+    SELECT s.* FROM answer_scores s JOIN job_runs sr ON sr.id = s.run_id
+    WHERE s.answer_id = a.id AND (s.run_id = %(run_id)s OR sr.status IN ('completed', 'partial'))
     ORDER BY s.run_id = %(run_id)s DESC, s.id DESC LIMIT 1
 ) s ON true
 ORDER BY a.id

@@ -176,11 +176,20 @@ WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
 RETURNING *
 
 -- name: release_run
-UPDATE job_runs
-SET status = 'pending', worker_id = NULL, started_at = NULL, heartbeat_at = NULL,
-    lease_expires_at = NULL, updated_at = %(now)s
-WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
-RETURNING id
+-- Back to 'pending' for another attempt, which starts clean: what this attempt
+-- wrote (answers, scores) goes with it, in the same statement.
+WITH released AS (
+    UPDATE job_runs
+    SET status = 'pending', worker_id = NULL, started_at = NULL, heartbeat_at = NULL,
+        lease_expires_at = NULL, updated_at = %(now)s
+    WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
+    RETURNING id
+), scores AS (
+    DELETE FROM answer_scores WHERE run_id IN (SELECT id FROM released)
+), answers AS (
+    DELETE FROM collected_answers WHERE run_id IN (SELECT id FROM released)
+)
+SELECT id FROM released
 
 -- name: lock_expired_runs
 SELECT r.*, j.max_retries, j.retry_delay
@@ -377,10 +386,13 @@ WITH recent AS MATERIALIZED (
     WHERE jsonb_typeof(c.value) = 'object'
     GROUP BY c.key
 ), latency AS (
+    -- each run's answers by collected_answers_run_idx (OFFSET 0 keeps the lateral a
+    -- loop): a hash join read the whole table, 50,000 answers in 140 ms
     SELECT a.collector, count(a.latency_ms) AS answers,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY a.latency_ms) AS p50_ms,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY a.latency_ms) AS p95_ms
-    FROM recent JOIN collected_answers a ON a.run_id = recent.id
+    FROM recent CROSS JOIN LATERAL (
+        SELECT x.collector, x.latency_ms FROM collected_answers x WHERE x.run_id = recent.id OFFSET 0) a
     GROUP BY a.collector
 )
 SELECT coalesce(calls.collector, latency.collector) AS collector,

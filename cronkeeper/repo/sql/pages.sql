@@ -54,6 +54,10 @@ CROSS JOIN LATERAL (
            j.overlap_policy, j.misfire_policy,
            ck_json_time(j.next_run_at) AS next_run_at, ck_json_time(j.last_run_at) AS last_run_at,
            ck_json_time(j.created_at) AS created_at, ck_json_time(j.updated_at) AS updated_at,
+           j.paused_reason, j.paused_by, ck_json_time(j.paused_at) AS paused_at,
+           ck_json_time(j.paused_until) AS paused_until, j.paused_automatically, j.resumed_by,
+           ck_json_time(j.resumed_at) AS resumed_at, j.skip_next_runs, j.auto_pause_after_failures,
+           j.auto_pause_trial_after_seconds,
            b.name AS brand_name, c.name AS customer_name
 ) x
 WHERE {filters}

@@ -2,12 +2,16 @@
 INSERT INTO scheduled_jobs (
     customer_id, brand_id, name, job_type, schedule_kind, cron_expression, timezone,
     interval_seconds, jitter_seconds, run_at, is_active, metadata, max_retries, retry_delay,
-    timeout_seconds, overlap_policy, misfire_policy, next_run_at
+    timeout_seconds, overlap_policy, misfire_policy, next_run_at,
+    calendar_id, starts_at, ends_at, max_runs,
+    auto_pause_after_failures, auto_pause_trial_after_seconds
 ) VALUES (
     %(customer_id)s, %(brand_id)s, %(name)s, %(job_type)s, %(schedule_kind)s,
     %(cron_expression)s, %(timezone)s, %(interval_seconds)s, %(jitter_seconds)s, %(run_at)s,
     %(is_active)s, %(metadata)s, %(max_retries)s, %(retry_delay)s, %(timeout_seconds)s,
-    %(overlap_policy)s, %(misfire_policy)s, %(next_run_at)s
+    %(overlap_policy)s, %(misfire_policy)s, %(next_run_at)s,
+    %(calendar_id)s, %(starts_at)s, %(ends_at)s, %(max_runs)s,
+    %(auto_pause_after_failures)s, %(auto_pause_trial_after_seconds)s
 )
 RETURNING *
 
@@ -28,7 +32,10 @@ UPDATE scheduled_jobs SET
     run_at = %(run_at)s, is_active = %(is_active)s, metadata = %(metadata)s,
     max_retries = %(max_retries)s, retry_delay = %(retry_delay)s,
     timeout_seconds = %(timeout_seconds)s, overlap_policy = %(overlap_policy)s,
-    misfire_policy = %(misfire_policy)s, next_run_at = %(next_run_at)s, updated_at = now()
+    misfire_policy = %(misfire_policy)s, next_run_at = %(next_run_at)s,
+    calendar_id = %(calendar_id)s, starts_at = %(starts_at)s, ends_at = %(ends_at)s,
+    max_runs = %(max_runs)s, auto_pause_after_failures = %(auto_pause_after_failures)s,
+    auto_pause_trial_after_seconds = %(auto_pause_trial_after_seconds)s, updated_at = now()
 WHERE id = %(id)s
 RETURNING *
 
@@ -62,9 +69,11 @@ FOR UPDATE SKIP LOCKED
 -- name: advance_jobs
 UPDATE scheduled_jobs j
 SET next_run_at = u.next_run_at,
-    last_run_at = COALESCE(u.last_run_at, j.last_run_at)
-FROM unnest(%(ids)b::uuid[], %(next_run_at)b::timestamptz[], %(last_run_at)b::timestamptz[])
-    AS u(id, next_run_at, last_run_at)
+    last_run_at = COALESCE(u.last_run_at, j.last_run_at),
+    scheduled_run_count = j.scheduled_run_count + u.run_count
+FROM unnest(%(ids)b::uuid[], %(next_run_at)b::timestamptz[], %(last_run_at)b::timestamptz[],
+            %(run_counts)b::integer[])
+    AS u(id, next_run_at, last_run_at, run_count)
 WHERE j.id = u.id
 
 -- name: earliest_next_run

@@ -1,7 +1,8 @@
-// What the jobs list and the job page both do to a job: trigger a run, pause or resume it,
-// and delete it after a confirmation. Each tells the user how it went in a toast.
+// What the jobs list and the job page both do to a job: trigger a run, delete it after a
+// confirmation, bulk actions. Each tells the user how it went in a toast. Pausing (with a
+// reason) and resuming are in pause_dialog.js.
 import { api } from "../lib/api.js";
-import { jobTitle, mergeJob } from "../lib/jobs.js";
+import { jobTitle } from "../lib/jobs.js";
 import { confirmDialog } from "./dialog.js";
 import { toast, toastError } from "./toast.js";
 
@@ -14,19 +15,6 @@ export async function triggerJob(job, { named = true } = {}) {
     return run;
   } catch (error) {
     toastError("Could not trigger the job", error);
-    return null;
-  }
-}
-
-// Pause or resume `job`, merging the answer into it; the saved job, or null on failure.
-export async function setJobActive(job, active, message) {
-  try {
-    const saved = await api.put(`/scheduled-jobs/${job.id}`, { is_active: active });
-    mergeJob(job, saved);
-    toast(message(saved));
-    return saved;
-  } catch (error) {
-    toastError("Could not change the job", error);
     return null;
   }
 }

@@ -4,7 +4,10 @@
 import { api } from "../lib/api.js";
 import { field, h, input, select } from "../lib/dom.js";
 import { JOB_TYPES } from "../lib/format.js";
+import { autoPauseBody, autoPauseSection } from "./auto_pause_fields.js";
+import { boundsBody, boundsPreview, boundsSection } from "./job_bounds.js";
 import { openDialog } from "./dialog.js";
+import { confirmScheduleDiff } from "./schedule_diff.js";
 import { formErrors, saving } from "./form_errors.js";
 import { deliveryMeta, deliverySection } from "./job_delivery.js";
 import { loadCollectors, loadCustomerAndBrand } from "./job_pickers.js";
@@ -125,6 +128,8 @@ function jobBody(job, schedule, meta, controls) {
     timeout_seconds: intOrNull(controls.timeout),
     overlap_policy: controls.overlap.value,
     misfire_policy: controls.misfire.value,
+    ...autoPauseBody(job, controls),
+    ...boundsBody(job, controls, schedule.timezone),
   };
   if (job) {
     for (const key of ["max_retries", "retry_delay", "timeout_seconds"]) if (body[key] === null) delete body[key];
@@ -150,7 +155,7 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
   const who = whoSection(job, controls, reg);
   controls.name = input({ type: "text", name: "name", maxlength: 200, value: (job && job.name) || "", placeholder: "optional" });
   controls.jobType = select(Object.entries(JOB_TYPES), job ? job.job_type : "data_collection", { name: "job_type" });
-  schedule = scheduleFields({ job, defaults, errors });
+  schedule = scheduleFields({ job, defaults, errors, extra: (body) => boundsPreview(controls, body.timezone) });
   const metadata = { ...((job && job.metadata) || {}) };
   const collectors = collectorsSection(errors);
   const limits = limitsRow(metadata, controls, reg);
@@ -159,6 +164,8 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
   controls.autoStart = editing ? null : input({ type: "checkbox", name: "auto_start" });
   const delivery = deliverySection(metadata, controls, reg);
   const advanced = advancedSection(job, controls, reg);
+  const autoPause = autoPauseSection(job, controls, reg);
+  const bounds = boundsSection(job, controls, reg, () => schedule.refresh());
   let dlg = null;
   const warnings = saveWarnings(() => ({
     ...brandOf(job, controls), jobType: controls.jobType.value, chosen: pickedCollectors(collectors.box),
@@ -182,6 +189,8 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
       h("p", { class: "field-error", hidden: true })), controls.autoStart),
     delivery,
     advanced,
+    autoPause,
+    bounds,
     warnings.element,
     h("div", { class: "dialog-foot" }, cancel, save));
 
@@ -208,6 +217,8 @@ export function openJobForm({ job = null, defaults = {}, onSaved }) {
     const body = jobBody(job, when, metadataOf(metadata, collectors.box, controls), controls);
     if (body.error) return void errors.show(body.error);
     await saving(save, errors, async () => {
+      // an edit that changes when the job runs shows its next runs before and after first
+      if (editing && !(await confirmScheduleDiff(job, body))) return;
       const saved = editing ? await api.put(`/scheduled-jobs/${job.id}`, body) : await api.post("/scheduled-jobs", body);
       dlg.close();
       if (saved.started_run_id) {

@@ -5,6 +5,7 @@ import { h, replace } from "../lib/dom.js";
 import { fromNow, jobTypeLabel } from "../lib/format.js";
 import { JOB_STATES, jobState, jobTitle, scheduleText } from "../lib/jobs.js";
 import { navigate } from "../lib/router.js";
+import { pausedNote } from "./pause_dialog.js";
 import { dualTime, statusBadge, timeLocal } from "./values.js";
 
 const COLUMNS = ["Brand", "Type", "Schedule", "Time zone", "Next run", "Last run", "State"];
@@ -49,15 +50,21 @@ export function nextRunContent(job) {
   return value;
 }
 
+// What a row's next run, state and pause note show: the row is refreshed when it changes.
+const rowSig = (job) => [job.is_active, job.next_run_at, job.state, job.paused_reason, job.paused_until].join("|");
+
 // Bring a row's next run (and state badge) up to date with a fresher copy of its job.
 export function refreshJobRow(tr, job) {
-  const sig = `${job.is_active}|${job.next_run_at}|${job.state}`;
+  const sig = rowSig(job);
   if (tr.dataset.nextSig === sig) return;
   tr.dataset.nextSig = sig;
   const next = tr.querySelector("td.col-next");
   if (next) replace(next, nextRunContent(job));
   const badge = tr.querySelector("[data-job-state]");
   if (badge) badge.replaceWith(stateBadge(job));
+  tr.querySelector("[data-pause-note]")?.remove();
+  const note = pausedNote(job);
+  if (note) tr.querySelector("td.col-state")?.append(note);
 }
 
 function describeCells(job, lastCell) {
@@ -98,7 +105,7 @@ function writeCells(job, on) {
     return el;
   };
   return [
-    h("td", { "data-label": "State", class: "col-state" }, stateBadge(job), box),
+    h("td", { "data-label": "State", class: "col-state" }, stateBadge(job), box, pausedNote(job)),
     h("td", { "data-label": "Actions", class: "col-actions" }, h("div", { class: "actions" },
       historyLink(job),
       button("trigger", "Trigger", `Trigger ${title} now`),
@@ -120,10 +127,10 @@ export function jobRow(job, { writer, selected, on }) {
   cells.push(...describeCells(job, lastCell));
   if (writer) cells.push(...writeCells(job, on));
   else {
-    cells.push(h("td", { "data-label": "State", class: "col-state" }, stateBadge(job)),
+    cells.push(h("td", { "data-label": "State", class: "col-state" }, stateBadge(job), pausedNote(job)),
       h("td", { "data-label": "Actions", class: "col-actions" }, h("div", { class: "actions" }, historyLink(job))));
   }
-  const tr = h("tr", { "data-job-id": job.id, "data-next-sig": `${job.is_active}|${job.next_run_at}|${job.state}` }, cells);
+  const tr = h("tr", { "data-job-id": job.id, "data-next-sig": rowSig(job) }, cells);
   tr.lastCellRef = lastCell;
   return tr;
 }

@@ -2,8 +2,10 @@
 const SECTIONS = [
   ["/admin/scheduled-jobs", /^\/admin\/scheduled-jobs(\/|$)/],
   ["/admin/job-runs", /^\/admin\/job-runs(\/|$)/],
+  ["/admin/alerts", /^\/admin\/alerts(\/|$)/],
   ["/admin/brands", /^\/admin\/brands(\/|$)/],
   ["/admin/customers", /^\/admin\/customers(\/|$)/],
+  ["/admin/calendars", /^\/admin\/calendars(\/|$)/],
   ["/admin/collectors", /^\/admin\/collectors(\/|$)/],
   ["/admin/tokens", /^\/admin\/tokens(\/|$)/],
   ["/admin/system", /^\/admin\/system(\/|$)/],

@@ -48,9 +48,12 @@ function scheduleParts(c, errors) {
 
 function previewList(result, zone) {
   if (!result.next_runs.length) return h("p", { class: "muted" }, "No future runs.");
-  return h("ol", { class: "preview-runs" }, result.next_runs.map((iso) => h("li", {},
+  // a slot the job's calendar excludes is listed, marked skipped with the reason (components/job_bounds.js)
+  const excluded = result.excluded || [];
+  return h("ol", { class: "preview-runs" }, result.next_runs.map((iso, i) => h("li", { class: excluded[i] ? "excluded" : null, "data-excluded": excluded[i] ? "" : null },
     h("time", { datetime: iso, class: "t-zone" }, formatInZone(iso, zone)),
-    zone !== LOCAL_ZONE ? h("span", { class: "sub" }, " · your time ", h("time", { datetime: iso, class: "t-local" }, formatLocal(iso))) : null)));
+    zone !== LOCAL_ZONE ? h("span", { class: "sub" }, " · your time ", h("time", { datetime: iso, class: "t-local" }, formatLocal(iso))) : null,
+    excluded[i] ? h("span", { class: "excluded-reason" }, ` · skipped: ${excluded[i]}`) : null)));
 }
 
 // A one-off wall time its zone skips or repeats: which instant it means, by the rule the API,
@@ -69,7 +72,7 @@ function localTimeNote(c, zone) {
 
 // The <fieldset> for `job`'s schedule (or a new job's, in `defaults.timezone`). Its `request()`
 // gives the API's schedule fields or {error}; `start()` begins the live preview.
-export function scheduleFields({ job, defaults, errors }) {
+export function scheduleFields({ job, defaults, errors, extra = null }) {
   const sched = scheduleOf(job);
   const c = scheduleControls(sched, (job && job.timezone) || defaults.timezone || "UTC");
   const parts = scheduleParts(c, errors);
@@ -105,7 +108,8 @@ export function scheduleFields({ job, defaults, errors }) {
     }
     const zone = body.timezone || "UTC";
     try {
-      const result = await api.post("/schedule-preview", { ...body, count: 5 });
+      // the job's id resolves H items and names the job the preview is for
+      const result = await api.post("/schedule-preview", { ...body, ...(extra ? extra(body) : {}), count: 5, ...(job ? { job_id: job.id } : {}) });
       if (seq !== previewSeq) return;
       replace(previewBox, h("p", { class: "preview-desc", "data-description": "" }, result.description),
         localTimeNote(c, zone), previewList(result, zone));
@@ -130,5 +134,5 @@ export function scheduleFields({ job, defaults, errors }) {
     preview();
   }
 
-  return { element, request, start, isCron: () => c.kind.value === "cron" };
+  return { element, request, start, refresh: () => preview(), isCron: () => c.kind.value === "cron", get timezone() { return c.zone.value; } };
 }

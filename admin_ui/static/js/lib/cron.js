@@ -21,8 +21,8 @@ export const KINDS = [
 
 // Which of the form's schedule inputs each kind uses.
 export const KIND_PARTS = {
-  daily: ["time"], weekly: ["day", "time"], monthly: ["dom", "time"], hourly: ["minute"],
-  cron: ["cron"], interval: ["every", "jitter"], once: ["runAt"],
+  daily: ["time", "jitter"], weekly: ["day", "time", "jitter"], monthly: ["dom", "time", "jitter"],
+  hourly: ["minute", "jitter"], cron: ["cron", "jitter"], interval: ["every", "jitter"], once: ["runAt"],
 };
 
 export const UNITS = [["1", "seconds"], ["60", "minutes"], ["3600", "hours"], ["86400", "days"]];
@@ -34,7 +34,13 @@ export function scheduleOf(job) {
   if (!job) return { kind: "daily", time: "09:00" };
   if (job.schedule_kind === "interval") return { kind: "interval", interval: job.interval_seconds, jitter: job.jitter_seconds };
   if (job.schedule_kind === "once") return { kind: "once", runAt: job.run_at };
-  const e = (job.cron_expression || "").trim().replace(/\s+/g, " ");
+  const sched = cronKindOf(job.cron_expression);
+  return job.jitter_seconds ? { ...sched, jitter: job.jitter_seconds } : sched; // jitter on cron: migration 0018
+}
+
+// A cron expression as the simplest form kind that says the same, else "cron".
+function cronKindOf(expression) {
+  const e = (expression || "").trim().replace(/\s+/g, " ");
   const ok = (min, hour) => +min < 60 && +hour < 24;
   let m;
   if ((m = /^(\d{1,2}) (\d{1,2}) \* \* \*$/.exec(e)) && ok(m[1], m[2])) return { kind: "daily", time: `${pad2(m[2])}:${pad2(m[1])}` };
@@ -45,7 +51,7 @@ export function scheduleOf(job) {
     return { kind: "monthly", time: `${pad2(m[2])}:${pad2(m[1])}`, dom: +m[3] };
   }
   if ((m = /^(\d{1,2}) \* \* \* \*$/.exec(e)) && +m[1] < 60) return { kind: "hourly", minute: +m[1] };
-  return { kind: "cron", cron: job.cron_expression };
+  return { kind: "cron", cron: expression };
 }
 
 // "09:30" -> [9, 30]; null when it is not a time.
@@ -108,5 +114,12 @@ export function scheduleRequest(v) {
     return { interval_seconds: every * Number(v.unit), jitter_seconds: jitter, timezone: zone };
   }
   if (kind === "once") return onceSchedule(v, zone);
-  return cronSchedule(kind, v, zone);
+  return withJitter(cronSchedule(kind, v, zone), v.jitter);
+}
+
+// A cron schedule's jitter, sent only when set (an update that names a new cron expression
+// without jitter_seconds clears it).
+function withJitter(body, jitter) {
+  if (body.error || jitter === "" || jitter === undefined || Number(jitter) === 0) return body;
+  return { ...body, jitter_seconds: Number(jitter) };
 }

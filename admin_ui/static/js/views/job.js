@@ -10,10 +10,14 @@ import { canWrite } from "../lib/session.js";
 import { renderAudit } from "../components/audit_list.js";
 import { openBackfill } from "../components/backfill_dialog.js";
 import { trendsContent } from "../components/chart.js";
-import { deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
+import { deleteJob, triggerJob } from "../components/job_actions.js";
 import { stateBadge } from "../components/job_rows.js";
 import { renderJobCharts } from "../components/job_charts.js";
 import { openJobForm } from "../components/job_form.js";
+import { boundsRows } from "../components/job_bounds.js";
+import { renderVersions } from "../components/versions.js";
+import { renderJobAlerts } from "../components/job_alerts.js";
+import { openPauseDialog, openSkipDialog, pausedContent, pauseRows, resumeJob } from "../components/pause_dialog.js";
 import { breadcrumb } from "../components/page.js";
 import { dataTable, HISTORY_COLUMNS, historyRow, patchRows } from "../components/run_rows.js";
 import { dualTime, summaryList } from "../components/values.js";
@@ -41,8 +45,10 @@ function describe(job) {
     ["Job type", jobTypeLabel(job.job_type)],
     ["Schedule", h("span", {}, h("code", {}, scheduleText(job)), h("span", { class: "sub" }, job.schedule_description || ""))],
     ["Time zone", job.timezone],
-    ["Next run", job.is_active ? dualTime(job.next_run_at, job.timezone) : h("span", {}, "paused", h("span", { class: "sub muted" }, "resume to schedule runs again"))],
+    ["Next run", job.is_active ? dualTime(job.next_run_at, job.timezone) : pausedContent(job)],
     ["Last scheduled run", dualTime(job.last_run_at, job.timezone)],
+    ...pauseRows(job),
+    ...boundsRows(job),
     ["Collectors", meta.collectors && meta.collectors.length ? meta.collectors.join(", ") : "all enabled"],
     ["Limits", `position ${meta.positionLimit ?? "default"}, sentiment ${meta.sentimentLimit ?? "default"}`],
     ["Webhook on success", webhookText(meta, "on_success")],
@@ -92,15 +98,16 @@ export async function jobView(main, [jobId], _query, state) {
     const trigger = h("button", { type: "button", class: "btn btn-primary", "data-write": "", "data-action": "trigger" }, "Trigger now");
     const pause = h("button", { type: "button", class: "btn", "data-write": "", "data-action": job.is_active ? "pause" : "resume" }, job.is_active ? "Pause" : "Resume");
     const del = h("button", { type: "button", class: "btn btn-danger-quiet", "data-write": "", "data-action": "delete" }, "Delete");
-    edit.addEventListener("click", () => openJobForm({ job, onSaved: (saved) => { mergeJob(job, saved); renderHeader(); changes.reload(); } }));
+    edit.addEventListener("click", () => openJobForm({ job, onSaved: (saved) => { mergeJob(job, saved); renderHeader(); changes.reload(); versions.reload(); } }));
     trigger.addEventListener("click", async () => {
       if (await triggerJob(job, { named: false })) pollHistory();
     });
     pause.addEventListener("click", async () => {
-      const saved = await setJobActive(job, !job.is_active, (fresh) => (fresh.is_active ? "Job resumed." : "Job paused."));
+      const saved = await (job.is_active ? openPauseDialog(job) : resumeJob(job));
       if (!saved) return;
       renderHeader();
       changes.reload();
+      versions.reload();
       actions.querySelector(`[data-action=${saved.is_active ? "pause" : "resume"}]`)?.focus();
     });
     del.addEventListener("click", async () => {
@@ -110,7 +117,13 @@ export async function jobView(main, [jobId], _query, state) {
     const backfill = job.overlap_policy === "replace" ? null
       : h("button", { type: "button", class: "btn", "data-write": "", "data-action": "backfill" }, "Backfill");
     backfill?.addEventListener("click", () => openBackfill(job, () => { pollHistory(); changes.reload(); }));
-    replace(actions, edit, trigger, pause, backfill, del);
+    const skip = job.is_active ? h("button", { type: "button", class: "btn", "data-write": "", "data-action": "skip" }, "Skip next runs") : null;
+    skip?.addEventListener("click", async () => {
+      if (!(await openSkipDialog(job))) return;
+      renderHeader();
+      actions.querySelector("[data-action=skip]")?.focus();
+    });
+    replace(actions, edit, trigger, pause, skip, backfill, del);
   }
   renderHeader();
 
@@ -126,6 +139,7 @@ export async function jobView(main, [jobId], _query, state) {
     historyStatus,
     h("div", { class: "table-wrap" }, dataTable("history-table", "Runs of this job, newest first", HISTORY_COLUMNS, tbody)),
     older));
+  renderJobAlerts(main, job, state);
 
   let runs = [];
   let nextCursor = null;
@@ -156,6 +170,9 @@ export async function jobView(main, [jobId], _query, state) {
   const trendsBox = h("section", { class: "panel", "aria-labelledby": "trends-h" }, h("h2", { id: "trends-h" }, "Brand trends"), h("p", { class: "muted" }, "Loading…"));
   main.append(trendsBox);
   const charts = renderJobCharts(main.appendChild(h("section", { class: "panel" })), job.id);
+  const versions = renderVersions(main, job, {
+    writer, onReverted: (saved) => { mergeJob(job, saved); renderHeader(); changes.reload(); versions.reload(); },
+  });
   const changes = renderAudit(main, { resourceType: "job", resourceId: job.id });
   async function loadTrends() {
     try {

@@ -4,14 +4,14 @@ import { api, ApiError, getAll } from "../lib/api.js";
 import { POLL_MS } from "../lib/config.js";
 import { debounce, field, h, options, replace, select } from "../lib/dom.js";
 import { JOB_TYPES } from "../lib/format.js";
-import { jobTitle } from "../lib/jobs.js";
 import { currentState, setQuery } from "../lib/router.js";
 import { canWrite, isUnbound } from "../lib/session.js";
 import { trendsContent } from "../components/chart.js";
 import { emptyState } from "../components/empty.js";
-import { bulkAction, deleteJob, setJobActive, triggerJob } from "../components/job_actions.js";
+import { bulkAction, deleteJob, triggerJob } from "../components/job_actions.js";
 import { openJobForm } from "../components/job_form.js";
 import { jobRow, jobsTable, lastRunCell, refreshJobRow } from "../components/job_rows.js";
+import { openPauseDialog, resumeJob } from "../components/pause_dialog.js";
 import { dataTable, patchRows, RECENT_COLUMNS, runRow } from "../components/run_rows.js";
 
 const PAGE_SIZES = ["25", "50", "100"];
@@ -126,12 +126,14 @@ export async function jobsView(main, _params, query, state) {
     selectAll.indeterminate = !selectAll.checked && boxes.some((b) => b.checked);
   }
 
+  // resume at once; pause through the dialog that asks why (and until when)
   async function toggleActive(job, box) {
-    box.disabled = true;
-    const saved = await setJobActive(job, box.checked, (fresh) => `${jobTitle(job)} ${fresh.is_active ? "resumed" : "paused"}.`);
-    if (saved) renderRows();
-    else box.checked = !box.checked;
+    box.disabled = box.checked;
+    const saved = await (box.checked ? resumeJob(job) : openPauseDialog(job));
     box.disabled = false;
+    if (!saved) return void (box.checked = !box.checked);
+    renderRows();
+    tbody.querySelector(`[data-active-toggle='${job.id}']`)?.focus();
   }
 
   async function trigger(job) {

@@ -1,0 +1,71 @@
+// An edit's effect on a job's next runs (POST /scheduled-jobs/{id}/schedule-diff) and a job's
+// schedule versions (GET /scheduled-jobs/{id}/versions) in words. Pure functions (no DOM),
+// tested in admin_ui/tests/schedule_diff.test.mjs.
+import { fieldLabel } from "./audit.js";
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+// The diff's runs in time order: {kind: "moved", at, from, to} or {kind: added|removed|unchanged, at}.
+export function diffEntries(diff) {
+  const entries = [
+    ...diff.moved.map((m) => ({ kind: "moved", at: m.from, from: m.from, to: m.to })),
+    ...diff.added.map((at) => ({ kind: "added", at })),
+    ...diff.removed.map((at) => ({ kind: "removed", at })),
+    ...diff.unchanged.map((at) => ({ kind: "unchanged", at })),
+  ];
+  return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+// Why the calendar skips the run an entry has after the change (null when it runs or is removed).
+export function skippedReason(diff, entry) {
+  const at = entry.kind === "moved" ? entry.to : entry.kind === "removed" ? null : entry.at;
+  if (!at) return null;
+  const found = (diff.skipped || []).find((s) => new Date(s.at).getTime() === new Date(at).getTime());
+  return found ? found.reason : null;
+}
+
+// "3 runs move, 1 run is added, 2 are removed, 4 stay" (the counts that are not zero).
+export function diffSummary(diff) {
+  const parts = [];
+  if (diff.moved.length) parts.push(`${plural(diff.moved.length, "run moves", "runs move")}`);
+  if (diff.added.length) parts.push(`${plural(diff.added.length, "run is added", "runs are added")}`);
+  if (diff.removed.length) parts.push(`${plural(diff.removed.length, "run is removed", "runs are removed")}`);
+  if (diff.unchanged.length) parts.push(`${plural(diff.unchanged.length, "run stays", "runs stay")}`);
+  if (!parts.length) return "No upcoming runs before or after this change.";
+  return `Of the next ${diff.count} runs: ${parts.join(", ")}.`;
+}
+
+function shown(value) {
+  if (value === null || value === undefined || value === "") return "none";
+  if (value === true) return "yes";
+  if (value === false) return "no";
+  return String(value);
+}
+
+// "cron 0 9 * * * → 30 8 * * *; time zone UTC → Europe/Berlin"
+export function changeText(changes) {
+  return Object.entries(changes || {})
+    .map(([field, [before, after]]) => `${fieldLabel(field)} ${shown(before)} → ${shown(after)}`)
+    .join("; ");
+}
+
+// What a version did, in a few words: "created", "revert to version 2: cron …", "cron …".
+export function versionText(version) {
+  if (version.before === null && !version.note) return "created";
+  const text = changeText(version.changes);
+  if (version.reverted_from) return `revert to version ${version.reverted_from}${text ? `: ${text}` : ""}`;
+  return version.note ? version.note : text;
+}
+
+// The fields reverting to `version` would change on `job` ({field: [now, then]}).
+export function revertChanges(job, version) {
+  const out = {};
+  for (const [field, value] of Object.entries(version.after)) {
+    const current = job[field] === undefined ? null : job[field];
+    const same = field.endsWith("_at") && current && value
+      ? new Date(current).getTime() === new Date(value).getTime()
+      : current === value;
+    if (!same) out[field] = [current, value];
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  changeText, diffEntries, diffSummary, revertChanges, skippedReason, versionText,
+} from "../static/js/lib/schedule_diff.js";
+
+const diff = {
+  count: 4,
+  moved: [{ from: "2027-03-23T08:00:00Z", to: "2027-03-23T07:30:00Z" }],
+  added: ["2027-03-25T07:30:00Z"],
+  removed: ["2027-03-24T08:00:00Z", "2027-03-26T08:00:00Z"],
+  unchanged: [],
+};
+
+test("the diff's runs come in time order with their kind", () => {
+  assert.deepEqual(diffEntries(diff).map((e) => e.kind), ["moved", "removed", "added", "removed"]);
+  assert.equal(diffEntries(diff)[0].to, "2027-03-23T07:30:00Z");
+});
+
+test("the summary counts what is not zero", () => {
+  assert.equal(diffSummary(diff), "Of the next 4 runs: 1 run moves, 1 run is added, 2 runs are removed.");
+  assert.equal(diffSummary({ count: 10, moved: [], added: [], removed: [], unchanged: [] }),
+    "No upcoming runs before or after this change.");
+});
+
+test("changes and versions read as words", () => {
+  assert.equal(changeText({ cron_expression: ["0 9 * * *", "30 8 * * *"], is_active: [true, false] }),
+    "cron 0 9 * * * → 30 8 * * *; active yes → no");
+  assert.equal(versionText({ before: null, note: null, changes: {} }), "created");
+  assert.equal(versionText({ before: {}, reverted_from: 1, changes: { jitter_seconds: [0, 30] } }),
+    "revert to version 1: jitter (s) 0 → 30");
+});
+
+test("a revert lists only the fields it would change (times compared as instants)", () => {
+  const job = { cron_expression: "30 8 * * *", timezone: "UTC", run_at: null, is_active: true };
+  const version = { after: { cron_expression: "0 9 * * *", timezone: "UTC", run_at: null, is_active: true } };
+  assert.deepEqual(revertChanges(job, version), { cron_expression: ["30 8 * * *", "0 9 * * *"] });
+  const once = { run_at: "2027-01-01T09:00:00Z" };
+  assert.deepEqual(revertChanges(once, { after: { run_at: "2027-01-01T09:00:00+00:00" } }), {});
+});
+
+test("a run the calendar skips is found by its time after the change", () => {
+  const withCalendar = { ...diff, skipped: [{ at: "2027-03-25T07:30:00+00:00", reason: "calendar: Holidays excludes 2027-03-25" }] };
+  const [moved, removed, added] = diffEntries(withCalendar);
+  assert.equal(skippedReason(withCalendar, added), "calendar: Holidays excludes 2027-03-25");
+  assert.equal(skippedReason(withCalendar, moved), null);
+  assert.equal(skippedReason(withCalendar, removed), null);
+});
