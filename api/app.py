@@ -162,6 +162,8 @@ def create_app(
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="api-handler")
         )
+        # read from the state, so a built app can be pointed at another database (the tests reuse one)
+        settings, clock = app.state.settings, app.state.clock
         target = dsn or await anyio.to_thread.run_sync(resolve_dsn, settings)
         pool = await anyio.to_thread.run_sync(
             lambda: make_pool(

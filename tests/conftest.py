@@ -23,7 +23,7 @@ import pytest
 
 from cronkeeper.db import connect, throwaway_embedded
 from cronkeeper.migrate import migrate
-from tests.support.api import api_client
+from tests.support.api import shared_api_client
 from tests.support.cli import Cli
 from tests.support.databases import DatabaseSupply, create_database, drop_database, with_db
 
@@ -99,7 +99,7 @@ def conn(dsn):
 @pytest.fixture
 def api(dsn):
     """The API app on this test's own database, through a test client with an admin token."""
-    with api_client(dsn) as client:
+    with shared_api_client(dsn) as client:
         yield client
 
 

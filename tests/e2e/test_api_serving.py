@@ -102,7 +102,12 @@ def test_list_pages_encode_exactly_like_the_structs(dsn, conn):
         make_job(conn, brand, interval_seconds=90, jitter_seconds=10, metadata={"collectors": ["chatgpt"], "n": 1.5}),
         make_job(conn, brand, run_at=NOW + dt.timedelta(days=1, microseconds=250000), timezone="Europe/Berlin"),
         make_job(conn, brand, cron_expression="61 * * * *"),  # edited by hand: no description
+        # finished by its bounds: the reason is written by SQL here and by Python for one job
+        make_job(conn, brand, max_runs=1, next_run_at=None),
+        make_job(conn, brand, ends_at=NOW + dt.timedelta(hours=1, microseconds=5), next_run_at=None,
+                 starts_at=NOW - dt.timedelta(days=1)),
     ]
+    conn.execute("UPDATE scheduled_jobs SET scheduled_run_count = 1 WHERE id = %s", (jobs[4].id,))  # its one run
     odd = NOW + dt.timedelta(seconds=3, microseconds=120)
     for job in jobs:
         make_run(conn, job, now=NOW)
@@ -115,12 +120,14 @@ def test_list_pages_encode_exactly_like_the_structs(dsn, conn):
         run_rows = pages.runs_page(c, limit=20)
         model_jobs = {r["id"]: r for r in jobs_repo.list_jobs(c, limit=10)}
         model_runs = {r["id"]: r for r in runs_repo.list_runs(c, limit=20)}
-    assert len(job_rows) == 4 and len(run_rows) == 12
+    assert len(job_rows) == 6 and len(run_rows) == 18
     enc = msgspec.json.encode
     for row in job_rows:
         ours = json.loads(job_json(row))
         expected = json.loads(enc(JobOut.of(ScheduledJob.from_row(model_jobs[row.id]), model_jobs[row.id])))
         assert ours == expected and list(ours) != [] and set(ours) == set(JobOut.__struct_fields__)
+    reasons = sorted(filter(None, (json.loads(job_json(row))["finished_reason"] for row in job_rows)))
+    assert reasons == [f"ended at {(NOW + dt.timedelta(hours=1)).isoformat()}", "reached its 1 run"]
     for row in run_rows:
         ours = json.loads(row.json)
         expected = json.loads(enc(RunOut.of(JobRun.from_row(model_runs[row.id]), model_runs[row.id])))

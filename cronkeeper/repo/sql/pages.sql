@@ -58,6 +58,16 @@ CROSS JOIN LATERAL (
            ck_json_time(j.paused_until) AS paused_until, j.paused_automatically, j.resumed_by,
            ck_json_time(j.resumed_at) AS resumed_at, j.skip_next_runs, j.auto_pause_after_failures,
            j.auto_pause_trial_after_seconds,
+           j.calendar_id, ck_json_time(j.starts_at) AS starts_at, ck_json_time(j.ends_at) AS ends_at,
+           j.max_runs, j.scheduled_run_count,
+           -- cronkeeper.schedule.bounds.finished_reason, in SQL
+           CASE WHEN j.is_active AND j.next_run_at IS NULL THEN
+                CASE WHEN j.max_runs IS NOT NULL AND j.scheduled_run_count >= j.max_runs
+                     THEN 'reached its ' || j.max_runs || CASE WHEN j.max_runs = 1 THEN ' run' ELSE ' runs' END
+                     WHEN j.ends_at IS NOT NULL
+                     THEN 'ended at ' || to_char(j.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
+                END
+           END AS finished_reason,
            b.name AS brand_name, c.name AS customer_name
 ) x
 WHERE {filters}
