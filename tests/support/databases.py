@@ -1,8 +1,8 @@
 """Per-test databases: a migrated copy of the template, emptied and reused when it is safe.
 
-Copying the template costs the server about 0.1 s of CPU per test; emptying a
-database a test has finished with (TRUNCATE ... RESTART IDENTITY) costs under
-0.01 s. So a database given back is reused when, after its sessions are ended,
+Copying the template costs the server about 0.5 s per test; emptying a database
+a test has finished with (DELETE from every table, sequences restarted) about
+0.01 s, where TRUNCATE of its ~40 tables took 0.2 s. So a database given back is reused when, after its sessions are ended,
 it is again what a fresh copy would be: the same schema, migrations and
 settings, and no planner statistics from an ``ANALYZE`` (compared by a
 fingerprint of the catalogs). Otherwise it is dropped and a new copy is made.
@@ -127,7 +127,14 @@ class DatabaseSupply:
             tables = [sql.Identifier(r[0]) for r in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
             )]  # fmt: skip
-            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(tables)))
+            # DELETE, not TRUNCATE: on a test's few rows it is ~20x cheaper (TRUNCATE makes new files
+            # for every table). Replica role: no foreign-key or other triggers, so any order works.
+            conn.execute("SET session_replication_role = replica")
+            conn.execute(sql.SQL(" ").join(sql.SQL("DELETE FROM {};").format(t) for t in tables))
+            conn.execute(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) FROM pg_sequences"
+                " WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
             left = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                                 (name,)).fetchone()[0]  # fmt: skip
             if left:  # a session came back while we emptied it (a pool reconnecting): not safe to reuse
