@@ -38,6 +38,7 @@ def test_api_paths_files_and_other_paths_keep_their_json_404(ui, path):
     assert r.json()["error"] == "NotFound"
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_redirect_and_the_catch_all_stay_out_of_the_schema(ui):
     paths = ui.get("/schema/openapi.json").json()["paths"]
     assert "/" not in paths

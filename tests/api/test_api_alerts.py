@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from cronkeeper.services.scheduler.alerts import evaluate_alerts
 from tests.db.test_alerts import S, done
 from tests.support.factories import make_brand, make_job
@@ -21,6 +23,7 @@ def _failing_jobs(conn, t0, n=1, brand=None):
     return jobs
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_list_filters_and_pages(api, conn, t0):
     jobs = _failing_jobs(conn, t0, 3)
     done(conn, jobs[0], "completed", t0 + 2 * MIN)

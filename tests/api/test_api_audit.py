@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from tests.support.api import new_job_body
 from tests.support.factories import make_brand
 
@@ -34,6 +36,7 @@ def test_a_job_changed_through_the_api_is_recorded_as_the_tokens(api, conn):
     assert dt.datetime.fromisoformat(found[0]["at"]).utcoffset() == dt.timedelta(0)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_refused_change_leaves_no_event(api, conn):
     brand = make_brand(conn)
     job = api.post(JOBS, json=new_job_body(brand)).json()

@@ -31,6 +31,7 @@ def deep_json(brand, depth: int) -> bytes:
      ({"timeout_seconds": True}, "timeout_seconds"), ({"is_active": 0}, "is_active"),
      ({"is_active": "true"}, "is_active"), ({"cron_expression": None, "interval_seconds": "3600"}, "interval_seconds")],
 )  # fmt: skip
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_loosely_typed_values_are_400_naming_the_field(api, conn, change, field):
     brand = make_brand(conn)
     r = api.post(f"{JOBS}/", json=new_job_body(brand, job_type="scoring", **change))

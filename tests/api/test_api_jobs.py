@@ -71,6 +71,7 @@ def test_create_with_interval_or_run_at_and_the_optional_settings(api, brand):
         ({"cron_expression": None, "interval_seconds": 60, "jitter_seconds": 60}, "jitter_seconds"),
     ],
 )
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_fields_are_400_naming_the_field_and_write_nothing(api, conn, brand, overrides, field):
     r = api.post(JOBS, json=new_job_body(brand, **overrides))
     assert r.status_code == 400, r.text

@@ -27,6 +27,7 @@ JOBS = "/api/admin/scheduled-jobs"
         ({"timezone": "Mars/Olympus"}, "timezone", "Time zone is not valid: unknown time zone 'Mars/Olympus'."),
     ],
 )
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_bad_job_field_is_a_sentence_naming_it(api, conn, change, field, message):
     r = api.post(JOBS, json=new_job_body(make_brand(conn), **change))
     assert r.status_code == 400, r.text

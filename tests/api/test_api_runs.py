@@ -131,6 +131,7 @@ def test_a_manual_retry_never_forks_a_chain_with_a_retry_in_progress(api, conn, 
     assert api.get(f"{RUNS}/{failed.id}").json()["retried_by"] == r.json()["id"]
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_live_worker_starts_a_triggered_run_well_under_a_second(dsn, conn):
     started: list[float] = []
     begun = threading.Event()

@@ -82,6 +82,7 @@ def test_every_run_and_the_customer_scope(api, seeded):
     assert r.status_code == 404
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_days_are_cut_in_the_time_zone_and_default_to_30_days(api, conn):
     job = make_job(conn)
     # 2027-01-03 23:30 UTC is already the 4th in Berlin (UTC+1)
@@ -107,6 +108,7 @@ def test_days_are_cut_in_the_time_zone_and_default_to_30_days(api, conn):
         ({"job_id": "42"}, "job_id", ""),
     ],
 )
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_parameters_are_400s_naming_them(api, params, field, words):
     r = api.get(STATS, params=params)
     assert r.status_code == 400 and r.json()["field"] == field, r.text

@@ -79,6 +79,7 @@ def test_expiry_in_days_or_at_an_instant(api, conn):
         ({"name": "x", "secret": "ck_mine"}, "secret"),
     ],
 )
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_input_is_400_naming_the_field(api, conn, body, field):
     before = conn.execute("SELECT count(*) AS n FROM api_tokens").fetchone()["n"]
     r = api.post(TOKENS, json=body)

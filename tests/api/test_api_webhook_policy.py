@@ -31,6 +31,7 @@ def brand(conn):
          "unknown signing secret 'DATABASE_URL'; the operator configures names in CRONKEEPER_WEBHOOK_SECRETS"),
     ],
 )  # fmt: skip
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_webhook_the_policy_refuses_is_a_400_naming_the_field(api, brand, conn, monkeypatch, hook, field, words):
     monkeypatch.delenv("CRONKEEPER_OUTBOUND_ALLOW", raising=False)
     monkeypatch.delenv("CRONKEEPER_WEBHOOK_SECRETS", raising=False)

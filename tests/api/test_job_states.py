@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from cronkeeper.client import JobManager
 from cronkeeper.services.scheduler.tick import tick
 from tests.support.api import new_job_body
@@ -58,6 +60,7 @@ def test_a_job_with_a_run_processing_is_running_even_when_paused(api, conn):
     assert update["state"] == "running"
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_cli_and_the_python_api_name_the_same_states(api, conn, ck, dsn):
     brand = make_brand(conn)
     scheduled = make_job(conn, brand, next_run_at=CLOCK + dt.timedelta(hours=1))

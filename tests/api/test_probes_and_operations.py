@@ -60,6 +60,7 @@ def test_not_ready_while_the_schema_is_behind_and_ready_once_migrated(dsn, conn)
         assert api.get("/health/ready").status_code == 200
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_probes_are_in_the_schema_with_every_response(open_api):
     paths = open_api.get("/schema/openapi.json").json()["paths"]
     assert set(paths["/health/ready"]["get"]["responses"]) == {"200", "503"}
@@ -70,6 +71,7 @@ def test_the_probes_are_in_the_schema_with_every_response(open_api):
         assert {"200", "401", "403"} <= set(paths[path][method]["responses"]), path
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_manual_tick_creates_the_due_jobs_runs_and_says_which(api, conn):
     now = api.clock.now()
     brand = make_brand(conn)
@@ -157,6 +159,7 @@ def _plan(conn, query: bytes, params) -> str:
     return "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + query, params))
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_status_and_tick_queries_read_no_finished_runs(conn, t0):
     """20,000 finished runs and a short queue: no query here scans job_runs."""
     job = make_job(conn, make_brand(conn))

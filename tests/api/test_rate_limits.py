@@ -159,6 +159,7 @@ def test_a_cached_token_still_works_from_a_blocked_address(dsn, conn):
         assert api.get(f"{ADMIN}/scheduled-jobs", headers=headers).status_code == 200
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_token_writing_too_fast_gets_429_with_retry_after(dsn):
     clock = Ticks()
     with api_client(dsn) as api:
@@ -186,6 +187,7 @@ def test_the_schema_declares_429_on_routes_with_a_token_and_503_on_reads(api):
 
 
 # -- a read's deadline ---------------------------------------------------------------
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_read_waiting_on_a_lock_answers_503_at_its_deadline(dsn, monkeypatch):
     monkeypatch.setattr(app_module, "PAGE_STATEMENT_TIMEOUT_MS", 300)
     locked, release = threading.Event(), threading.Event()

@@ -113,6 +113,7 @@ def test_unknown_or_other_customers_job_is_404(api, conn, registry):
     assert count(conn, "job_runs") == 0
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_run_past_the_timeout_is_409_and_is_recorded_failed_not_left_claimed(api, conn, registry, monkeypatch):
     monkeypatch.setattr(inline, "TIMEOUT_SECONDS", 0.5)
     release = threading.Event()
@@ -132,6 +133,7 @@ def test_a_run_past_the_timeout_is_409_and_is_recorded_failed_not_left_claimed(a
     assert count(conn, "job_runs") == 1  # not retried
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_handler_that_checkpoints_is_stopped_at_the_timeout(api, conn, registry, monkeypatch):
     monkeypatch.setattr(inline, "TIMEOUT_SECONDS", 0.4)
 

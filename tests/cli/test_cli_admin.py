@@ -39,6 +39,7 @@ def snapshot(conn) -> dict[str, list[dict]]:
     return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}  # noqa: S608
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_customers_and_brands_in_both_forms(ck, conn):
     acme, globex = ck.batch(("json", ["customers", "create", "--name", "Acme Corp"]),
                             ("record", ["customers", "create", "--name", " Globex "]))  # fmt: skip
@@ -70,6 +71,7 @@ def test_customers_and_brands_in_both_forms(ck, conn):
     assert count(conn, "brands") == 0 and count(conn, "customers") == 2
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_jobs_from_create_to_delete_in_both_forms(ck, conn, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "k")  # chatgpt usable: no warning on stderr
     brand = make_brand(conn, name="Nike")
@@ -195,6 +197,7 @@ def test_runs_list_show_cancel_retry_in_both_forms(ck, conn):
     assert [(s["status"], s["n"]) for s in statuses] == [("cancelled", 2), ("failed", 3), ("pending", 2)]
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_input_exits_2_with_one_line_naming_the_problem_and_writes_nothing(ck, conn):
     brand = make_brand(conn, name="Nike")
     job, create = make_job(conn, brand), ["jobs", "create", "--brand", str(brand.id)]

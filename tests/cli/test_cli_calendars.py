@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.factories import make_brand
 
 ICS = """BEGIN:VCALENDAR
@@ -21,6 +23,7 @@ END:VCALENDAR
 """
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_calendars_from_the_command_line(ck, conn, tmp_path):
     brand = make_brand(conn)
     conn.commit()

@@ -16,6 +16,7 @@ def count(conn) -> int:
     return conn.execute("SELECT count(*) AS n FROM api_tokens").fetchone()["n"]
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_create_with_expiry_in_days_and_list_it(ck, conn):
     before = utcnow()
     done = ck("tokens", "create", "--name", "ci", "--role", "viewer", "--expires-in-days", "30")

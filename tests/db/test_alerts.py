@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from psycopg.types.json import Jsonb
 
 from cronkeeper.alert_rules import AlertSettings
@@ -228,6 +229,7 @@ def test_alert_step_never_raises(conn, t0, monkeypatch, caplog):
     assert alert_step(conn, t0) is not None
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_evaluators_reads_use_their_indexes(conn, t0):
     job, crowd = make_job(conn), make_job(conn)  # the crowd: 20,000 runs of another job
     conn.execute(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from cronkeeper import jobs, pausing
 from cronkeeper.alert_rules import AlertSettings
 from cronkeeper.clock import FixedClock
@@ -145,6 +147,7 @@ def _auto_paused_later(conn, t0):
     return job
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_pause_steps_reads_use_their_indexes(conn, t0):
     crowd = make_job(conn)  # 20,000 finished runs of another job, one in five failed
     conn.execute(

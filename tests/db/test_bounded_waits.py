@@ -57,6 +57,7 @@ def test_a_connection_has_its_kinds_bounds(dsn):
         assert conn.execute(SHOW).fetchone() == {"idle": "10s", "statement": "0", "lock": "0"}
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_client_that_stops_mid_transaction_loses_it_and_its_locks(dsn, conn):
     stalled = connect(dsn, kind="worker", timeouts=DbTimeouts(idle_in_transaction=0.5))
     stalled.execute("SELECT pg_advisory_xact_lock(4242)")  # a transaction holding a lock, then silence

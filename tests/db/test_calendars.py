@@ -247,6 +247,7 @@ def test_skipped_slots_do_not_count_against_max_runs(conn):
     ({"ends_at": "2027-02-01T00:00:00"}, "ends_at"),  # no offset
     ({"calendar_id": "not-a-uuid"}, "calendar_id"),
 ])  # fmt: skip
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_bounds_are_refused_naming_the_field(conn, values, field):
     brand = make_brand(conn)
     with pytest.raises(ValidationError) as refused:

@@ -60,6 +60,7 @@ def test_database_clock_is_the_servers_time_advanced_by_the_monotonic_clock(conn
     assert sync_clock(FixedClock(utcnow()), conn) is None  # tests' clocks are left alone
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_worker_90s_fast_fails_no_live_run_of_another_worker(dsn, conn, registry, caplog):
     job = make_job(conn, max_retries=0)
     live = make_run(conn, job)

@@ -59,6 +59,7 @@ def no_network(monkeypatch):
     monkeypatch.setattr(httpx.AsyncClient, "send", refuse)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_worker_completes_the_triggered_runs_with_answers_and_scores(dsn, conn, t0, no_network):
     made = demo.create_demo(conn, t0)
     registry = Registry()
@@ -84,6 +85,7 @@ def test_a_worker_completes_the_triggered_runs_with_answers_and_scores(dsn, conn
     assert len({s["position"] for s in scores}) > 1  # varied, not one answer repeated
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_demo_command_says_what_it_made_and_then_that_nothing_is_new(ck):
     first = ck("demo")
     assert "created customer Demo customer" in first.stdout

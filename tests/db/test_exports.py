@@ -64,6 +64,7 @@ def seed(conn, n: int, *, job=None, scored: bool = True, text: str = "x" * 200):
 # -- files --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_run_of_5000_answers_exports_to_csv_and_jsonl_files(conn, tmp_path):
     run = seed(conn, 5000)
     template = str(tmp_path / "{date}" / "{job_id}" / "run-{run_id}.csv")
@@ -133,6 +134,7 @@ def test_memory_does_not_grow_with_the_row_count(conn, fmt):
     assert peak_big < written.chars / 2, (peak_big, written.chars)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_http_chunks_are_bounded_and_add_up_to_the_file(conn):
     run = seed(conn, 2000)
     chunks = list(exports.iter_export(conn, run.id, "jsonl", chunk_bytes=16 * 1024))
@@ -196,6 +198,7 @@ def test_path_templates(conn, tmp_path):
         assert err.value.field == "output", bad
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(conn, tmp_path, monkeypatch):
     run = seed(conn, 1200)
     target = tmp_path / "out.csv"
@@ -310,6 +313,7 @@ def test_cli_unknown_run_and_bad_run_id(cli, conn):
 # -- API --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_api_streams_csv_and_jsonl_with_scoping(dsn, conn):
     run = seed(conn, 1500)
     url = f"/api/admin/job-runs/{run.id}/export"
@@ -434,6 +438,7 @@ def test_an_export_that_cannot_be_written_fails_the_run(dsn, conn, t0, tmp_path,
     assert conn.execute("SELECT count(*) AS n FROM collected_answers").fetchone()["n"] == 2
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_auto_export_stays_inside_the_customers_directory(dsn, conn, t0, tmp_path, monkeypatch):
     """A job editor chooses the path and the worker writes it: only inside ROOT/<customer_id>."""
     monkeypatch.setenv("FAKE_KEY", "k")
@@ -462,6 +467,7 @@ def test_auto_export_stays_inside_the_customers_directory(dsn, conn, t0, tmp_pat
     assert (mine / str(job.id) / f"{run['id']}.jsonl").is_file()
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_two_customers_never_share_an_export_path(dsn, conn, t0, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "k")
     monkeypatch.setenv("CRONKEEPER_EXPORT_ROOT", str(tmp_path))

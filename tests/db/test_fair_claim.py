@@ -4,6 +4,8 @@ import datetime as dt
 import random
 import threading
 
+import pytest
+
 from cronkeeper.clock import FixedClock
 from cronkeeper.db import connect
 from cronkeeper.handlers import Registry
@@ -56,6 +58,7 @@ def test_a_customer_takes_at_most_its_share_while_others_wait(conn, t0):
     assert first == sorted(first)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_customer_with_fewer_runs_in_flight_goes_first_when_slots_are_scarce(conn, t0):
     a, b = make_job(conn, job_type="scoring"), make_job(conn, job_type="scoring")
     _flood(conn, a, t0, 100)
@@ -75,6 +78,7 @@ def test_one_customer_alone_takes_the_whole_batch_in_due_order(conn, t0):
     assert [c.run.run_after for c in batch] == sorted(c.run.run_after for c in batch)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_concurrent_fair_claims_take_each_run_exactly_once(dsn, conn, t0):
     jobs = [make_job(conn, make_brand(conn), job_type="scoring") for _ in range(4)]
     for job in jobs:

@@ -98,6 +98,7 @@ def app_settings(dsn: str, **kw) -> Settings:
     return Settings(database_url=dsn, data_dir=Path("."), auto_migrate=False, pool_max_size=2, **kw)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_app_role_runs_everything_on_a_current_schema(roles, cli):
     assert cli(roles.owner, "migrate", auto_migrate=None).returncode == 0
     with psycopg.connect(roles.app, autocommit=True) as c, pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -130,6 +131,7 @@ def test_the_app_role_runs_everything_on_a_current_schema(roles, cli):
         conn.close()
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_behind_schema_is_refused_naming_the_missing_migrations(roles, cli, tmp_path):
     every = load_migrations()
     older = tmp_path / "older"

@@ -6,6 +6,8 @@ import logging
 import random
 import time
 
+import pytest
+
 from cronkeeper.clock import FixedClock
 from cronkeeper.handlers import Registry
 from cronkeeper.logs import JsonFormatter
@@ -71,6 +73,7 @@ def test_lease_expiry_is_logged_with_the_dead_workers_id(dsn, conn, t0, caplog):
     assert (e["run_id"], e["job_id"], e["worker_id"]) == (run.id, str(job.id), "worker-gone-1-abc")
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_run_once_returns_after_every_outcome_is_counted_and_logged(dsn, conn, t0, caplog):
     """A failed run is written back by its executor thread; run_once must not return
     between that write-back and the run's count and log line."""

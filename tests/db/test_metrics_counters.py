@@ -76,6 +76,7 @@ def work_through_runs(dsn, conn, t0) -> None:
     assert rescue_expired(conn, t0, rng=random.Random(1)).retried == 1
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_counters_count_where_events_happen_and_pruning_takes_nothing_from_them(dsn, conn, t0):
     work_through_runs(dsn, conn, t0)
     before = scrape(dsn, t0 + 4 * S)
@@ -158,6 +159,7 @@ def test_scrape_parses_and_has_this_processes_http_and_process_metrics(dsn, t0):
     assert value(got, "cronkeeper_queue_depth", status="processing") == 0
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_token_guards_metrics_when_set(dsn, t0, monkeypatch):
     monkeypatch.setenv("CRONKEEPER_METRICS_TOKEN", "s3cret-metrics")
     with api_client(dsn, FixedClock(t0)) as api:  # sends an admin API token: not the metrics token

@@ -7,6 +7,7 @@ from cronkeeper.errors import MigrationError
 from cronkeeper.migrate import MIGRATIONS_DIR, load_migrations, migrate
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_empty_database_to_latest_then_nothing_changes(fresh_db):
     first = migrate(fresh_db)
     assert list(first.applied) == [m.name for m in load_migrations()]
@@ -21,6 +22,7 @@ def test_empty_database_to_latest_then_nothing_changes(fresh_db):
     assert before == after
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_two_migrators_at_once_are_safe(fresh_db):
     results, errors = [], []
 
@@ -39,6 +41,7 @@ def test_two_migrators_at_once_are_safe(fresh_db):
     assert sorted(len(r.applied) for r in results) == [0, 0, len(load_migrations())]
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_edited_migration_is_refused(fresh_db, tmp_path):
     for m in sorted(MIGRATIONS_DIR.glob("*.sql")):
         (tmp_path / m.name).write_text(m.read_text())

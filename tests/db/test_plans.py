@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import psycopg
+import pytest
 
 from cronkeeper.repo.queries import load
 from tests.support.factories import make_brand, make_job, make_run
@@ -77,6 +78,7 @@ def test_api_list_pages_use_the_index_of_their_filter(conn, t0):
         assert "scheduled_jobs_created_idx" in plan(conn, _statement("jobs_page", ()), {"limit": 51})
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0):
     """Why a customer/brand/job filter keeps a plan made for its value (cronkeeper.repo.pages.PLAN_STABLE)."""
     from cronkeeper.repo.pages import PLAN_STABLE, _statement
@@ -119,6 +121,7 @@ def _generic_plan(conn, query: bytes, params: dict) -> str:
         conn.execute("DEALLOCATE page")
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0):
     """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007)."""
     from cronkeeper.repo.pages import _statement
@@ -133,6 +136,7 @@ def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0)
     assert [d["run_id"] for d in docs] == [runs[1].id, runs[0].id]  # newest first, only those asked for
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
     """The runs page's filters (migration 0014): a rare trigger within a customer is one range of
     job_runs_trigger_idx; a time range becomes an id range found on job_runs_created_idx, read

@@ -105,6 +105,7 @@ def test_the_seeds_create_example_with_our_fields(manager, brand, conn):
     assert (row["cron_expression"], row["timezone"], row["metadata"]) == ("0 9 * * *", "Europe/Berlin", job.metadata)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_defaults_are_the_services(manager, brand):
     job = manager.create_job(brand.id, JobSchedule.custom("0 9 * * 1-5"), "scoring")
     assert (job.max_retries, job.retry_delay, job.timeout_seconds) == (3, 60, 3600)
@@ -320,6 +321,7 @@ def test_bad_schedules_name_their_field(build, field):
         ({"schedule": JobSchedule.once("2027-01-04", "08:00")}, "run_at"),  # before the clock's now
     ],
 )
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_input_names_the_field_and_writes_nothing(manager, brand, conn, overrides, field):
     args = {"brand_id": brand.id, "schedule": JobSchedule.daily("09:00"), "job_type": "data_collection", **overrides}
     with pytest.raises(ValidationError) as err:

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from cronkeeper.clock import FixedClock
 from cronkeeper.repo import answers as answers_repo
 from cronkeeper.repo.answers import NewAnswer, NewScore
@@ -78,6 +80,7 @@ def test_count_rule_keeps_each_jobs_newest_runs(conn, t0):
     assert result == PruneResult(by_age=0, by_count=8)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_count_rule_walks_jobs_in_slices_across_passes(conn, t0):
     brand = make_brand(conn)
     jobs = [make_job(conn, brand) for _ in range(JOBS_PER_SLICE + 5)]

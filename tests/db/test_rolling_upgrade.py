@@ -70,6 +70,7 @@ def test_a_schema_ahead_by_a_non_additive_migration_is_refused_naming_it(dsn, tm
         migrate(dsn)  # nor may the older release's migrator run on it
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_long_running_service_waits_on_a_too_new_schema_instead_of_exiting(dsn, tmp_path, monkeypatch, caplog):
     folder, name = newer_release(tmp_path, "-- compatible: breaking")
     migrate(dsn, folder)

@@ -41,6 +41,7 @@ def black_hole():
     sock.close()
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_silent_receiver_holds_no_slot_and_is_recorded_after_its_deadline(dsn, conn, t0, monkeypatch, black_hole):
     job = sample_job(conn, black_hole)
     run = make_run(conn, job, now=t0)
@@ -59,6 +60,7 @@ def test_a_silent_receiver_holds_no_slot_and_is_recorded_after_its_deadline(dsn,
     assert metrics["answers_collected"] == 1  # the run's own metrics are kept beside it
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_sync_run_finishes_although_its_webhook_never_answers(api, conn, monkeypatch, black_hole):
     job = sample_job(conn, black_hole)
     started = time.monotonic()

@@ -4,6 +4,8 @@ import datetime as dt
 import random
 import threading
 
+import pytest
+
 from cronkeeper import jobs
 from cronkeeper.db import connect
 from cronkeeper.schedule import MAX_ENUMERATED_SLOTS
@@ -135,6 +137,7 @@ def test_interval_with_jitter_keeps_slots_and_delays_run_after(conn, t0):
     assert row["next_run_at"] == t0 + dt.timedelta(seconds=30)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_long_downtime_is_accounted_for_without_listing_every_slot(conn, t0):
     job = make_job(conn, interval_seconds=1, next_run_at=t0)
     _tick(conn, t0 + dt.timedelta(hours=2))
@@ -154,6 +157,7 @@ def test_batches_cover_every_due_job(conn, t0):
     assert len({r["scheduled_job_id"] for r in conn.execute("SELECT scheduled_job_id FROM job_runs")}) == len(jobs)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_concurrent_schedulers_create_each_slot_once(dsn, t0):
     setup = connect(dsn, autocommit=True)
     brand = make_brand(setup)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from psycopg import sql
 
 from cronkeeper.repo import run_stats
@@ -20,6 +21,7 @@ def _plan(conn, query, params) -> str:
     return "\n".join(r["QUERY PLAN"] for r in rows)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_run_stats_and_brand_days_use_their_scope_index(conn, t0):
     brand = make_brand(conn)
     jobs = [make_job(conn, brand) for _ in range(20)]
@@ -49,6 +51,7 @@ def test_run_stats_and_brand_days_use_their_scope_index(conn, t0):
         assert ("job_runs_brand_idx" in plan or "job_runs_created_idx" in plan) and "Seq Scan" not in plan, plan
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_rollup_reads_runs_by_creation_time_and_its_slots_by_key(conn, t0):
     """cronkeeper/stats_rollup.py: a recount reads its slots' runs through job_runs_created_idx; a chart
     reads one scope's slots through the primary key, a recount clears customers' rows by slot."""
@@ -84,6 +87,7 @@ def test_the_rollup_reads_runs_by_creation_time_and_its_slots_by_key(conn, t0):
     assert "run_stats_days_pkey" in plan, plan
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_collector_figures_read_answers_of_their_runs_only(conn, t0):
     """GET /system/collectors: the answers of the newest finished runs by collected_answers_run_idx, one
     run at a time; a hash join read the whole table (every answer ever collected) on each request."""

@@ -157,6 +157,7 @@ def retries_of(conn, run) -> list[dict]:
     ("scoring", None, "nothing_to_score"),
     ("data_collection_and_scoring", [], "no_active_queries"),
 ])  # fmt: skip
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_failure_no_retry_can_fix_is_marked_and_not_retried(
     dsn, conn, registry, brand, t0, monkeypatch, job_type, collectors, code
 ):
@@ -181,6 +182,7 @@ def test_a_handler_raising_non_retryable_is_not_retried(dsn, conn, brand, t0):
     assert len(retries_of(conn, flaky)) == 1
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_job_naming_no_collectors_asks_only_those_with_their_key(dsn, conn, registry, brand, t0, monkeypatch):
     for key in ("OPENAI_API_KEY", "PERPLEXITY_API_KEY", "SERPAPI_API_KEY", "FAKE_KEY"):
         monkeypatch.delenv(key, raising=False)
@@ -197,6 +199,7 @@ def test_a_job_naming_no_collectors_asks_only_those_with_their_key(dsn, conn, re
     assert (run["metrics"]["collector_calls"], run["metrics"]["answers_collected"]) == (2, 2)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_other_failures_are_still_retried(dsn, conn, registry, brand, t0, monkeypatch):
     monkeypatch.delenv("NOPE_KEY", raising=False)
     monkeypatch.setenv("FAKE_KEY", "k")
@@ -248,6 +251,7 @@ def test_webhook_is_signed_and_its_failure_never_fails_the_run(dsn, conn, regist
     assert run["metrics"]["webhook"]["attempts"] == 3
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_webhook_into_the_network_is_blocked_and_says_only_that(dsn, conn, registry, brand, t0, monkeypatch):
     monkeypatch.setenv("FAKE_KEY", "k")
     monkeypatch.delenv("CRONKEEPER_OUTBOUND_ALLOW", raising=False)  # engines are the operator's: not guarded

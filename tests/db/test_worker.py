@@ -195,6 +195,7 @@ def test_cancel_processing_run_stops_at_next_checkpoint(dsn, conn, registry, t0)
     assert len(steps) < 200
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_timeout_fails_an_async_handler(dsn, conn, registry, t0):
     import asyncio
 
@@ -210,6 +211,7 @@ def test_timeout_fails_an_async_handler(dsn, conn, registry, t0):
     assert runs_of(conn, job.id)[0]["error_message"] == "timed out after 1 s"
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_serve_starts_a_new_run_on_notify_and_stops_gracefully(dsn, conn, registry):
     done = threading.Event()
     registry.register("scoring", lambda ctx: done.set() or {"ok": 1})
@@ -325,6 +327,7 @@ def test_drain_claims_more_while_a_slow_run_of_the_batch_is_still_running(dsn, c
     assert {r["status"] for r in runs_of(conn, job.id)} == {"completed"}
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_status_index_holds_only_the_rare_statuses_and_serves_their_listing(conn, t0):
     """job_runs_status_idx holds only the rare statuses, so claims and finishes do not write it;
     failed listings still use it."""
@@ -397,6 +400,7 @@ def test_worker_asks_for_the_next_run_after_by_its_clock(dsn, conn, registry, t0
         w.close()
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_delayed_run_starts_on_time_while_another_run_is_in_hand(dsn, conn, registry):
     """A jittered or retried run due in 1.5 s starts within 1 s of its run_after, not at the 30 s poll."""
     release, holding = threading.Event(), threading.Event()

@@ -256,6 +256,7 @@ def test_retry_after_as_http_date_is_honoured():
     assert fake.sleeps == [42.0]
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_a_real_one_second_retry_after_is_waited_for():
     with FakeChatServer() as server:
         server.script(Reply(429, headers={"Retry-After": "1"}))
@@ -325,6 +326,7 @@ def test_timeout_fails_the_call():
         (Reply(200, {"choices": {"0": {}}}), "bad response: no choices[0].message.content"),
     ],
 )
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_bad_response_shape_fails_the_call(reply, reason):
     with FakeServer(lambda request: reply) as server:
         assert ask_error(chat("chatgpt", server.url)).reason == reason
@@ -352,6 +354,7 @@ def test_rate_limit_is_respected_across_the_calls_of_a_run():
     assert all(at - started >= i / 20 for i, at in enumerate(arrivals))
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_concurrency_limit_caps_calls_in_flight():
     with FakeServer(lambda request: Reply(200, {"choices": [{"message": {"content": "ok"}}]}, delay=0.1)) as server:
         collector = build_collector(chat("chatgpt", server.url, max_concurrency=2), ENV)
@@ -425,6 +428,7 @@ def test_unknown_and_crashing_collectors_fail_their_calls_only():
     }
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_an_exception_from_on_progress_stops_the_collection():
     class Stop(Exception):
         pass

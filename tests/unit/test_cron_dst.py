@@ -182,6 +182,7 @@ def _in_gap(zone, instant):
     return before != instant.astimezone(tz).utcoffset()
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 @settings(max_examples=int(__import__("os").environ.get("CRON_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions, st.sampled_from(ZONES), instants)
 def test_agrees_with_cronsim(expr, zone, after):

@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 # a database that is never reached: the missing files are found before any connection
 UNREACHABLE = "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1"
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_migrate_fails_naming_the_empty_folder(tmp_path):
     env = {**os.environ, "DATABASE_URL": UNREACHABLE, "CRONKEEPER_MIGRATIONS_DIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-m", "cronkeeper.cli", "migrate"], env=env,

@@ -158,6 +158,7 @@ def _hang_up_server() -> tuple[socket.socket, str]:
     return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_every_failure_to_get_an_answer_reads_the_same():
     """No port-scanner: refused, hung up, timed out and unresolvable are one message."""
     allow = Policy.parse("127.0.0.1")

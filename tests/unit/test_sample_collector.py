@@ -59,6 +59,7 @@ def test_sample_is_never_a_default_collector_of_a_job():
     assert list(keyed) == ["chatgpt"]  # the real one with its key, and only it
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_same_query_and_brand_give_the_same_answer_without_network():
     [collector] = build_collectors(load_collectors(env={}), ["sample"], env={}, subject=NIKE)
     assert isinstance(collector, SampleCollector) and unusable_reason(collector) is None
@@ -71,6 +72,7 @@ def test_the_same_query_and_brand_give_the_same_answer_without_network():
     assert len({ask(collector, q).text for q in QUERIES}) == len(QUERIES)
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_answers_vary_in_mentions_order_and_tone_so_scores_differ():
     [collector] = build_collectors(load_collectors(env={}), ["sample"], env={}, subject=NIKE)
     scores = [score_answer(ask(collector, q).text, NIKE.brand, (), NIKE.competitors) for q in QUERIES]

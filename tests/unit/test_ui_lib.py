@@ -11,9 +11,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 UI = Path(__file__).resolve().parents[2] / "admin_ui"
 
 
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_ui_lib_modules_pass_their_node_tests():
     node = shutil.which("node")
     assert node, "node (v20 or later) is needed to test admin_ui/static/js/lib; install nodejs"
