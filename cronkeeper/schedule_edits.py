@@ -23,13 +23,12 @@ import psycopg
 from cronkeeper import calendars, fields, jobs, limits, schedule_versions
 from cronkeeper.audit import plain
 from cronkeeper.errors import CronkeeperError, InvalidSchedule, NotFound
-from cronkeeper.job_bounds import bounds_changed, first_slot
+from cronkeeper.job_bounds import bounds_changed, first_slot, resumed_next_slot
 from cronkeeper.models import ScheduledJob
 from cronkeeper.repo import schedule_versions as versions_repo
 from cronkeeper.schedule import Schedule
 from cronkeeper.schedule.bounds import Bounds
 from cronkeeper.schedule.diff import MAX_COUNT, SlotDiff, diff_slots
-from cronkeeper.schedule.slots import first_after
 from cronkeeper.schedule_versions import ScheduleVersion
 
 DEFAULT_COUNT = 10
@@ -87,7 +86,7 @@ def _start_after(
     if changed or bounds_changed(job, out):
         return first_slot(new, out, now, getattr(job, "scheduled_run_count", 0))
     if not job.is_active and job.next_run_at is not None and job.next_run_at <= now:
-        return first_after(job.schedule, job.next_run_at, now)  # a resume skips the paused slots
+        return resumed_next_slot(job, now)  # a resume skips the paused slots
     return job.next_run_at
 
 
