@@ -2,7 +2,9 @@
 
 The one implementation the API, the CLI and the Python API call. Each function
 takes a connection; ``customer_id=`` (keyword) limits it to one customer's
-calendars (an API token bound to a customer), ``None`` sees all. A job uses a
+calendars (an API token bound to a customer), ``None`` sees all. Every change
+(create, rename, dates added or removed, import, delete) writes its audit event
+in its transaction (``cronkeeper.calendar_audit``). A job uses a
 calendar through its ``calendar_id`` (always one of the job's customer's); the
 scheduler's tick loads the calendars of its due jobs in one query
 (``calendar_rules``) and skips the slots they exclude (``schedule/bounds.py``).
@@ -18,7 +20,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper import fields
+from cronkeeper import calendar_audit, fields
 from cronkeeper.errors import NotFound, ValidationError
 from cronkeeper.ics import parse_ics
 from cronkeeper.models import ScheduledJob
@@ -74,12 +76,13 @@ def create_calendar(
     a name already used by the customer is a ``Conflict`` naming ``name``."""
     name = fields.text(values.get("name"), "name")
     weekdays = fields.boolean(values.get("business_days_only", False), "business_days_only")
-    days = [day(d, "dates") for d in values.get("dates") or ()]
+    days = sorted({day(d, "dates") for d in values.get("dates") or ()})
     with conn.transaction():
         owner = _customer(conn, values.get("customer_id"), customer_id)
         calendar = repo.insert_calendar(conn, owner, name, weekdays)
         if days:
             repo.add_dates(conn, calendar.id, days, [None] * len(days))
+        calendar_audit.created(conn, calendar, days)
     return get_calendar(conn, calendar.id)
 
 
@@ -111,13 +114,18 @@ def update_calendar(
         current = NotFound.unless(current, f"no calendar {calendar_id}")
         name = fields.text(changes.get("name", current.name), "name")
         weekdays = fields.boolean(changes.get("business_days_only", current.business_days_only), "business_days_only")
-        return repo.update_calendar(conn, current.id, name, weekdays)
+        updated = repo.update_calendar(conn, current.id, name, weekdays)
+        calendar_audit.updated(conn, current, updated)
+        return updated
 
 
 def delete_calendar(conn: psycopg.Connection, calendar_id: UUID, *, customer_id: UUID | None = None) -> None:
     """Delete it and its dates; a ``Conflict`` while a job uses it."""
-    if not repo.delete_calendar(conn, calendar_id, customer_id=customer_id):
-        raise NotFound(f"no calendar {calendar_id}")
+    with conn.transaction():
+        calendar = repo.get_calendar(conn, fields.uuid(calendar_id, "calendar_id"), customer_id=customer_id)
+        if calendar is None or not repo.delete_calendar(conn, calendar.id, customer_id=customer_id):
+            raise NotFound(f"no calendar {calendar_id}")
+        calendar_audit.deleted(conn, calendar)
 
 
 def add_dates(
@@ -137,7 +145,10 @@ def add_dates(
     label = fields.optional_text(label, "label")
     with conn.transaction():
         calendar = get_calendar(conn, calendar_id, customer_id=customer_id)
-        return repo.add_dates(conn, calendar.id, parsed, [label] * len(parsed))
+        added = repo.add_dates(conn, calendar.id, parsed, [label] * len(parsed))
+        if added or label is not None:  # else nothing changed
+            calendar_audit.dates_added(conn, calendar, parsed, added, label=label)
+        return added
 
 
 def remove_date(conn: psycopg.Connection, calendar_id: UUID, date: Any, *, customer_id: UUID | None = None) -> None:
@@ -147,6 +158,7 @@ def remove_date(conn: psycopg.Connection, calendar_id: UUID, date: Any, *, custo
         calendar = get_calendar(conn, calendar_id, customer_id=customer_id)
         if not repo.remove_date(conn, calendar.id, when):
             raise NotFound(f"calendar {calendar.name} does not exclude {when}", field="date")
+        calendar_audit.date_removed(conn, calendar, when)
 
 
 def import_ics(
@@ -173,6 +185,7 @@ def import_ics(
             calendar = create_calendar(conn, values or {}, customer_id=customer_id)
         added = repo.add_dates(conn, calendar.id, list(parsed.dates), list(parsed.dates.values()))
         calendar = get_calendar(conn, calendar.id)
+        calendar_audit.dates_added(conn, calendar, list(parsed.dates), added, action="import", events=parsed.events)
     return ImportResult(calendar, added, len(parsed.dates) - added, parsed.events, parsed.warnings)
 
 

@@ -3,6 +3,9 @@
 ``calendar_id`` names one of the job's customer's calendars (``cronkeeper.calendars``);
 ``starts_at`` / ``ends_at`` bound its slots (no slot before or after); ``max_runs``
 caps its scheduled runs, after which it finishes (``schedule.bounds.finished_reason``).
+A resume keeps to them too: ``paused_runs`` records only the paused slots within the
+start and end (with the calendar's reason where it excludes one), and
+``resumed_next_slot`` is ``None`` past the end or the last run.
 """
 
 from __future__ import annotations
@@ -10,9 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import psycopg
+
 from cronkeeper import fields
+from cronkeeper.calendars import calendar_rules
+from cronkeeper.models import ScheduledJob
+from cronkeeper.repo.runs import NewRun
 from cronkeeper.schedule import Schedule
-from cronkeeper.schedule.bounds import Bounds
+from cronkeeper.schedule.bounds import Bounds, bounded_slots
+from cronkeeper.schedule.slots import due_slots, first_after
 
 BOUND_FIELDS = ("calendar_id", "starts_at", "ends_at", "max_runs")
 # the bounds that move a job's next run when they change (a calendar only skips slots)
@@ -61,3 +70,25 @@ def first_slot(schedule: Schedule, values: dict[str, Any], now: dt.datetime, run
 def bounds_changed(job: Any, out: dict[str, Any]) -> bool:
     """Whether ``out`` moves the job's bounds (its next run is then computed anew)."""
     return any(out.get(k) != getattr(job, k) for k in REPLANNING_FIELDS)
+
+
+PAUSED_REASON = "job paused"
+
+
+def paused_runs(conn: psycopg.Connection, job: ScheduledJob, now: dt.datetime) -> list[NewRun]:
+    """The skipped runs a resume at ``now`` records for the slots that passed while ``job`` was
+    paused: only those within its ``starts_at`` / ``ends_at`` (the others are not slots of the
+    job), each "job paused", or the calendar's reason when the job's calendar excludes it."""
+    due = due_slots(job.schedule, job.next_run_at, now)
+    slots, _ = bounded_slots(Bounds.of(job), due.slots, None)
+    rule = calendar_rules(conn, [job]).get(job.calendar_id) if job.calendar_id else None
+    reasons = rule.reasons(slots, job.timezone) if rule else {}
+    return [NewRun.for_slot(job, s, s, now, skip_reason=reasons.get(s, PAUSED_REASON)) for s in slots]
+
+
+def resumed_next_slot(job: ScheduledJob, now: dt.datetime) -> dt.datetime | None:
+    """A resumed job's ``next_run_at``: its first slot after ``now`` on its own sequence, ``None``
+    when that is past ``ends_at`` or its ``max_runs`` are used up (it finishes); not before
+    ``starts_at``."""
+    bounds = Bounds.of(job)
+    return bounds.next_slot(first_after(job.schedule, job.next_run_at, bounds.start_from(now)))

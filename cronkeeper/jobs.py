@@ -19,7 +19,14 @@ from cronkeeper.calendars import check_job_calendar
 from cronkeeper.collectors import validate_job_metadata
 from cronkeeper.errors import InvalidSchedule, NotFound, ValidationError
 from cronkeeper.exports import validate_output_metadata
-from cronkeeper.job_bounds import BOUND_FIELDS, bounds_changed, first_slot, validate_bounds
+from cronkeeper.job_bounds import (
+    BOUND_FIELDS,
+    bounds_changed,
+    first_slot,
+    paused_runs,
+    resumed_next_slot,
+    validate_bounds,
+)
 from cronkeeper.job_types import collector_warnings, known_collectors
 from cronkeeper.models import Brand, JobRun, JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import brands as brands_repo
@@ -27,7 +34,6 @@ from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
 from cronkeeper.schedule import Schedule
-from cronkeeper.schedule.slots import due_slots, first_after
 
 SCHEDULE_FIELDS = ("cron_expression", "timezone", "interval_seconds", "jitter_seconds", "run_at")
 EDITABLE = (
@@ -161,10 +167,9 @@ def list_jobs(
 
 
 def _skip_paused_slots(conn: psycopg.Connection, job: ScheduledJob, now: dt.datetime) -> None:
-    """On resume, record the slots that passed while the job was paused."""
-    due = due_slots(job.schedule, job.next_run_at, now)
-    rows = [NewRun.for_slot(job, slot, slot, now, skip_reason="job paused") for slot in due.slots]
-    runs_repo.insert_runs(conn, rows)
+    """On resume, record the slots that passed while the job was paused (within its bounds;
+    ``job_bounds.paused_runs``)."""
+    runs_repo.insert_runs(conn, paused_runs(conn, job, now))
 
 
 def check_changes(changes: dict[str, Any]) -> None:
@@ -252,7 +257,7 @@ def warnings_for(conn: psycopg.Connection, job: ScheduledJob) -> list[str]:
 
 
 def _first_future(job: ScheduledJob, now: dt.datetime) -> dt.datetime | None:
-    return first_after(job.schedule, job.next_run_at, now)
+    return resumed_next_slot(job, now)
 
 
 def set_active(

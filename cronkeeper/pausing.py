@@ -8,6 +8,8 @@ the CLI and the Python API call (docs/alerts.md, "Pausing").
 - ``resume_job``: scheduled again; who and when are recorded, the pause's record is
   cleared, and the slots that passed while paused are recorded ``skipped`` ("job
   paused"), as ``jobs.set_active`` always did.
+- ``bulk_pause_options``: the reason and end a bulk pause (``POST
+  /scheduled-jobs/bulk``, action ``deactivate``) gives every job, checked once.
 - ``skip_runs``: the next ``count`` slots the scheduler reaches that would run are
   recorded ``skipped`` with the reason "skipped on request by <who>" (the tick
   counts them down in its own transaction: ``services.scheduler.skips``).
@@ -26,7 +28,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper import audit, jobs, pause_fields, schedule_versions
+from cronkeeper import audit, fields, jobs, pause_fields, schedule_versions
 from cronkeeper.errors import NotFound
 from cronkeeper.models import ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
@@ -84,3 +86,17 @@ def skip_runs(
         changes = audit.diff({"skip_next_runs": job.skip_next_runs}, {"skip_next_runs": n})
         audit.record(conn, "skip", "job", job.id, customer_id=job.customer_id, changes=changes, job_id=job.id)
     return after
+
+
+def bulk_pause_options(action: str, reason: Any, until: Any, now: dt.datetime) -> dict[str, Any] | None:
+    """A bulk action's pause options, checked once for all its jobs: ``{"reason", "until"}`` for
+    ``pause_job`` when a ``deactivate`` gives a reason or an end, ``None`` when it gives neither
+    (each job is then switched off as ``jobs.set_active`` does). Another action with either is a
+    ``ValidationError`` naming the field."""
+    why, end = pause_fields.reason(reason), pause_fields.until(until, now)
+    if why is None and end is None:
+        return None
+    if action != "deactivate":
+        field = "reason" if why is not None else "until"
+        fields.refuse(field, f"is taken by the deactivate (pause) action only, not {action}")
+    return {"reason": why, "until": end}

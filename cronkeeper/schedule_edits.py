@@ -4,7 +4,10 @@ The one implementation the API, the CLI and the Python API call:
 
 * ``schedule_diff``: what an edit (the body of an update) would do to the job's
   next ``count`` runs, computed exactly as ``jobs.update_job`` would save it,
-  and nothing written (``cronkeeper.schedule.diff`` compares the slots);
+  and nothing written (``cronkeeper.schedule.diff`` compares the slots); the
+  runs each side's calendar excludes are marked with the tick's reason
+  (``excluded_before`` for the job as it is, ``skipped`` for the edit), and
+  do not count against ``max_runs``;
 * ``versions``: the job's schedule versions, newest first
   (``cronkeeper.schedule_versions`` writes them with each change);
 * ``revert``: a version's fields applied through ``jobs.update_job``, so the
@@ -14,6 +17,7 @@ The one implementation the API, the CLI and the Python API call:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -23,13 +27,12 @@ import psycopg
 from cronkeeper import calendars, fields, jobs, limits, schedule_versions
 from cronkeeper.audit import plain
 from cronkeeper.errors import CronkeeperError, InvalidSchedule, NotFound
-from cronkeeper.job_bounds import bounds_changed, first_slot
+from cronkeeper.job_bounds import bounds_changed, first_slot, resumed_next_slot
 from cronkeeper.models import ScheduledJob
 from cronkeeper.repo import schedule_versions as versions_repo
 from cronkeeper.schedule import Schedule
-from cronkeeper.schedule.bounds import Bounds
+from cronkeeper.schedule.bounds import Bounds, CalendarRule
 from cronkeeper.schedule.diff import MAX_COUNT, SlotDiff, diff_slots
-from cronkeeper.schedule.slots import first_after
 from cronkeeper.schedule_versions import ScheduleVersion
 
 DEFAULT_COUNT = 10
@@ -51,6 +54,8 @@ class ScheduleDiff:
     slots: SlotDiff
     # runs of ``after`` the job's (proposed) calendar excludes: recorded skipped, with the reason
     skipped: dict[dt.datetime, str] = field(default_factory=dict)
+    # runs of ``before`` the job's current calendar excludes, with the reason
+    excluded_before: dict[dt.datetime, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         s = self.slots
@@ -62,8 +67,13 @@ class ScheduleDiff:
             "removed": s.removed, "moved": [{"from": a, "to": b} for a, b in s.moved],
             "dst_notes": [{"kind": n.kind, "at": n.at, "zone": n.zone, "text": n.text} for n in s.dst_notes],
             "complete": s.complete,
-            "skipped": [{"at": at, "reason": why} for at, why in sorted(self.skipped.items())],
+            "skipped": _listed(self.skipped),
+            "excluded": {"before": _listed(self.excluded_before), "after": _listed(self.skipped)},
         })  # fmt: skip
+
+
+def _listed(reasons: dict[dt.datetime, str]) -> list[dict[str, Any]]:
+    return [{"at": at, "reason": why} for at, why in sorted(reasons.items())]
 
 
 def _proposed_schedule(out: dict[str, Any], job: ScheduledJob) -> Schedule:
@@ -87,7 +97,7 @@ def _start_after(
     if changed or bounds_changed(job, out):
         return first_slot(new, out, now, getattr(job, "scheduled_run_count", 0))
     if not job.is_active and job.next_run_at is not None and job.next_run_at <= now:
-        return first_after(job.schedule, job.next_run_at, now)  # a resume skips the paused slots
+        return resumed_next_slot(job, now)  # a resume skips the paused slots
     return job.next_run_at
 
 
@@ -115,9 +125,13 @@ def schedule_diff(
         old = None
     old_start = job.next_run_at if job.is_active else None
     new_start = _start_after(job, out, new, changed, now)
+    old_rule = _rule(conn, job.calendar_id, job)
+    new_rule = old_rule if out.get("calendar_id") == job.calendar_id else _rule(conn, out.get("calendar_id"), job)
     try:
         slots = diff_slots(old, old_start, new, new_start, count=count, now=now,
-                           old_bounds=Bounds.of(job), new_bounds=_bounds(job, out))  # fmt: skip
+                           old_bounds=Bounds.of(job), new_bounds=_bounds(job, out),
+                           old_excluded=_excludes(old_rule, job.timezone),
+                           new_excluded=_excludes(new_rule, new.timezone))  # fmt: skip
     except (ValueError, OverflowError) as exc:  # runs past year 9999 (a huge interval, count)
         field_ = next((k for k in ("cron_expression", "interval_seconds", "run_at") if k in changes), "count")
         raise InvalidSchedule(f"cannot compute the next runs: {exc}", field=field_) from exc
@@ -125,7 +139,8 @@ def schedule_diff(
     return ScheduleDiff(
         job.id, count, new.timezone, schedule_versions.changed_fields(schedule_versions.snapshot(job), proposed),
         _describe(old), _describe(new), old_start, new_start, slots,
-        _skipped(conn, out.get("calendar_id"), job, new.timezone, slots.after),
+        new_rule.reasons(slots.after, new.timezone) if new_rule else {},
+        old_rule.reasons(slots.before, job.timezone) if old_rule else {},
     )  # fmt: skip
 
 
@@ -135,11 +150,16 @@ def _bounds(job: ScheduledJob, out: dict[str, Any]) -> Bounds:
     return Bounds(out.get("starts_at"), out.get("ends_at"), out.get("max_runs"), runs)
 
 
-def _skipped(conn, calendar_id, job: ScheduledJob, zone: str, slots: list[dt.datetime]) -> dict[dt.datetime, str]:
-    """The ``slots`` the calendar ``calendar_id`` excludes, each with the tick's reason."""
+def _rule(conn: psycopg.Connection, calendar_id: UUID | None, job: ScheduledJob) -> CalendarRule | None:
+    """The calendar ``calendar_id`` (one of the job's customer's) as the tick applies it, or None."""
     if calendar_id is None:
-        return {}
-    return calendars.rule_for(conn, calendar_id, customer_id=job.customer_id).reasons(slots, zone)
+        return None
+    return calendars.rule_for(conn, calendar_id, customer_id=job.customer_id)
+
+
+def _excludes(rule: CalendarRule | None, zone: str) -> Callable[[dt.datetime], bool] | None:
+    """Whether ``rule`` excludes a slot (its local date in ``zone``), for ``diff_slots``."""
+    return None if rule is None else (lambda slot: rule.excludes(slot, zone) is not None)
 
 
 def versions(

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { changeText, eventLine, fieldLabel, valueText } from "../static/js/lib/audit.js";
+import { actionVerb, changeText, eventLine, fieldLabel, valueText } from "../static/js/lib/audit.js";
 
 const base = { id: 1, at: "2027-01-04T09:00:00+00:00", token_id: 3, token_name: "alice", resource_type: "job", resource_id: "j1" };
 
@@ -31,4 +31,11 @@ test("labels and values", () => {
   assert.equal(valueText([]), "none");
   assert.equal(valueText({ url: "https://x" }), '{"url":"https://x"}');
   assert.equal(changeText("name", ["old", null]), "name old → —");
+});
+
+test("a customer's calendar changes read as words", () => {
+  assert.equal(actionVerb("calendar_add_dates"), "added dates to a calendar");
+  const event = { action: "calendar_update", resource_type: "customer", resource_id: "c1", token_name: "alice", at: "T",
+    changes: { calendar_id: ["k", "k"], name: ["Hols", "Holidays DE"] } };
+  assert.match(eventLine(event, (iso) => iso, { resourceType: "customer" }), /^Changed a calendar by alice at T.*name Hols → Holidays DE/);
 });

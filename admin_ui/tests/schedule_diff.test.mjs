@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  changeText, diffEntries, diffSummary, revertChanges, skippedReason, versionText,
+  changeText, diffEntries, diffSummary, excludedBeforeReason, excludedSummary, revertChanges, skippedReason,
+  versionText,
 } from "../static/js/lib/schedule_diff.js";
 
 const diff = {
@@ -46,4 +47,19 @@ test("a run the calendar skips is found by its time after the change", () => {
   assert.equal(skippedReason(withCalendar, added), "calendar: Holidays excludes 2027-03-25");
   assert.equal(skippedReason(withCalendar, moved), null);
   assert.equal(skippedReason(withCalendar, removed), null);
+});
+
+test("each side's calendar skips are found by their own times", () => {
+  const reason = (d) => `calendar: C excludes ${d}`;
+  const both = { ...diff, excluded: {
+    before: [{ at: "2027-03-23T08:00:00Z", reason: reason("2027-03-23") }, { at: "2027-03-24T08:00:00Z", reason: reason("2027-03-24") }],
+    after: [{ at: "2027-03-25T07:30:00Z", reason: reason("2027-03-25") }],
+  } };
+  const [moved, removed, added] = diffEntries(both);
+  assert.equal(excludedBeforeReason(both, moved), reason("2027-03-23"));
+  assert.equal(excludedBeforeReason(both, removed), reason("2027-03-24"));
+  assert.equal(excludedBeforeReason(both, added), null);
+  assert.equal(skippedReason(both, added), reason("2027-03-25"));
+  assert.equal(excludedSummary(both), "The calendar skips 2 of these runs now and 1 after saving (each recorded as skipped).");
+  assert.equal(excludedSummary(diff), null);
 });

@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from cronkeeper import backfill
 from cronkeeper.api.params import WRITE, AccessDep, ClockDep, PoolDep, UuidPath, uuid_param
-from cronkeeper.api.schemas.backfill import BackfillIn, BackfillOut
+from cronkeeper.api.schemas.backfill import BackfillIn, BackfillOut, ExcludedSlot
 
 
 class BackfillController(Controller):
@@ -34,6 +34,10 @@ class BackfillController(Controller):
         the count: more missing slots is a 400 naming it, with nothing written. The runs are due
         now; an overlap ``forbid`` job runs them one after another in slot order, ``allow`` side
         by side; ``replace`` is a 400 naming ``overlap_policy``. Not counted as manual triggers.
+
+        The range keeps to the job's ``starts_at`` / ``ends_at`` (``notes`` says when it was
+        narrowed); a slot the job's calendar excludes is recorded ``skipped`` with the calendar's
+        reason and listed in ``excluded``, on the dry run too.
         """
         ident = uuid_param(job_id, "job_id")
         with pool.connection() as conn:
@@ -43,4 +47,8 @@ class BackfillController(Controller):
             )  # fmt: skip
         if not result.dry_run:
             access.audit("job_backfilled", job_id=ident, runs_created=result.created)
-        return BackfillOut(result.slots, result.created, result.skipped_existing, result.dry_run)
+        return BackfillOut(
+            slots=result.slots, created=result.created, skipped_existing=result.skipped_existing,
+            dry_run=result.dry_run, excluded=[ExcludedSlot(at, why) for at, why in sorted(result.excluded.items())],
+            skipped_calendar=result.skipped_calendar, notes=list(result.notes),
+        )  # fmt: skip

@@ -13,7 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from psycopg_pool import ConnectionPool
 
-from cronkeeper import client, job_states, jobs
+from cronkeeper import client, job_states, jobs, pausing
 from cronkeeper.api import cursors
 from cronkeeper.api.auth import Access
 from cronkeeper.api.errors import status_for
@@ -77,12 +77,16 @@ def _sync_out(pool: ConnectionPool, run: JobRun) -> RunOut:
 
 
 def _bulk_one(
-    conn: psycopg.Connection, action: BulkAction, job_id: UUID, access: AccessDep, clock: ClockDep
+    conn: psycopg.Connection, action: BulkAction, job_id: UUID, access: AccessDep, clock: ClockDep,
+    pause: dict | None = None,
 ) -> tuple[int, ScheduledJob | None, JobRun | None]:
-    """One bulk action through the same service functions as the single routes."""
+    """One bulk action through the same service functions as the single routes (``pause``: a
+    deactivate's reason and end, ``pausing.bulk_pause_options``)."""
     cid, now = access.customer_id, clock.now()
     if action is BulkAction.ACTIVATE:
         return 200, jobs.set_active(conn, job_id, True, now, customer_id=cid), None
+    if action is BulkAction.DEACTIVATE and pause is not None:
+        return 200, pausing.pause_job(conn, job_id, now, customer_id=cid, **pause), None
     if action is BulkAction.DEACTIVATE:
         return 200, jobs.set_active(conn, job_id, False, now, customer_id=cid), None
     if action is BulkAction.TRIGGER:
@@ -257,12 +261,17 @@ class ScheduledJobController(Controller):
 
     @post("/bulk", operation_id="bulkScheduledJobs", status_code=200, responses=WRITE, sync_to_thread=True)
     def bulk(self, data: JSONBody[BulkIn], pool: PoolDep, access: AccessDep, clock: ClockDep) -> BulkOut:
-        """One action on many jobs, each in its own transaction; a result per id (duplicates once)."""
+        """One action on many jobs, each in its own transaction; a result per id (duplicates once).
+
+        ``deactivate`` may give a ``reason`` and an ``until``: each job is then paused with them, as
+        ``POST .../pause`` does (a paused job's reason and end are replaced); without them it is
+        switched off. 400 naming ``reason`` / ``until`` when bad or given with another action."""
+        pause = pausing.bulk_pause_options(data.action, data.reason, data.until, clock.now())
         results = []
         for job_id in dict.fromkeys(data.ids):
             try:
                 with pool.connection() as conn:
-                    status, job, run = _bulk_one(conn, data.action, job_id, access, clock)
+                    status, job, run = _bulk_one(conn, data.action, job_id, access, clock, pause)
                     out = JobOut.of(job, state=job_states.state(conn, job)) if job else None
             except CronkeeperError as exc:
                 results.append(BulkResult(

@@ -176,6 +176,11 @@ class BulkAction(StrEnum):
 class BulkIn(Input):
     ids: Annotated[list[UUID], Meta(min_length=1, max_length=500)]
     action: BulkAction
+    # deactivate only: pause each job with this reason (and end), as POST .../pause does
+    reason: Annotated[str | None, Meta(description=(
+        "deactivate only: why the jobs are paused (at most 500 characters), as POST .../pause."))] = None
+    until: Annotated[dt.datetime | None, Meta(description=(
+        "deactivate only: resume them by themselves at this time (in the future)."))] = None
 
 
 class BulkResult(Struct, kw_only=True):

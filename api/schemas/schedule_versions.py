@@ -33,6 +33,13 @@ class SkippedRun(Struct):
     reason: str  # "calendar: Holidays excludes 2027-12-25"
 
 
+class ExcludedRuns(Struct):
+    # runs of ``before`` the job's current calendar excludes, each with the tick's reason
+    before: list[SkippedRun]
+    # runs of ``after`` the (proposed) calendar excludes (the same as ``skipped``)
+    after: list[SkippedRun]
+
+
 class ScheduleDiffOut(Struct, kw_only=True):
     """The job's next ``count`` runs now (``before``) and with the edit (``after``), compared."""
 
@@ -56,6 +63,8 @@ class ScheduleDiffOut(Struct, kw_only=True):
     complete: bool
     # runs of ``after`` the (proposed) calendar excludes: they are recorded skipped
     skipped: list[SkippedRun]
+    # the runs each side's calendar excludes (they stay slots, recorded skipped; not runs for max_runs)
+    excluded: ExcludedRuns
 
     @classmethod
     def of(cls, diff: ScheduleDiff) -> ScheduleDiffOut:
@@ -68,8 +77,13 @@ class ScheduleDiffOut(Struct, kw_only=True):
             moved=[MovedRun(a, b) for a, b in s.moved],
             dst_notes=[DstNoteOut(n.kind, n.at, n.zone, n.text) for n in s.dst_notes],
             complete=s.complete,
-            skipped=[SkippedRun(at, why) for at, why in sorted(diff.skipped.items())],
+            skipped=_skipped(diff.skipped),
+            excluded=ExcludedRuns(_skipped(diff.excluded_before), _skipped(diff.skipped)),
         )  # fmt: skip
+
+
+def _skipped(reasons: dict[dt.datetime, str]) -> list[SkippedRun]:
+    return [SkippedRun(at, why) for at, why in sorted(reasons.items())]
 
 
 class VersionOut(Struct, kw_only=True):

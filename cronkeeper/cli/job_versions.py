@@ -76,6 +76,8 @@ def diff_lines(diff: ScheduleDiff, zone_name: str) -> list[str]:
     entries += [(t, f"unchanged  {_when(t, zone_name)}") for t in s.unchanged]
     lines.append(f"next {diff.count} runs:" if entries else "no upcoming runs either way")
     lines += [f"  {text}" for _, text in sorted(entries, key=lambda e: e[0])]
+    lines += [f"skipped now:   {_when(t, zone_name)}: {why}" for t, why in sorted(diff.excluded_before.items())]
+    lines += [f"skipped after: {_when(t, zone_name)}: {why}" for t, why in sorted(diff.skipped.items())]
     lines += [f"note: {n.text}" for n in s.dst_notes]
     if not s.complete:
         lines.append("note: one schedule runs so often that the comparison stopped early")

@@ -168,7 +168,10 @@ def jobs_backfill(args: argparse.Namespace, settings: Settings) -> int:
     start, end = (t if t.utcoffset() is not None else t.replace(tzinfo=dt.UTC) for t in (args.start, args.end))
     with database(settings) as conn, options_named({"from": "--from", "to": "--to", "max_runs": "--max-runs"}):
         result = backfill.backfill(conn, args.id, start, end, now(), dry_run=args.dry_run, max_runs=args.max_runs)
-    emit(args, result.to_json())
+    out = result.to_json()
+    if not args.json:  # the calendar's skips as "time (reason)" in the table
+        out["excluded"] = [f"{e['at']} ({e['reason']})" for e in out["excluded"]]
+    emit(args, out)
     return 0
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cronkeeper.schedule import zones
@@ -64,20 +65,27 @@ class SlotDiff:
     complete: bool = True
 
 
+Excluded = Callable[[dt.datetime], bool]  # a slot the job's calendar excludes (it stays a slot)
+
+
 def sequence(
     schedule: Schedule | None, start: dt.datetime | None, *, count: int = ENUMERATION_CAP,
-    until: dt.datetime | None = None, bounds: Bounds | None = None,
+    until: dt.datetime | None = None, bounds: Bounds | None = None, excluded: Excluded | None = None,
 ) -> list[dt.datetime]:  # fmt: skip
     """The slots from ``start`` (included) on, at most ``count``, none after ``until``; within
-    ``bounds`` (none after ``ends_at``, no more than the runs ``max_runs`` leaves)."""
-    if bounds is not None and bounds.remaining is not None:
-        count = min(count, bounds.remaining)
+    ``bounds`` (none after ``ends_at``, no more than the runs ``max_runs`` leaves, where a slot
+    ``excluded`` by the calendar is listed but is not a run, as the tick counts)."""
+    remaining = bounds.remaining if bounds is not None else None
     if bounds is not None and bounds.ends_at is not None:
         until = bounds.ends_at if until is None else min(until, bounds.ends_at)
     out: list[dt.datetime] = []
+    runs = 0
     slot = start.astimezone(UTC) if start is not None and schedule is not None else None
     while slot is not None and len(out) < count and (until is None or slot <= until):
+        if remaining is not None and runs >= remaining:
+            break
         out.append(slot)
+        runs += not (excluded and excluded(slot))
         slot = schedule.next_after(slot)
     return out
 
@@ -109,9 +117,9 @@ def _pairs(olds: list[dt.datetime], news: list[dt.datetime], window: dt.timedelt
     return sorted(pairs)
 
 
-def _read_on(schedule, start, listed, horizon, bounds) -> tuple[list[dt.datetime], bool]:
+def _read_on(schedule, start, listed, horizon, bounds, excluded=None) -> tuple[list[dt.datetime], bool]:
     """The sequence up to ``horizon`` (at least ``listed``); whether it got there under the cap."""
-    slots = sequence(schedule, start, until=horizon, bounds=bounds)
+    slots = sequence(schedule, start, until=horizon, bounds=bounds, excluded=excluded)
     if len(slots) < len(listed):
         slots = listed
     reached = len(slots) < ENUMERATION_CAP or slots[-1] >= horizon
@@ -121,17 +129,19 @@ def _read_on(schedule, start, listed, horizon, bounds) -> tuple[list[dt.datetime
 def diff_slots(
     old: Schedule | None, old_start: dt.datetime | None, new: Schedule | None, new_start: dt.datetime | None,
     *, count: int = 10, now: dt.datetime, old_bounds: Bounds | None = None, new_bounds: Bounds | None = None,
+    old_excluded: Excluded | None = None, new_excluded: Excluded | None = None,
 ) -> SlotDiff:  # fmt: skip
     """The next ``count`` slots of ``old`` from ``old_start`` and of ``new`` from ``new_start``,
-    each within its bounds (``ends_at``, ``max_runs``), compared (see the module's docstring)."""
-    before = sequence(old, old_start, count=count, bounds=old_bounds)
-    after = sequence(new, new_start, count=count, bounds=new_bounds)
+    each within its bounds (``ends_at``, ``max_runs``; a slot its calendar excludes, ``*_excluded``,
+    does not count as a run), compared (see the module's docstring)."""
+    before = sequence(old, old_start, count=count, bounds=old_bounds, excluded=old_excluded)
+    after = sequence(new, new_start, count=count, bounds=new_bounds, excluded=new_excluded)
     if not before and not after:
         return SlotDiff(before, after)
     window = match_window(before, after)
     horizon = max(before[-1:] + after[-1:]) + window
-    old_all, old_done = _read_on(old, old_start, before, horizon, old_bounds)
-    new_all, new_done = _read_on(new, new_start, after, horizon, new_bounds)
+    old_all, old_done = _read_on(old, old_start, before, horizon, old_bounds, old_excluded)
+    new_all, new_done = _read_on(new, new_start, after, horizon, new_bounds, new_excluded)
     limit = horizon if old_done and new_done else min(x[-1] for x in (old_all, new_all) if x)
     old_set, new_set = set(old_all), set(new_all)
     pairs = _pairs(

@@ -84,3 +84,26 @@ def test_filters_and_pages(api, conn):
         assert r.status_code == 400, (params, r.text)
         assert field in r.text
 
+
+
+def test_calendar_changes_through_the_api_are_the_customers_events(api, conn):
+    brand = make_brand(conn)
+    cid = str(brand.customer_id)
+    cal = api.post("/api/admin/calendars", json={"customer_id": cid, "name": "Hols"}).json()
+    url = f"/api/admin/calendars/{cal['id']}"
+    assert api.put(url, json={"name": "Holidays DE"}).status_code == 200
+    assert api.post(f"{url}/dates", json={"dates": ["2027-12-25"]}).status_code in (200, 201)
+    assert api.delete(f"{url}/dates/2027-12-25").status_code == 204
+    ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270106\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    assert api.post("/api/admin/calendars/import", json={"calendar_id": cal["id"], "ics": ics}).status_code in (200, 201)
+    assert api.delete(url).status_code == 204
+    r = api.get(AUDIT, params={"resource_type": "customer", "resource_id": cid})
+    assert r.status_code == 200, r.text
+    found = r.json()["data"]
+    assert [e["action"] for e in found] == [
+        "calendar_delete", "calendar_import", "calendar_remove_date", "calendar_add_dates", "calendar_update",
+        "calendar_create",
+    ]  # fmt: skip
+    assert {(e["token_name"], e["customer_id"]) for e in found} == {("test admin", cid)}
+    assert {e["changes"]["calendar_id"][0] or e["changes"]["calendar_id"][1] for e in found} == {cal["id"]}
+    assert found[4]["changes"]["name"] == ["Hols", "Holidays DE"]

@@ -122,3 +122,21 @@ def test_a_customer_bound_token_sees_only_its_jobs_versions(api):
     other = api.token("admin", customer_id=make_brand(api.conn).customer_id)
     assert api.get(f"{JOBS}/{job['id']}/versions", headers=other).status_code == 404
     assert api.post(f"{JOBS}/{job['id']}/versions/1/revert", headers=other).status_code == 404
+
+
+def test_the_diff_lists_the_runs_each_sides_calendar_excludes(api):
+    from cronkeeper import calendars
+
+    brand = make_brand(api.conn)
+    cals = [calendars.create_calendar(api.conn, {"customer_id": brand.customer_id, "name": f"C{d}",
+                                                 "dates": [f"2027-01-0{d}"]}) for d in (5, 6)]  # fmt: skip
+    body = new_job_body(brand, cron_expression="0 9 * * *", timezone="UTC", calendar_id=str(cals[0].id))
+    job = api.post(JOBS, json=body).json()
+    r = api.post(f"{JOBS}/{job['id']}/schedule-diff", params={"count": 4}, json={"calendar_id": str(cals[1].id)})
+    assert r.status_code == 200, r.text
+    diff = r.json()
+    assert diff["excluded"] == {
+        "before": [{"at": "2027-01-05T09:00:00Z", "reason": "calendar: C5 excludes 2027-01-05"}],
+        "after": [{"at": "2027-01-06T09:00:00Z", "reason": "calendar: C6 excludes 2027-01-06"}],
+    }
+    assert diff["skipped"] == diff["excluded"]["after"]

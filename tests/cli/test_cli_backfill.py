@@ -37,3 +37,21 @@ def test_cap_and_future_name_the_option(ck, conn):
     late = ck("jobs", "backfill", str(job.id), "--from", start.isoformat(), "--to", future, ok=False)
     assert late.returncode != 0 and "--to" in late.stderr, late.stderr
     assert runs_of(conn, job.id) == []
+
+
+def test_calendar_days_are_listed_and_recorded_skipped(ck, conn):
+    from cronkeeper import calendars
+    from tests.support.factories import make_brand
+
+    brand = make_brand(conn)
+    start, end = _range()
+    day = (start + dt.timedelta(hours=1)).date()  # the day of the second slot, maybe more
+    cal = calendars.create_calendar(conn, {"customer_id": brand.customer_id, "name": "Hols", "dates": [day]})
+    job = make_job(conn, brand, cron_expression="0 * * * *", next_run_at=None, calendar_id=cal.id)
+    args = ["jobs", "backfill", str(job.id), "--from", start.isoformat(), "--to", end.isoformat()]
+    dry = ck.json(*args, "--dry-run")
+    assert dry["excluded"] and {e["reason"] for e in dry["excluded"]} == {f"calendar: Hols excludes {day}"}
+    assert len(dry["slots"]) + len(dry["excluded"]) == 4
+    table = ck(*args).stdout
+    assert f"(calendar: Hols excludes {day})" in table
+    assert {r["skip_reason"] for r in runs_of(conn, job.id) if r["status"] == "skipped"} == {f"calendar: Hols excludes {day}"}

@@ -70,3 +70,13 @@ def test_bad_input_names_the_option(ck, job_id):
     missing = ck("jobs", "revert", job_id, "9", ok=False)
     assert missing.returncode != 0 and "no schedule version 9" in missing.stderr, missing.stderr
     assert [v["version"] for v in ck.json("jobs", "versions", job_id)] == [1]
+
+
+def test_diff_prints_the_runs_each_sides_calendar_skips(ck, conn, job_id):
+    from cronkeeper import calendars, jobs
+
+    job = jobs.get_job(conn, job_id)
+    cal = calendars.create_calendar(conn, {"customer_id": job.customer_id, "name": "Hols", "dates": ["2027-03-24"]})
+    out = ck("jobs", "diff", job_id, "--calendar", str(cal.id)).stdout
+    assert "skipped after: Wed 2027-03-24 09:00 CET (08:00Z): calendar: Hols excludes 2027-03-24" in out
+    assert "skipped now:" not in out

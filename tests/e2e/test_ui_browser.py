@@ -438,6 +438,7 @@ def test_filters_pages_bulk_actions_and_edits(browser, dsn, conn):
         page.get_by_label("Select every job on this page").check()
         page.get_by_text("7 jobs selected").wait_for()
         page.locator("[data-bulk=deactivate]").click()
+        page.get_by_role("dialog", name="Pause 7 jobs?").get_by_role("button", name="Pause 7 jobs").click()  # no reason
         page.get_by_text("Paused 7 jobs.").wait_for()
         assert count("brand_id = %s AND NOT is_active", cola.id) == 7
         page.get_by_label("State").select_option("false")

@@ -1,6 +1,7 @@
 // "Backfill": runs for a job's past slots that have none (POST /scheduled-jobs/{id}/backfill).
-// The dialog previews the slots first (dry_run) and creates exactly what it listed; changing the
-// range asks for a new preview. Times are entered and listed in UTC and in the job's zone.
+// The dialog previews the slots first (dry_run) and creates exactly what it listed (slots the job's
+// calendar excludes are listed struck through with the reason: they are recorded skipped; the
+// range keeps to the job's start and end, as the notes say); changing the range asks for a new preview. Times are entered and listed in UTC and in the job's zone.
 import { api } from "../lib/api.js";
 import { field, h, input, replace } from "../lib/dom.js";
 import { formatInZone } from "../lib/format.js";
@@ -28,6 +29,7 @@ export function openBackfill(job, onDone) {
   const error = h("p", { class: "form-error", role: "alert", hidden: true, "data-backfill-error": "" });
   const summary = h("p", { class: "hint", "aria-live": "polite", "data-backfill-summary": "" });
   const list = h("ol", { class: "backfill-slots", "aria-label": "Slots without a run" });
+  const notes = h("ul", { class: "hint", "data-backfill-notes": "" });
   const previewButton = h("button", { type: "button", class: "btn" }, "Preview slots");
   const createButton = h("button", { type: "button", class: "btn btn-primary", disabled: true }, "Create runs");
   let previewed = null; // the body the listed slots came from
@@ -55,15 +57,26 @@ export function openBackfill(job, onDone) {
     try {
       const { request, result } = await send(true);
       const n = result.slots.length;
-      replace(list, ...result.slots.slice(0, SHOWN).map((iso) => h("li", {}, slotText(iso, job.timezone))));
-      const more = n > SHOWN ? ` (the first ${SHOWN} shown)` : "";
+      const excluded = result.excluded || [];
+      const x = excluded.length;
+      // the runs and the calendar's skips in slot order, as they will be written
+      const items = [
+        ...result.slots.map((iso) => ({ at: iso, item: h("li", {}, slotText(iso, job.timezone)) })),
+        ...excluded.map((e) => ({ at: e.at, item: h("li", { class: "excluded", "data-excluded": "" },
+          h("s", {}, slotText(e.at, job.timezone)), h("span", { class: "excluded-reason" }, ` · skipped: ${e.reason}`)) })),
+      ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+      replace(list, ...items.slice(0, SHOWN).map((e) => e.item));
+      const more = n + x > SHOWN ? ` (the first ${SHOWN} shown)` : "";
       const had = result.skipped_existing;
-      summary.textContent = `${n} slot${n === 1 ? "" : "s"} without a run${more}; ${had} already ${had === 1 ? "has" : "have"} one.`;
-      createButton.textContent = `Create ${n} run${n === 1 ? "" : "s"}`;
-      createButton.disabled = n === 0;
+      const skips = x ? `; ${x} the calendar excludes (recorded as skipped)` : "";
+      summary.textContent = `${n} slot${n === 1 ? "" : "s"} without a run${skips}${more}; ${had} already ${had === 1 ? "has" : "have"} one.`;
+      replace(notes, ...(result.notes || []).map((note) => h("li", {}, note)));
+      createButton.textContent = `Create ${n} run${n === 1 ? "" : "s"}${x ? `, skip ${x}` : ""}`;
+      createButton.disabled = n + x === 0;
       previewed = JSON.stringify(request);
     } catch (err) {
       replace(list);
+      replace(notes);
       summary.textContent = "";
       createButton.disabled = true;
       showError(err);
@@ -99,6 +112,7 @@ export function openBackfill(job, onDone) {
       ),
       error,
       summary,
+      notes,
       list,
     ),
     footer: [previewButton, createButton],
@@ -110,6 +124,7 @@ export function openBackfill(job, onDone) {
     try {
       const { result } = await send(false);
       toast(`Created ${result.created} run${result.created === 1 ? "" : "s"}` +
+        (result.skipped_calendar ? `; ${result.skipped_calendar} recorded skipped by the calendar` : "") +
         (result.skipped_existing ? `; ${result.skipped_existing} slots already had one.` : "."));
       dlg.close(result);
       if (onDone) onDone(result);

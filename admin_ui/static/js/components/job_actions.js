@@ -4,6 +4,7 @@
 import { api } from "../lib/api.js";
 import { jobTitle } from "../lib/jobs.js";
 import { confirmDialog } from "./dialog.js";
+import { openBulkPauseDialog } from "./pause_dialog.js";
 import { toast, toastError } from "./toast.js";
 
 // The queued run, or null when the trigger failed.
@@ -42,9 +43,22 @@ export async function deleteJob(job, { withCustomer = false } = {}) {
 const BULK_VERBS = { activate: "Resumed", deactivate: "Paused", trigger: "Triggered", delete: "Deleted" };
 const jobs = (n) => `${n} job${n === 1 ? "" : "s"}`;
 
-// Apply `action` to the jobs `ids` (asking first before a delete); the API's result, or null
-// when the user said no or the request failed.
+function reportBulk(result, action) {
+  const failed = result.results.filter((r) => !r.ok);
+  const verb = BULK_VERBS[action];
+  if (failed.length) {
+    toast(`${verb} ${result.succeeded}; ${failed.length} failed: ${failed.map((f) => f.message).join("; ")}`, { kind: "error" });
+  } else toast(`${verb} ${jobs(result.succeeded)}.`);
+}
+
+// Apply `action` to the jobs `ids` (asking first before a delete; a pause asks why, and until
+// when, in the pause dialog); the API's result, or null when the user said no or the request failed.
 export async function bulkAction(ids, action) {
+  if (action === "deactivate") {
+    const paused = await openBulkPauseDialog(ids);
+    if (paused) reportBulk(paused, action);
+    return paused;
+  }
   if (action === "delete") {
     const ok = await confirmDialog({
       title: `Delete ${jobs(ids.length)}?`,
@@ -56,11 +70,7 @@ export async function bulkAction(ids, action) {
   }
   try {
     const result = await api.post("/scheduled-jobs/bulk", { ids, action });
-    const failed = result.results.filter((r) => !r.ok);
-    const verb = BULK_VERBS[action];
-    if (failed.length) {
-      toast(`${verb} ${result.succeeded}; ${failed.length} failed: ${failed.map((f) => f.message).join("; ")}`, { kind: "error" });
-    } else toast(`${verb} ${jobs(result.succeeded)}.`);
+    reportBulk(result, action);
     return result;
   } catch (error) {
     toastError("Bulk action failed", error);

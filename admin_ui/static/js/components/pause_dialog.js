@@ -39,9 +39,10 @@ function formDialog({ title, fields, submitLabel, send, description }) {
   });
 }
 
-// Ask why (and until when), then pause `job`; the saved job (merged into `job`) or null.
-export async function openPauseDialog(job) {
-  const zone = job.timezone || "UTC";
+// The pause form's fields (reason, and until when in `zone`), shared by one job's dialog and the
+// list's bulk pause: `fields(errors)` for formDialog, `values(errors)` the body's {reason, until}
+// (null, with the error shown, when the time is not valid).
+function pauseForm(zone, whose) {
   const reason = h("textarea", { name: "reason", rows: 3, maxlength: REASON_MAX, placeholder: "e.g. the provider's API is down; waiting for a new key" });
   const until = input({ type: "datetime-local", name: "until", step: 60 });
   const preview = h("p", { class: "hint", "aria-live": "polite", "data-until-preview": "" });
@@ -49,26 +50,57 @@ export async function openPauseDialog(job) {
     const at = untilInstant(until.value, zone);
     preview.textContent = at.utc ? `Resumes ${formatInZone(at.utc, zone)}${zone === LOCAL_ZONE ? "" : `, ${formatInZone(at.utc, LOCAL_ZONE)} your time`}.` : "";
   });
+  return {
+    fields: (errors) => [
+      errors.register("reason", field({ label: "Reason (shown on the job and in the list)", control: reason, name: "reason", wide: true }), reason),
+      errors.register("until", field({ label: "Resume automatically at (optional)", control: until, name: "until",
+        hint: `In ${whose} time zone, ${zone}. Leave empty to stay paused until someone resumes it.` }), until),
+      preview,
+    ],
+    values: (errors) => {
+      const at = untilInstant(until.value, zone);
+      if (at.error) return void errors.show({ field: "until", message: at.error });
+      return { reason: reason.value.trim() || null, until: at.utc };
+    },
+  };
+}
+
+// Ask why (and until when), then pause `job`; the saved job (merged into `job`) or null.
+export async function openPauseDialog(job) {
+  const zone = job.timezone || "UTC";
+  const form = pauseForm(zone, "the job's");
   const saved = await formDialog({
     title: `Pause ${jobTitle(job)}?`,
     description: "No new runs are scheduled while it is paused; a run in progress finishes.",
     submitLabel: "Pause job",
-    fields: (errors) => [
-      errors.register("reason", field({ label: "Reason (shown on the job and in the list)", control: reason, name: "reason", wide: true }), reason),
-      errors.register("until", field({ label: "Resume automatically at (optional)", control: until, name: "until",
-        hint: `In the job's time zone, ${zone}. Leave empty to stay paused until someone resumes it.` }), until),
-      preview,
-    ],
+    fields: form.fields,
     send: async (errors) => {
-      const at = untilInstant(until.value, zone);
-      if (at.error) return void errors.show({ field: "until", message: at.error });
-      return api.post(`/scheduled-jobs/${job.id}/pause`, { reason: reason.value.trim() || null, until: at.utc });
+      const body = form.values(errors);
+      return body ? api.post(`/scheduled-jobs/${job.id}/pause`, body) : null;
     },
   });
   if (!saved) return null;
   mergeJob(job, saved);
   toast(saved.paused_until ? `${jobTitle(job)} paused until ${formatInZone(saved.paused_until, zone)}.` : `${jobTitle(job)} paused.`);
   return saved;
+}
+
+// Ask why (and until when, in the user's own zone), then pause the jobs `ids` at once
+// (POST /scheduled-jobs/bulk, action deactivate, with the reason); the bulk result, or null
+// when the dialog was closed. A refused reason or time is shown in the dialog, naming its field.
+export async function openBulkPauseDialog(ids) {
+  const form = pauseForm(LOCAL_ZONE, "your");
+  const n = ids.length;
+  return formDialog({
+    title: `Pause ${n} job${n === 1 ? "" : "s"}?`,
+    description: "Each job gets this reason (and end); no new runs are scheduled while it is paused. Runs in progress finish.",
+    submitLabel: `Pause ${n} job${n === 1 ? "" : "s"}`,
+    fields: form.fields,
+    send: async (errors) => {
+      const body = form.values(errors);
+      return body ? api.post("/scheduled-jobs/bulk", { ids, action: "deactivate", ...body }) : null;
+    },
+  });
 }
 
 // Resume `job` at once; the saved job or null.

@@ -32,6 +32,13 @@ const VERBS = {
   retry: "retried",
   revoke: "revoked",
   export: "exported",
+  // a customer's calendar changes (cronkeeper/calendar_audit.py)
+  calendar_create: "created a calendar",
+  calendar_update: "changed a calendar",
+  calendar_add_dates: "added dates to a calendar",
+  calendar_remove_date: "removed a date from a calendar",
+  calendar_import: "imported dates into a calendar",
+  calendar_delete: "deleted a calendar",
 };
 
 export function fieldLabel(field) {

@@ -16,12 +16,30 @@ export function diffEntries(diff) {
   return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 
+function reasonAt(list, at) {
+  if (!at) return null;
+  const found = (list || []).find((s) => new Date(s.at).getTime() === new Date(at).getTime());
+  return found ? found.reason : null;
+}
+
 // Why the calendar skips the run an entry has after the change (null when it runs or is removed).
 export function skippedReason(diff, entry) {
   const at = entry.kind === "moved" ? entry.to : entry.kind === "removed" ? null : entry.at;
-  if (!at) return null;
-  const found = (diff.skipped || []).find((s) => new Date(s.at).getTime() === new Date(at).getTime());
-  return found ? found.reason : null;
+  return reasonAt(diff.skipped || (diff.excluded && diff.excluded.after), at);
+}
+
+// Why the job's current calendar skips the run an entry has now (null when it runs or is added).
+export function excludedBeforeReason(diff, entry) {
+  const at = entry.kind === "moved" ? entry.from : entry.kind === "added" ? null : entry.at;
+  return reasonAt(diff.excluded && diff.excluded.before, at);
+}
+
+// "The calendar skips 1 of these runs now and 2 after saving." (null when it skips none either way)
+export function excludedSummary(diff) {
+  const before = (diff.excluded && diff.excluded.before || []).length;
+  const after = (diff.excluded && diff.excluded.after || diff.skipped || []).length;
+  if (!before && !after) return null;
+  return `The calendar skips ${before} of these runs now and ${after} after saving (each recorded as skipped).`;
 }
 
 // "3 runs move, 1 run is added, 2 are removed, 4 stay" (the counts that are not zero).

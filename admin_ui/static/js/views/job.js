@@ -4,6 +4,7 @@ import { POLL_MS } from "../lib/config.js";
 import { h, replace } from "../lib/dom.js";
 import { jobTypeLabel } from "../lib/format.js";
 import { webhookValues } from "../lib/job_meta.js";
+import { headerChanged } from "../lib/job_refresh.js";
 import { jobTitle, mergeJob, scheduleText } from "../lib/jobs.js";
 import { navigate } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
@@ -183,6 +184,19 @@ export async function jobView(main, [jobId], _query, state) {
     }
   }
 
+  // the job itself, on each poll: a resume at paused_until (or an auto-pause, a run starting)
+  // redraws the header, keeping focus on the action button that had it
+  async function refreshJob() {
+    const fresh = await api.get(`/scheduled-jobs/${job.id}`).catch(() => null);
+    if (!fresh || !state.alive() || !headerChanged(job, fresh)) return;
+    const focused = actions.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+    mergeJob(job, fresh);
+    renderHeader();
+    changes.reload();
+    versions.reload();
+    if (focused) actions.querySelector(`[data-action=${focused}]`)?.focus();
+  }
+
   let lastStatuses = "";
   await Promise.all([pollHistory(), loadTrends()]);
   // reached by a row's "History" link (#runs): after the router has focused the page's heading,
@@ -190,7 +204,7 @@ export async function jobView(main, [jobId], _query, state) {
   if (window.location.hash === "#runs" && state.alive()) setTimeout(() => historyHeading.focus(), 0);
   const timer = setInterval(async () => {
     if (document.hidden) return;
-    await pollHistory();
+    await Promise.all([pollHistory(), refreshJob()]);
     const statuses = runs.map((r) => r.status).join(",");
     if (statuses !== lastStatuses) {
       if (lastStatuses) {
