@@ -6,6 +6,7 @@ import { ALERT_KINDS, WHAT_RAISES, kindLabel } from "../lib/alerts.js";
 import { POLL_MS } from "../lib/config.js";
 import { field, h, replace, select } from "../lib/dom.js";
 import { jobTitle } from "../lib/jobs.js";
+import { KeysetPosition } from "../lib/keyset.js";
 import { currentState, setQuery } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
 import { ALERT_COLUMNS, alertRow, alertsChanged, alertsTable, patchAlertRows } from "../components/alert_rows.js";
@@ -75,11 +76,7 @@ export async function alertsView(main, _params, query, state) {
     job_id: query.get("job_id") || "",
     limit: PAGE_SIZES.includes(query.get("limit")) ? query.get("limit") : "50",
   };
-  let cursor = query.get("cursor") || null;
-  let pageNumber = cursor ? Math.max(Number(query.get("page")) || 2, 2) : 1;
-  const kept = currentState();
-  let previous = kept && Array.isArray(kept.previous) && kept.previous.length === pageNumber - 1 ? kept.previous : null;
-  if (pageNumber === 1) previous = [];
+  const pos = new KeysetPosition(query, currentState()); // page number and cursors: lib/keyset.js
   let page = { data: [], next_cursor: null };
 
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Alerts")));
@@ -103,7 +100,7 @@ export async function alertsView(main, _params, query, state) {
   const tableBox = h("div", { class: "table-wrap" }, alertsTable("Alerts, newest first", ALERT_COLUMNS, tbody, "alerts-status"));
   const prevButton = h("button", { type: "button", class: "btn", disabled: true }, "Previous page");
   const nextButton = h("button", { type: "button", class: "btn", disabled: true }, "Next page");
-  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pageNumber}`);
+  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pos.pageNumber}`);
   const pager = h("nav", { class: "pager", "aria-label": "Pages of alerts" }, prevButton, pageLabel, nextButton);
   main.append(h("section", { "aria-label": "Alert list" }, status, empty, tableBox, pager));
 
@@ -121,8 +118,8 @@ export async function alertsView(main, _params, query, state) {
   }
 
   function syncUrl() {
-    const params = { ...filters, status: filters.status === "open" ? "" : filters.status, limit: filters.limit === "50" ? "" : filters.limit, cursor, page: pageNumber > 1 ? pageNumber : "" };
-    setQuery(params, previous ? { previous } : null);
+    const params = { ...filters, status: filters.status === "open" ? "" : filters.status, limit: filters.limit === "50" ? "" : filters.limit, ...pos.urlParams };
+    setQuery(params, pos.historyState);
   }
 
   function renderPage() {
@@ -135,22 +132,20 @@ export async function alertsView(main, _params, query, state) {
         whatRaises(), h("p", { class: "hint" }, "Each job's page shows its rules (and lets a writer change them); docs/alerts.md has the details."));
     }
     status.textContent = n ? `${alertsText(n)} on this page, newest first.` : "";
-    pageLabel.textContent = `Page ${pageNumber}`;
-    prevButton.disabled = pageNumber <= 1;
+    pageLabel.textContent = `Page ${pos.pageNumber}`;
+    prevButton.disabled = pos.pageNumber <= 1;
     nextButton.disabled = !page.next_cursor;
-    pager.hidden = !n && pageNumber === 1;
+    pager.hidden = !n && pos.pageNumber === 1;
   }
 
   async function load({ quiet = false } = {}) {
     if (!quiet) status.textContent = "Loading alerts…";
-    const q = { status: filters.status === "all" ? "" : filters.status, kind: filters.kind, job_id: filters.job_id, limit: filters.limit, cursor };
+    const q = { status: filters.status === "all" ? "" : filters.status, kind: filters.kind, job_id: filters.job_id, limit: filters.limit, cursor: pos.cursor };
     try {
       page = await api.get("/alerts", q);
     } catch (error) {
-      if (error instanceof ApiError && error.field === "cursor" && cursor) {
-        cursor = null;
-        pageNumber = 1;
-        previous = [];
+      if (error instanceof ApiError && error.field === "cursor" && pos.cursor) {
+        pos.first();
         syncUrl();
         return load();
       }
@@ -165,9 +160,7 @@ export async function alertsView(main, _params, query, state) {
   function filtersChanged() {
     filters.kind = kind.value;
     filters.limit = limit.value;
-    cursor = null;
-    pageNumber = 1;
-    previous = [];
+    pos.first();
     syncUrl();
     load();
   }
@@ -190,18 +183,12 @@ export async function alertsView(main, _params, query, state) {
   kind.addEventListener("change", filtersChanged);
   limit.addEventListener("change", filtersChanged);
   prevButton.addEventListener("click", () => {
-    if (pageNumber <= 1) return;
-    cursor = previous && previous.length ? previous.pop() : null;
-    pageNumber = cursor ? pageNumber - 1 : 1;
-    if (!cursor) previous = [];
+    if (!pos.back()) return;
     syncUrl();
     load();
   });
   nextButton.addEventListener("click", () => {
-    if (!page.next_cursor) return;
-    if (previous) previous.push(cursor);
-    cursor = page.next_cursor;
-    pageNumber += 1;
+    if (!pos.forward(page.next_cursor)) return;
     syncUrl();
     load();
   });

@@ -4,6 +4,7 @@ import { api, ApiError, getAll } from "../lib/api.js";
 import { POLL_MS } from "../lib/config.js";
 import { debounce, field, h, options, replace, select } from "../lib/dom.js";
 import { JOB_TYPES } from "../lib/format.js";
+import { KeysetPosition } from "../lib/keyset.js";
 import { currentState, setQuery } from "../lib/router.js";
 import { canWrite, isUnbound } from "../lib/session.js";
 import { trendsContent } from "../components/chart.js";
@@ -59,13 +60,7 @@ export async function jobsView(main, _params, query, state) {
   const writer = canWrite();
   const filters = Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) || ""]));
   if (!PAGE_SIZES.includes(filters.limit)) filters.limit = "25";
-  let cursor = query.get("cursor") || null;
-  // the page's position is in the URL (page=N with its cursor); the cursors of the pages before it
-  // are kept with the history entry, so a reloaded page 3 still says so and goes back to page 2
-  let pageNumber = cursor ? Math.max(Number(query.get("page")) || 2, 2) : 1;
-  const kept = currentState();
-  let previous = kept && Array.isArray(kept.previous) && kept.previous.length === pageNumber - 1 ? kept.previous : null;
-  if (pageNumber === 1) previous = []; // cursors of earlier pages (null = first page); null: not known
+  const pos = new KeysetPosition(query, currentState()); // page number and cursors: lib/keyset.js
   let page = { data: [], next_cursor: null };
   const selected = new Set();
   const timers = [];
@@ -98,7 +93,7 @@ export async function jobsView(main, _params, query, state) {
   const tableBox = h("div", { class: "table-wrap" }, table);
   const prevButton = h("button", { type: "button", class: "btn", disabled: true }, "Previous page");
   const nextButton = h("button", { type: "button", class: "btn", disabled: true }, "Next page");
-  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pageNumber}`);
+  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pos.pageNumber}`);
   const pager = h("nav", { class: "pager", "aria-label": "Pages of jobs" }, prevButton, pageLabel, nextButton);
   main.append(h("section", { class: "jobs", "aria-labelledby": "jobs-h" },
     h("h2", { id: "jobs-h", class: "sr-only" }, "Jobs"),
@@ -112,8 +107,8 @@ export async function jobsView(main, _params, query, state) {
 
   // -- behaviour -------------------------------------------------------------------------
   function syncUrl() {
-    setQuery({ ...filters, limit: filters.limit === "25" ? "" : filters.limit, cursor, page: pageNumber > 1 ? pageNumber : "" },
-      previous ? { previous } : null);
+    setQuery({ ...filters, limit: filters.limit === "25" ? "" : filters.limit, ...pos.urlParams },
+      pos.historyState);
   }
 
   function updateSelection() {
@@ -168,7 +163,7 @@ export async function jobsView(main, _params, query, state) {
     delete: remove,
   };
 
-  const isNarrowed = () => NARROWING_KEYS.some((k) => filters[k]) || Boolean(cursor);
+  const isNarrowed = () => NARROWING_KEYS.some((k) => filters[k]) || Boolean(pos.cursor);
 
   // No job at all and no filter set: say what to do next, in the order things must exist.
   async function showGuide() {
@@ -216,8 +211,8 @@ export async function jobsView(main, _params, query, state) {
     guideBox.replaceChildren();
     if (!n && !narrowed) showGuide();
     status.textContent = n ? `${n} job${n === 1 ? "" : "s"} on this page.` : narrowed ? "No jobs match these filters." : "";
-    pageLabel.textContent = `Page ${pageNumber}`;
-    prevButton.disabled = pageNumber <= 1;
+    pageLabel.textContent = `Page ${pos.pageNumber}`;
+    prevButton.disabled = pos.pageNumber <= 1;
     nextButton.disabled = !page.next_cursor;
     updateSelection();
     refreshLastRuns();
@@ -239,7 +234,7 @@ export async function jobsView(main, _params, query, state) {
 
   const listQuery = () => ({
     customer_id: filters.customer_id, brand_id: filters.brand_id, job_type: filters.job_type,
-    is_active: filters.is_active, search: filters.search.trim(), sort: filters.sort, limit: filters.limit, cursor,
+    is_active: filters.is_active, search: filters.search.trim(), sort: filters.sort, limit: filters.limit, cursor: pos.cursor,
   });
 
   // The rows' next run and state from a fresh copy of this page (the list is not re-rendered:
@@ -268,10 +263,8 @@ export async function jobsView(main, _params, query, state) {
     try {
       page = await api.get("/scheduled-jobs", listQuery());
     } catch (error) {
-      if (error instanceof ApiError && error.field === "cursor" && cursor) {
-        cursor = null;
-        pageNumber = 1;
-        previous = [];
+      if (error instanceof ApiError && error.field === "cursor" && pos.cursor) {
+        pos.first();
         syncUrl();
         return load();
       }
@@ -285,9 +278,7 @@ export async function jobsView(main, _params, query, state) {
 
   function filtersChanged() {
     for (const [key, el] of Object.entries(f)) filters[key] = el.value;
-    cursor = null;
-    pageNumber = 1;
-    previous = [];
+    pos.first();
     syncUrl();
     load();
     loadTrends();
@@ -344,19 +335,12 @@ export async function jobsView(main, _params, query, state) {
   for (const key of ["brand_id", "job_type", "is_active", "sort", "limit"]) f[key].addEventListener("change", filtersChanged);
   f.search.addEventListener("input", debounce(filtersChanged, 300));
   prevButton.addEventListener("click", () => {
-    if (pageNumber <= 1) return;
-    // reached by a link without the earlier pages' cursors: start again from the first
-    cursor = previous && previous.length ? previous.pop() : null;
-    pageNumber = cursor ? pageNumber - 1 : 1;
-    if (!cursor) previous = [];
+    if (!pos.back()) return;
     syncUrl();
     load();
   });
   nextButton.addEventListener("click", () => {
-    if (!page.next_cursor) return;
-    if (previous) previous.push(cursor);
-    cursor = page.next_cursor;
-    pageNumber += 1;
+    if (!pos.forward(page.next_cursor)) return;
     syncUrl();
     load();
   });
@@ -374,9 +358,7 @@ export async function jobsView(main, _params, query, state) {
     openJobForm({
       defaults: { customer_id: filters.customer_id, brand_id: filters.brand_id },
       onSaved: () => {
-        cursor = null;
-        pageNumber = 1;
-        previous = [];
+        pos.first();
         syncUrl();
         load();
       },

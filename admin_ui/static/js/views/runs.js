@@ -6,6 +6,7 @@ import { api, ApiError, getAll } from "../lib/api.js";
 import { POLL_MS } from "../lib/config.js";
 import { field, h, options, replace, select } from "../lib/dom.js";
 import { FINAL_STATUSES, jobTypeLabel, runDuration, triggerText } from "../lib/format.js";
+import { KeysetPosition } from "../lib/keyset.js";
 import { currentState, setQuery } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
 import { confirmDialog } from "../components/dialog.js";
@@ -94,12 +95,7 @@ export async function runsView(main, _params, query, state) {
   const writer = canWrite();
   const filters = Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) || ""]));
   if (!PAGE_SIZES.includes(filters.limit)) filters.limit = "50";
-  let cursor = query.get("cursor") || null;
-  let pageNumber = cursor ? Math.max(Number(query.get("page")) || 2, 2) : 1;
-  const kept = currentState();
-  // the cursors of the pages before this one (kept with the history entry, so a reload keeps them)
-  let previous = kept && Array.isArray(kept.previous) && kept.previous.length === pageNumber - 1 ? kept.previous : null;
-  if (pageNumber === 1) previous = [];
+  const pos = new KeysetPosition(query, currentState()); // page number and cursors: lib/keyset.js
   let page = { data: [], next_cursor: null };
   const selected = new Map(); // id -> run
 
@@ -127,14 +123,14 @@ export async function runsView(main, _params, query, state) {
   const status = h("p", { class: "list-status", role: "status", id: "runs-status" }, "Loading runs…");
   const prevButton = h("button", { type: "button", class: "btn", disabled: true }, "Previous page");
   const nextButton = h("button", { type: "button", class: "btn", disabled: true }, "Next page");
-  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pageNumber}`);
+  const pageLabel = h("span", { class: "page-label", "data-page-label": "" }, `Page ${pos.pageNumber}`);
   main.append(h("section", { "aria-label": "Run list" },
     status, h("div", { class: "table-wrap" }, table),
     h("nav", { class: "pager", "aria-label": "Pages of runs" }, prevButton, pageLabel, nextButton)));
 
   function syncUrl() {
-    const params = { ...filters, limit: filters.limit === "50" ? "" : filters.limit, cursor, page: pageNumber > 1 ? pageNumber : "" };
-    setQuery(params, previous ? { previous } : null);
+    const params = { ...filters, limit: filters.limit === "50" ? "" : filters.limit, ...pos.urlParams };
+    setQuery(params, pos.historyState);
   }
 
   function updateSelection() {
@@ -156,7 +152,7 @@ export async function runsView(main, _params, query, state) {
   const rowFor = (run) => runRowFor(run, { writer, selected, onSelect });
 
   function apiQuery() {
-    const q = { trigger: filters.trigger, customer_id: filters.customer_id, brand_id: filters.brand_id, job_id: filters.job_id, from: filters.from, to: filters.to, limit: filters.limit, cursor };
+    const q = { trigger: filters.trigger, customer_id: filters.customer_id, brand_id: filters.brand_id, job_id: filters.job_id, from: filters.from, to: filters.to, limit: filters.limit, cursor: pos.cursor };
     if (STATUSES.includes(filters.status)) q.status = filters.status;
     else if (filters.status !== "all") q.include_skipped = "false";
     return q;
@@ -167,8 +163,8 @@ export async function runsView(main, _params, query, state) {
     for (const run of page.data) if (selected.has(run.id)) selected.set(run.id, run);
     const n = page.data.length;
     status.textContent = n ? `${runs(n)} on this page, newest first.` : "No runs match these filters.";
-    pageLabel.textContent = `Page ${pageNumber}`;
-    prevButton.disabled = pageNumber <= 1;
+    pageLabel.textContent = `Page ${pos.pageNumber}`;
+    prevButton.disabled = pos.pageNumber <= 1;
     nextButton.disabled = !page.next_cursor;
     updateSelection();
   }
@@ -178,10 +174,8 @@ export async function runsView(main, _params, query, state) {
     try {
       page = await api.get("/job-runs", apiQuery());
     } catch (error) {
-      if (error instanceof ApiError && error.field === "cursor" && cursor) {
-        cursor = null;
-        pageNumber = 1;
-        previous = [];
+      if (error instanceof ApiError && error.field === "cursor" && pos.cursor) {
+        pos.first();
         syncUrl();
         return load();
       }
@@ -196,9 +190,7 @@ export async function runsView(main, _params, query, state) {
     for (const key of ["status", "trigger", "customer_id", "brand_id", "limit"]) filters[key] = f[key].value;
     filters.from = toInstant(f.from.value);
     filters.to = toInstant(f.to.value);
-    cursor = null;
-    pageNumber = 1;
-    previous = [];
+    pos.first();
     selected.clear();
     syncUrl();
     load();
@@ -278,19 +270,12 @@ export async function runsView(main, _params, query, state) {
     });
   }
   prevButton.addEventListener("click", () => {
-    if (pageNumber <= 1) return;
-    if (previous && previous.length) cursor = previous.pop();
-    else cursor = null; // reached by a link: the pages before are unknown, start again from the first
-    pageNumber = cursor ? pageNumber - 1 : 1;
-    if (!cursor) previous = [];
+    if (!pos.back()) return;
     syncUrl();
     load();
   });
   nextButton.addEventListener("click", () => {
-    if (!page.next_cursor) return;
-    if (previous) previous.push(cursor);
-    cursor = page.next_cursor;
-    pageNumber += 1;
+    if (!pos.forward(page.next_cursor)) return;
     syncUrl();
     load();
   });
