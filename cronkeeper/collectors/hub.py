@@ -1,9 +1,10 @@
 """One home per process for the collectors' HTTP calls: one client and one set of limits per collector.
 
-A worker runs each run on its own event loop (one per executor thread), but an
-``httpx.AsyncClient``'s connections and an ``asyncio.Semaphore`` belong to one
-loop. So every call of a shared collector runs on the hub's event loop (a
-daemon thread started at first use), with that collector's one client
+An ``httpx.AsyncClient``'s connections and an ``asyncio.Semaphore`` belong to
+one loop. So every call of a shared collector runs on the hub's event loop (a
+daemon thread started at first use), which is also where the worker runs its
+async handlers (``services.worker.executor``: no hop between loops per call;
+a caller on another loop is served through ``run``), with that collector's one client
 (keep-alive connections reused by every run of the process) and its one
 semaphore and token bucket: ``max_concurrency`` and ``rate_per_second`` hold
 for the collector across all runs of the process, not per run.
