@@ -18,7 +18,10 @@ runs of M calls in flight). CPU per call is the workers' user + system CPU
 ``--repeat`` interleaved rounds; the table shows the median with min-max.
 
     python bench/bench_collect.py [--brands 40] [--queries 10] [--latency 0.3] [--max-concurrency 50]
-                                  [--rate R] [--procs 1,2,4] [--repeat 3]
+                                  [--rate R] [--procs 1,2,4] [--repeat 3] [--profile FILE]
+
+``--profile FILE`` runs the workers under cProfile (``profiled_worker.py``: every thread, CPU time;
+``CRONKEEPER_BENCH_PROFILE_MODE=threads`` for CPU per thread instead) and records nothing.
 """
 
 from __future__ import annotations
