@@ -18,7 +18,10 @@ runs of M calls in flight). CPU per call is the workers' user + system CPU
 ``--repeat`` interleaved rounds; the table shows the median with min-max.
 
     python bench/bench_collect.py [--brands 40] [--queries 10] [--latency 0.3] [--max-concurrency 50]
-                                  [--rate R] [--procs 1,2,4] [--repeat 3]
+                                  [--rate R] [--procs 1,2,4] [--repeat 3] [--profile FILE]
+
+``--profile FILE`` runs the workers under cProfile (``profiled_worker.py``: every thread, CPU time;
+``CRONKEEPER_BENCH_PROFILE_MODE=threads`` for CPU per thread instead) and records nothing.
 """
 
 from __future__ import annotations
@@ -134,11 +137,17 @@ def seed(conn: psycopg.Connection, brands: int, queries: int) -> None:
     )
 
 
-def start_workers(dsn: str, procs: int) -> list[subprocess.Popen]:
+def start_workers(dsn: str, procs: int, profile: str | None = None) -> list[subprocess.Popen]:
+    """``procs`` workers at default settings; with ``profile``, under cProfile (``profiled_worker.py``),
+    worker i's stats written to ``<profile>.<i>``."""
     env = {**os.environ, "DATABASE_URL": dsn, "CRONKEEPER_AUTO_MIGRATE": "off", "CRONKEEPER_LOG_LEVEL": "WARNING",
            "CRONKEEPER_DATA_DIR": "/tmp"}  # fmt: skip
-    return [subprocess.Popen([CRONKEEPER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(procs)]  # fmt: skip
+    if profile is None:
+        return [subprocess.Popen([CRONKEEPER, "worker"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL) for _ in range(procs)]  # fmt: skip
+    script = str(Path(__file__).with_name("profiled_worker.py"))
+    return [subprocess.Popen([sys.executable, script], env={**env, "CRONKEEPER_BENCH_PROFILE": f"{profile}.{i}"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(procs)]  # fmt: skip
 
 
 def wait_ready(conn: psycopg.Connection, workers: list[subprocess.Popen], timeout: float = 300) -> None:
@@ -153,11 +162,11 @@ def wait_ready(conn: psycopg.Connection, workers: list[subprocess.Popen], timeou
     time.sleep(0.5)
 
 
-def one_round(dsn: str, engine: FakeEngine, procs: int, calls: int) -> dict:
+def one_round(dsn: str, engine: FakeEngine, procs: int, calls: int, profile: str | None = None) -> dict:
     conn = psycopg.connect(dsn, autocommit=True)
     conn.execute("TRUNCATE job_runs CASCADE")
     conn.execute("DELETE FROM processes")
-    workers = start_workers(dsn, procs)
+    workers = start_workers(dsn, procs, profile)
     try:
         wait_ready(conn, workers)
         cpu0 = sum(cpu_seconds(w.pid) for w in workers)
@@ -200,6 +209,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None, help="the collector's rate_per_second")
     parser.add_argument("--procs", default="1,2,4")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", default=None, help="run the workers under cProfile; stats to PROFILE.<i> "
+                        "(the last round's; figures are then slower than without)")
     args = parser.parse_args()
     procs = [int(p) for p in args.procs.split(",")]
     calls = args.brands * args.queries
@@ -214,7 +225,7 @@ def main() -> None:
             upsert_collector(conn, "fake", "openai_chat", config)
         for round_ in range(args.repeat):
             for p in procs:
-                r = one_round(dsn, engine, p, calls)
+                r = one_round(dsn, engine, p, calls, args.profile)
                 print(f"  round {round_ + 1}, {p} proc: {r}", flush=True)
                 results[p].append(r)
     rows = []
@@ -230,6 +241,9 @@ def main() -> None:
                      f"{max(r['max_in_flight'] for r in rs)} / {args.max_concurrency}",
                      f"{max(r['max_per_s'] for r in rs)} / {args.rate + 1:g}" if args.rate else f"{max(r['max_per_s'] for r in rs)}",
                      f"{max(r['connections'] for r in rs)}"])  # fmt: skip
+    if args.profile:  # profiled figures are not the record's
+        print(f"profiles in {args.profile}.<i>; not recorded: {rows}")
+        return
     limits = f"max_concurrency {args.max_concurrency}" + (f", rate_per_second {args.rate:g}" if args.rate else "")
     record(
         f"Collection, {args.brands} brands x {args.queries} queries, {args.latency * 1000:.0f} ms latency, {limits}",

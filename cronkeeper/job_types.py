@@ -8,7 +8,7 @@ the process-wide registry (third-party entry points add to it on first use):
   the brand, all at once unless ``parallel`` is false; store the answers. Each
   collector's client and limits are the process's (``collectors.hub``), its
   limits held across worker processes through the database; progress is
-  written (and the run checkpointed) at most every ``PROGRESS_SECONDS``.
+  written with a checkpoint, one round trip, at most every ``PROGRESS_SECONDS``.
 - ``scoring``: score the brand's latest answers (newest first; position for at
   most ``positionLimit``, sentiment for at most ``sentimentLimit``, default 50).
 - ``data_collection_and_scoring``: both, in that order, scoring this run's answers.
@@ -144,6 +144,33 @@ class _Work:
         self.metrics.update(metrics)
         await asyncio.to_thread(self.ctx.progress, **metrics)
 
+    def _progress_batches(self, queries: int, per_query: int):
+        """``collect``'s ``on_progress``: the counts written, and the run checkpointed, in one round trip
+        (``Context.progress_checkpoint``) at most every ``PROGRESS_SECONDS``, the first counts
+        (``queries_total``, ``calls_total``) riding with the first write. A run's last counts ride
+        with its outcome, so a collection shorter than ``PROGRESS_SECONDS`` writes nothing on the way;
+        one longer is checkpointed at its end too (no answers stored for a run cancelled meanwhile)."""
+        pending: dict[str, Any] = {"queries_total": queries, "queries_done": 0, "calls_total": queries * per_query}
+        self.metrics.update(pending)
+        last = time.monotonic()
+
+        async def on_progress(done: int, total: int) -> None:
+            nonlocal last
+            recent = time.monotonic() - last < PROGRESS_SECONDS
+            if recent and done < total:
+                return
+            counts = {"calls_done": done, "queries_done": done // per_query}
+            self.metrics.update(counts)
+            if recent:  # the last counts ride with the outcome
+                return
+            pending.update(counts)
+            batch = dict(pending)
+            pending.clear()
+            await asyncio.to_thread(self.ctx.progress_checkpoint, batch)
+            last = time.monotonic()
+
+        return on_progress
+
     async def collect(self, brand: Brand, queries: list, configs: dict[str, CollectorConfig]
                       ) -> tuple[RunStatus, str | None, list[int]]:  # fmt: skip
         if not queries:
@@ -162,30 +189,11 @@ class _Work:
         hub, dsn = process_hub(), gate_dsn(getattr(self.ctx, "dsn", None))
         collectors = [hub.share(c, dsn) for c in collectors]
         per_query = len(collectors)
-        await self.progress(queries_total=len(queries), queries_done=0, calls_total=len(queries) * per_query)
-        last = time.monotonic()
-
-        async def on_progress(done: int, total: int) -> None:
-            nonlocal last
-            if done < total and time.monotonic() - last < PROGRESS_SECONDS:
-                return  # batched: one write (and one checkpoint) per PROGRESS_SECONDS
-            last = time.monotonic()
-            counts = {"calls_done": done, "queries_done": done // per_query}
-            if done == total:  # the outcome's metrics carry the last counts: no write now
-                self.metrics.update(counts)
-                return await self.checkpoint()
-
-            def write() -> None:
-                self.ctx.progress(**counts)
-                self.ctx.checkpoint()
-
-            self.metrics.update(counts)
-            await asyncio.to_thread(write)  # one thread hop for both
-
+        report = self._progress_batches(len(queries), per_query)
         parallel = self.meta.get("parallel")  # absent or null: true (collectors.metadata)
         texts = [q.text for q in queries]
         # no client: shared collectors use the hub's, the others (sample, unavailable) none
-        result = await collect(None, collectors, texts, True if parallel is None else bool(parallel), on_progress)  # type: ignore[arg-type]
+        result = await collect(None, collectors, texts, True if parallel is None else bool(parallel), report)  # type: ignore[arg-type]
         by_text = {q.text: q.id for q in queries}
         rows = [
             NewAnswer(

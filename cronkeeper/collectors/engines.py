@@ -131,7 +131,9 @@ class OpenAIChatCollector(HttpCollector):
         headers = {"Accept": "application/json"}
         if config.api_key_env:
             headers["Authorization"] = f"Bearer {self._env[config.api_key_env]}"
-        url = f"{(config.base_url or '').rstrip('/')}/chat/completions"
+        url = self.__dict__.get("_url")
+        if url is None:  # parsed once per collector, not per call
+            url = self._url = httpx.URL(f"{(config.base_url or '').rstrip('/')}/chat/completions")
         body = {"model": config.model, "messages": messages, **config.extra_body}
         return client.build_request("POST", url, json=body, headers=headers, timeout=self._timeout())
 

@@ -8,6 +8,7 @@ recursive descent, no quoting (keys cannot contain ``.``, ``[`` or ``]``).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ _STEP = re.compile(r"\.?([^.\[\]]+)|\[(-?\d+|\*)\]")
 Step = str | int | None  # a key, an index, or None for [*]
 
 
+@functools.lru_cache(maxsize=256)  # a collector's few paths, read at every answer
 def parse_path(path: str) -> tuple[Step, ...]:
     """The steps of ``path``; raises ``ValueError`` naming the bad part."""
     if not path or path.startswith(".") or path.endswith("."):

@@ -227,6 +227,16 @@ def update_metrics(
     return conn.execute(Q["update_metrics"], params).fetchone() is not None
 
 
+def progress_checkpoint(
+    conn: psycopg.Connection, run_id: int, worker_id: str, metrics: dict[str, Any], now: dt.datetime
+) -> bool:
+    """Merge ``metrics`` into the run's while it is still ``worker_id``'s; True when the run should
+    stop (cancelled, or no longer this worker's: then nothing was written). One statement."""
+    params = {"id": run_id, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
+    row = conn.execute(Q["progress_checkpoint"], params).fetchone()
+    return row is None or row["stop"]
+
+
 def finish_run(
     conn: psycopg.Connection,
     run_id: int,

@@ -29,6 +29,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from cronkeeper.clock import Clock, SystemClock
+from cronkeeper.collectors.hub import process_hub
 from cronkeeper.errors import NonRetryable, RunCancelled
 from cronkeeper.handlers import HandlerResult, Registry
 from cronkeeper.models import RunStatus
@@ -168,6 +169,25 @@ class Context:
         if log.isEnabledFor(logging.INFO):
             log.info("run_progress", extra={**self.ids(), "metrics": metrics})
 
+    def progress_checkpoint(self, metrics: dict[str, Any]) -> None:
+        """``progress(**metrics)`` and ``checkpoint(force=True)`` in one round trip: the metrics are
+        written while the run is still this attempt's, then ``RunCancelled`` is raised if it was
+        cancelled or taken back (a rescued run's write is refused), ``RunTimedOut`` past the timeout.
+
+        Batched progress (``cronkeeper.job_types``) calls this once per batch."""
+        metrics, error = safe_metrics(metrics)
+        if error:
+            raise ValueError(error)
+        self._metrics.update(metrics)
+        with self.pool.connection() as conn:
+            stop = runs_repo.progress_checkpoint(conn, self.run.id, self.worker_id, metrics, self.clock.now())
+        self._last_check = time.monotonic()
+        if stop:
+            self.cancel_seen.set()
+            raise RunCancelled("cancelled by request")
+        if time.monotonic() > self.deadline:
+            raise RunTimedOut(f"timed out after {self.claimed.timeout_seconds} s")
+
     def ids(self) -> dict[str, Any]:
         """The correlation ids of log events about this run."""
         return {"run_id": self.run.id, "job_id": str(self.run.scheduled_job_id), "worker_id": self.worker_id}
@@ -196,6 +216,20 @@ def _is_async(handler: Any) -> bool:
         return inspect.iscoroutinefunction(handler)
 
 
+def _run_async(handler: Any, ctx: Context) -> Any:
+    """An async handler's result, run as a task on the process's one event loop (``collectors.hub``)
+    within the run's timeout; this thread waits for it.
+
+    One loop for every run of the process: no loop, thread pool or client built per run, and the
+    collectors' calls are awaited on the loop that owns their clients and limits (no hop between
+    loops per call). So an async handler must not block the loop (a blocking handler is a plain
+    function: it runs on its executor thread), and should not leave tasks running when it returns
+    (nothing cancels them: the loop is shared).
+    """
+    coro = asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds)
+    return asyncio.run_coroutine_threadsafe(coro, process_hub().loop()).result()
+
+
 def execute(ctx: Context, registry: Registry) -> RunOutcome:
     """Run the handler for the run's job type within its timeout; never raises."""
     run = ctx.run
@@ -208,7 +242,7 @@ def execute(ctx: Context, registry: Registry) -> RunOutcome:
     error = code = None
     try:
         if _is_async(handler):
-            result = asyncio.run(asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds))
+            result = _run_async(handler, ctx)
         else:
             result = handler(ctx)
             if time.monotonic() > ctx.deadline:

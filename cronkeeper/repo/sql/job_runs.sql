@@ -167,6 +167,12 @@ UPDATE job_runs SET metrics = metrics || %(metrics)s, updated_at = %(now)s
 WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
 RETURNING id
 
+-- name: progress_checkpoint
+-- Progress and checkpoint in one round trip: no row back when the run is no longer this attempt's.
+UPDATE job_runs SET metrics = metrics || %(metrics)s, updated_at = %(now)s
+WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
+RETURNING cancel_requested AS stop
+
 -- name: finish_run
 UPDATE job_runs
 SET status = %(status)s, finished_at = %(now)s, updated_at = %(now)s,
