@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from cronkeeper.collectors.hub import process_hub
 from cronkeeper.db import connect, throwaway_embedded
 from cronkeeper.migrate import migrate
 from tests.support.api import shared_api_client
@@ -86,6 +87,8 @@ def dsn(server_dsn, databases):
     """A migrated database of this test's own."""
     name = databases.take()
     yield with_db(server_dsn, name)
+    # the process's collectors hub may hold connections to it (its gates' slot keepers)
+    process_hub().close()
     databases.give_back(name)
 
 

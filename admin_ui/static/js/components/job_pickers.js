@@ -3,19 +3,28 @@
 import { api, getAll } from "../lib/api.js";
 import { h, replace } from "../lib/dom.js";
 
+const brandLoads = new WeakMap(); // picker -> its latest load (a token)
+
 // Fill `brand` with the brands of `customerId`, choosing `selected` (or the only one); a
-// "change" event tells the form the brand may be another (its warnings follow it).
+// "change" event tells the form the brand may be another (its warnings follow it). Only the
+// latest load for a picker fills it (an earlier one that answers late would undo a pick made
+// from the later one's list), and the brand picked before stays picked if it is in the list.
 async function loadBrands(brand, customerId, selected) {
+  const load = {};
+  brandLoads.set(brand, load);
   if (!customerId) {
     replace(brand, h("option", { value: "" }, "Choose a customer first"));
     brand.disabled = true;
     brand.dispatchEvent(new Event("change"));
     return;
   }
+  const picked = brand.value;
   replace(brand, h("option", { value: "" }, "Loading…"));
   const brands = await getAll("/brands", { customer_id: customerId });
+  if (brandLoads.get(brand) !== load) return; // a later load (another customer chosen) decides
+  const keep = selected || picked;
   replace(brand, h("option", { value: "" }, brands.length ? "Choose a brand" : "This customer has no brands"),
-    brands.map((b) => h("option", { value: b.id, selected: b.id === selected || brands.length === 1 }, b.name)));
+    brands.map((b) => h("option", { value: b.id, selected: b.id === keep || brands.length === 1 }, b.name)));
   brand.disabled = !brands.length;
   brand.dispatchEvent(new Event("change"));
 }
