@@ -18,6 +18,7 @@ from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import DbTimeouts, Settings
 from tests.support.factories import make_job, make_run
 from tests.support.freeze_proxy import FreezeProxy
+from tests.support.stack import serve_worker as serve
 
 LEASE = 4.0
 
@@ -25,13 +26,6 @@ LEASE = 4.0
 def settings(**kw) -> Settings:
     return Settings(database_url=None, data_dir=".", lease_seconds=LEASE, worker_poll_seconds=0.5,
                     shutdown_grace_seconds=1, db_timeouts=DbTimeouts(idle_in_transaction=3), **kw)  # fmt: skip
-
-
-def serve(worker: Worker) -> tuple[threading.Event, threading.Thread]:
-    stop = threading.Event()
-    t = threading.Thread(target=worker.serve, args=(stop,), daemon=True)
-    t.start()
-    return stop, t
 
 
 @pytest.mark.slow

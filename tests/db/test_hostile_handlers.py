@@ -26,6 +26,7 @@ from cronkeeper.services.worker.guard import RECYCLE_EXIT_CODE, Guard
 from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_job, make_run, runs_of
+from tests.support.stack import serve_worker as serve
 
 
 def settings(**kw) -> Settings:
@@ -71,13 +72,6 @@ def registry():
     reg = Registry()
     reg.register("data_collection", hostile)
     return reg
-
-
-def serve(worker: Worker) -> tuple[threading.Event, threading.Thread]:
-    stop = threading.Event()
-    t = threading.Thread(target=worker.serve, args=(stop,), daemon=True)
-    t.start()
-    return stop, t
 
 
 def wait_until(what, check, timeout=20.0):

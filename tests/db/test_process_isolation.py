@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from cronkeeper.services.worker.isolation import DIED
 from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run, runs_of
+from tests.support.stack import serve_worker as serve
 
 BIN = Path(sys.executable).parent
 
@@ -65,13 +65,6 @@ def registry():
     reg = Registry()
     reg.register("data_collection", crashy)
     return reg
-
-
-def serve(worker: Worker) -> tuple[threading.Event, threading.Thread]:
-    stop = threading.Event()
-    t = threading.Thread(target=worker.serve, args=(stop,), daemon=True)
-    t.start()
-    return stop, t
 
 
 def wait_finished(conn, ids, timeout=30.0):

@@ -10,6 +10,7 @@ import { KeysetPosition } from "../lib/keyset.js";
 import { currentState, setQuery } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
 import { ALERT_COLUMNS, alertRow, alertsChanged, alertsTable, patchAlertRows } from "../components/alert_rows.js";
+import { jobFilterChip } from "../components/job_chip.js";
 
 const STATUSES = [["open", "Open"], ["resolved", "Resolved"], ["all", "All"]];
 const PAGE_SIZES = ["25", "50", "100"];
@@ -91,7 +92,10 @@ export async function alertsView(main, _params, query, state) {
     field({ label: "Kind", control: kind }),
     field({ label: "Per page", control: limit }));
   form.addEventListener("submit", (e) => e.preventDefault());
-  const jobChip = h("p", { class: "filter-chip", hidden: !filters.job_id, "data-job-filter": "" });
+  const jobChip = jobFilterChip("Alerts", () => state.alive(), () => {
+    filters.job_id = "";
+    filtersChanged();
+  });
   main.append(form, jobChip);
 
   const tbody = h("tbody", {});
@@ -165,20 +169,6 @@ export async function alertsView(main, _params, query, state) {
     load();
   }
 
-  async function showJobChip() {
-    if (!filters.job_id) return;
-    const clear = h("button", { type: "button", class: "btn btn-small" }, "Show every job's alerts");
-    clear.addEventListener("click", () => {
-      filters.job_id = "";
-      jobChip.hidden = true;
-      filtersChanged();
-    });
-    replace(jobChip, "Alerts of one job. ", clear);
-    const job = await api.get(`/scheduled-jobs/${filters.job_id}`).catch(() => null);
-    if (job && state.alive() && filters.job_id) {
-      replace(jobChip, "Alerts of ", h("a", { href: `/admin/scheduled-jobs/${job.id}`, "data-link": "" }, jobTitle(job)), ". ", clear);
-    }
-  }
 
   kind.addEventListener("change", filtersChanged);
   limit.addEventListener("change", filtersChanged);
@@ -193,7 +183,7 @@ export async function alertsView(main, _params, query, state) {
     load();
   });
 
-  showJobChip();
+  jobChip.show(filters.job_id);
   syncUrl();
   alertsChanged();
   await load();

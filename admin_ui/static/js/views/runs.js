@@ -13,6 +13,7 @@ import { confirmDialog } from "../components/dialog.js";
 import { patchRows } from "../components/run_rows.js";
 import { toast, toastError } from "../components/toast.js";
 import { progressBar, statusBadge, timeLocal } from "../components/values.js";
+import { jobFilterChip } from "../components/job_chip.js";
 
 const STATUSES = ["pending", "processing", "completed", "partial", "failed", "cancelled", "skipped"];
 const TRIGGERS = [["schedule", "Schedule"], ["manual", "Manual"], ["retry", "Retry"]];
@@ -102,7 +103,10 @@ export async function runsView(main, _params, query, state) {
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Runs")));
   const { form, controls: f } = filterForm(filters);
   main.append(form);
-  const jobChip = h("p", { class: "filter-chip", hidden: !filters.job_id, "data-job-filter": "" });
+  const jobChip = jobFilterChip("Runs", () => state.alive(), () => {
+    filters.job_id = "";
+    filtersChanged();
+  });
   main.append(jobChip);
 
   const selectedCount = h("span", { class: "bulk-count", "aria-live": "polite" }, "No runs selected");
@@ -196,20 +200,6 @@ export async function runsView(main, _params, query, state) {
     load();
   }
 
-  async function showJobChip() {
-    if (!filters.job_id) return;
-    const clear = h("button", { type: "button", class: "btn btn-small" }, "Show every job's runs");
-    clear.addEventListener("click", () => {
-      filters.job_id = "";
-      jobChip.hidden = true;
-      filtersChanged();
-    });
-    replace(jobChip, "Runs of one job. ", clear);
-    const job = await api.get(`/scheduled-jobs/${filters.job_id}`).catch(() => null);
-    if (job && state.alive()) {
-      replace(jobChip, "Runs of ", h("a", { href: `/admin/scheduled-jobs/${job.id}`, "data-link": "" }, job.name || `${jobTypeLabel(job.job_type)} job`), ". ", clear);
-    }
-  }
 
   async function bulk(action) {
     const chosen = [...selected.values()].filter((r) => (action === "cancel" ? !FINAL_STATUSES.has(r.status) : RETRYABLE.has(r.status)));
@@ -284,7 +274,7 @@ export async function runsView(main, _params, query, state) {
     if (state.alive()) replace(f.customer_id, options(customers.map((c) => [c.id, c.name]), filters.customer_id, "All customers"));
   }).catch(() => {});
   loadBrandOptions().catch(() => {});
-  showJobChip();
+  jobChip.show(filters.job_id);
   syncUrl();
   await load();
   const timer = setInterval(() => {
