@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 400
 
@@ -201,7 +199,6 @@ def _violations(modules: dict[str, Module], source: Callable[[str], bool], forbi
 
 
 # -- the rules ----------------------------------------------------------------------
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_every_folder_of_the_package_is_read():
     names = set(load_modules())
     assert {"cronkeeper", "cronkeeper.db", "cronkeeper.client"} <= names
@@ -209,14 +206,12 @@ def test_every_folder_of_the_package_is_read():
     assert {"cronkeeper.services.worker.loop", "cronkeeper.services.scheduler.tick"} <= names
 
 
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_library_imports_neither_the_api_nor_the_services():
     modules = load_modules()
     wrong = _violations(modules, is_library, ("cronkeeper.api", "cronkeeper.services"))
     assert wrong == [], "\n".join(wrong)
 
 
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_the_api_and_the_services_do_not_import_each_other():
     modules = load_modules()
     wrong = _violations(modules, lambda n: under(n, "cronkeeper.api"), ("cronkeeper.services",))
@@ -224,7 +219,6 @@ def test_the_api_and_the_services_do_not_import_each_other():
     assert wrong == [], "\n".join(wrong)
 
 
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_nothing_imports_a_checkout_folder_by_its_bare_name():
     bare = tuple(f for p, f in package_folders().items() if p != f)
     wrong = [
@@ -236,7 +230,6 @@ def test_nothing_imports_a_checkout_folder_by_its_bare_name():
     assert wrong == [], "\n".join(wrong)
 
 
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_module_level_imports_form_no_cycle():
     modules = load_modules()
     graph = {
@@ -248,7 +241,6 @@ def test_module_level_imports_form_no_cycle():
     assert found == [], "\n".join(" <-> ".join(c) for c in found)
 
 
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_no_module_is_over_the_line_limit():
     modules = load_modules()
     long = [f"{m.rel}: {m.lines} lines" for m in modules.values() if m.lines > MAX_LINES and m.rel not in LONG_MODULES]
@@ -257,7 +249,6 @@ def test_no_module_is_over_the_line_limit():
     assert stale == [], f"LONG_MODULES entries no longer needed: {stale}"
 
 
-@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_imports_inside_functions_are_the_allowed_ones():
     modules = load_modules()
     used = {
