@@ -181,6 +181,11 @@ def test_system_page_shows_processes_queue_collectors_and_a_stopped_worker(brows
         expect(page.locator("[data-system-queue]")).to_contain_text("Pending")
         expect(page.locator("tr[data-job-type='data_collection'] td").first).to_have_text("1")  # pending
         expect(page.locator("tr[data-collector='sample']")).to_contain_text("75 %")
+        # every run over time, from the rollup: the two seeded runs, one completed
+        chart = page.locator("[data-system-runs-chart]")
+        expect(chart.get_by_role("heading", name="Runs over time")).to_be_visible()
+        expect(chart.locator("[data-stats-total]")).to_have_attribute("data-stats-total", "2")
+        expect(chart.locator("[data-stats-total]")).to_contain_text("1 completed")
         expect(page.locator("#health [data-kind=worker]")).to_have_count(0)
         expect(page.locator("#main")).not_to_contain_text("null")
 
@@ -204,6 +209,8 @@ def test_system_page_shows_processes_queue_collectors_and_a_stopped_worker(brows
         expect(page.locator("[data-scoped]")).to_be_visible()
         expect(page.locator("[data-system-queue]")).to_have_count(0)
         expect(page.locator("[data-collectors-empty]")).to_be_visible()
+        # the chart is the customer's runs only: none of this customer's
+        expect(page.locator("[data-system-runs-chart] [data-stats-total]")).to_have_attribute("data-stats-total", "0")
         watch.assert_clean()
         context.close()
 

@@ -1,6 +1,7 @@
 // A job's runs over time (GET /api/admin/stats/runs): runs per hour or day by status, the
 // duration's median and 95th percentile, and the failure rate, over a range the reader picks.
-// The job page mounts it with renderJobCharts(container, jobId).
+// The job page mounts it with renderJobCharts(container, jobId); the System page with no job
+// (every run, or a bound token's customer's: the server's rollup of 30-minute slots).
 import { api, ApiError } from "../lib/api.js";
 import { h, replace, select } from "../lib/dom.js";
 import { duration, formatLocal } from "../lib/format.js";
@@ -73,7 +74,7 @@ export function jobCharts(stats) {
 // Mount the section in `container`: a range picker and the charts, loaded now and on change.
 // Returns {reload} so the page can refresh it when its runs change.
 export function renderJobCharts(container, jobId) {
-  const picker = select(RANGES.map(([v, label]) => [v, label]), "24h", { name: "stats_range", id: `stats-range-${jobId}` });
+  const picker = select(RANGES.map(([v, label]) => [v, label]), "24h", { name: "stats_range", id: `stats-range-${jobId || "all"}` });
   const body = h("div", { "data-job-charts": "" }, h("p", { class: "muted" }, "Loading…"));
   replace(container,
     h("div", { class: "section-head" }, h("h2", { id: "job-charts-h" }, "Runs over time"),

@@ -9,10 +9,12 @@ import { h, replace } from "../lib/dom.js";
 import { ageText, duration, jobTypeLabel, percent } from "../lib/format.js";
 import { ago, silenceLimit } from "../lib/health.js";
 import { isUnbound } from "../lib/session.js";
+import { renderJobCharts } from "../components/job_charts.js";
 import { refreshTimes } from "../components/ticker.js";
 import { summaryList, timeLocal } from "../components/values.js";
 
 const REFRESH_MS = Math.max(POLL_MS, 3000);
+const CHART_REFRESH_MS = 60_000;
 
 function table(caption, columns, rows, attrs = {}) {
   return h("div", { class: "table-wrap" }, h("table", { class: "data-table compact", ...attrs },
@@ -103,6 +105,7 @@ export async function systemView(main, _params, _query, state) {
   const processesBox = h("div", {});
   const queueBox = h("div", {});
   const collectorsBox = h("div", {});
+  const runsChart = h("section", { class: "panel", "data-system-runs-chart": "" });
   main.append(...[
     h("div", { class: "page-head" }, h("h1", {}, "System")),
     status,
@@ -110,7 +113,9 @@ export async function systemView(main, _params, _query, state) {
     unbound ? h("section", { class: "panel", "aria-labelledby": "queue-h", "data-system-queue": "" }, h("h2", { id: "queue-h" }, "Queue"), queueBox) : null,
     unbound ? null : h("p", { class: "notice", "data-scoped": "" }, "Schedulers, workers and the queue serve every customer, so a token bound to one customer does not see them. The figures below are your customer's runs only."),
     h("section", { class: "panel", "aria-labelledby": "coll-h", "data-system-collectors": "" }, h("h2", { id: "coll-h" }, "Collectors, last hour"), collectorsBox),
+    runsChart,
   ].filter(Boolean));
+  const charts = renderJobCharts(runsChart, null); // every run (a bound token: its customer's)
 
   async function load() {
     try {
@@ -141,5 +146,12 @@ export async function systemView(main, _params, _query, state) {
   const timer = setInterval(() => {
     if (!document.hidden) load();
   }, REFRESH_MS);
-  return () => clearInterval(timer);
+  // the chart's counts change by the minute, not by the poll (the server recounts a slot at most every 30 s)
+  const chartTimer = setInterval(() => {
+    if (!document.hidden) charts.reload();
+  }, CHART_REFRESH_MS);
+  return () => {
+    clearInterval(timer);
+    clearInterval(chartTimer);
+  };
 }
