@@ -58,6 +58,7 @@ from cronkeeper.api.limits import Limits, RequestLimits
 from cronkeeper.api.metrics import Metrics, MetricsConfig
 from cronkeeper.api.schema_page import RENDER_PLUGINS
 from cronkeeper.api.schemas.common import strict_body
+from cronkeeper.api.tracing import tracing_plugins
 from cronkeeper.clock import Clock, SystemClock
 from cronkeeper.db import make_pool, resolve_dsn
 from cronkeeper.repo import processes
@@ -154,6 +155,7 @@ def create_app(
     clock = clock or SystemClock()
     metrics_state = Metrics(MetricsConfig.from_env())  # /metrics: token, cache, this process's HTTP metrics
     limits = Limits(RequestLimits.from_env(os.environ))  # 429s: wrong tokens per address, writes per token
+    trace_plugins, tracer_provider = tracing_plugins(os.environ)  # OpenTelemetry when an OTLP endpoint is set
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -199,10 +201,13 @@ def create_app(
                     await anyio.to_thread.run_sync(_beat, pool, clock, process_id, True)
             for p in (generic, custom, pool):
                 await anyio.to_thread.run_sync(p.close)
+            if tracer_provider is not None:  # the last spans, before the process goes
+                await anyio.to_thread.run_sync(tracer_provider.force_flush)
 
     app = Litestar(
         route_handlers=[admin_router(), health, live, ready, metrics, *ADMIN_UI_HANDLERS, *extra_route_handlers],
         lifespan=[lifespan],
+        plugins=trace_plugins,
         state=State({"clock": clock, "settings": settings, "metrics": metrics_state, "limits": limits}),
         dependencies={
             name: _state_value(name) for name in ("pool", "page_pools", "clock", "settings")

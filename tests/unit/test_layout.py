@@ -22,6 +22,8 @@ MAX_LINES = 400
 # path (relative to the checkout) -> why it may be longer than MAX_LINES
 LONG_MODULES: dict[str, str] = {}
 
+OTEL_EXTRA = "OpenTelemetry is an optional extra (cronkeeper[otel]), loaded only when an OTLP endpoint is set"
+
 # (importing module, imported module) -> why the import waits until a function runs
 LOCAL_IMPORTS: dict[tuple[str, str], str] = {
     ("cronkeeper", "cronkeeper.client"): (
@@ -34,6 +36,11 @@ LOCAL_IMPORTS: dict[tuple[str, str], str] = {
         "uvicorn (~0.1 s to import) loads only in a process that serves, not in every "
         "`cronkeeper` command, whose parser registers the api subcommand"
     ),
+    ("cronkeeper.api.tracing", "litestar.plugins.opentelemetry"): OTEL_EXTRA,
+    ("cronkeeper.api.tracing", "opentelemetry.exporter.otlp.proto.http.trace_exporter"): OTEL_EXTRA,
+    ("cronkeeper.api.tracing", "opentelemetry.sdk.resources"): OTEL_EXTRA,
+    ("cronkeeper.api.tracing", "opentelemetry.sdk.trace"): OTEL_EXTRA,
+    ("cronkeeper.api.tracing", "opentelemetry.sdk.trace.export"): OTEL_EXTRA,
     ("cronkeeper.api.processes", "uvicorn"): (
         "uvicorn (~0.1 s to import) loads only in a process that serves, not in every "
         "`cronkeeper` command, whose parser registers the api subcommand"
