@@ -47,3 +47,23 @@ test("reached by a link without them, Previous starts again from the first page"
   pos.first();
   assert.deepEqual([pos.cursor, pos.pageNumber, pos.previous], [null, 1, []]);
 });
+
+test("wire moves on a click and then goes; staleCursor needs a cursor refused by name", () => {
+  const handlers = {};
+  const button = (name) => ({ addEventListener: (_event, fn) => { handlers[name] = fn; } });
+  const pos = new KeysetPosition(q(""), null);
+  let went = 0;
+  let next = "c2";
+  pos.wire(button("prev"), button("next"), () => next, () => { went += 1; });
+  handlers.prev();
+  assert.equal(went, 0); // already on page 1
+  handlers.next();
+  assert.deepEqual([pos.cursor, pos.pageNumber, went], ["c2", 2, 1]);
+  next = null;
+  handlers.next();
+  assert.equal(went, 1);
+  assert.equal(pos.staleCursor({ field: "cursor" }), true);
+  assert.equal(pos.staleCursor({ field: "limit" }), false);
+  handlers.prev();
+  assert.deepEqual([pos.pageNumber, went, pos.staleCursor({ field: "cursor" })], [1, 2, false]);
+});

@@ -155,11 +155,11 @@ def stream_export_rows(conn: psycopg.Connection, run_id: int, *, batch: int = 50
     """
     with conn.transaction(), conn.cursor(name=f"export_{run_id}") as cur:
         cur.itersize = batch
-        cur.execute(A["export_rows"], {"run_id": run_id})
+        cur.execute(A["export_page"], {"run_id": run_id, "after_id": 0, "limit": None})
         yield from cur
 
 
-def export_page(conn: psycopg.Connection, run_id: int, *, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+def export_page(conn: psycopg.Connection, run_id: int, *, after_id: int = 0, limit: int | None = 500) -> list[dict[str, Any]]:
     """The rows of ``stream_export_rows`` whose answer id is above ``after_id``, at most ``limit``
     of them in answer order: one short statement per page (keyset paging)."""
     return conn.execute(A["export_page"], {"run_id": run_id, "after_id": after_id, "limit": limit}).fetchall()

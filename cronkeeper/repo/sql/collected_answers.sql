@@ -44,35 +44,12 @@ ORDER BY a.id DESC LIMIT %(limit)s
 -- name: count_for_run
 SELECT count(*) AS n FROM collected_answers WHERE run_id = %(run_id)s
 
--- name: export_rows
+-- name: export_page
 -- One row per answer the run collected or scored (a scoring run scores earlier
 -- runs' answers), with the score this run made, else the answer's latest one of a
--- completed or partial run (a failed or lost scoring attempt's scores never show).
-WITH picked AS (
-    SELECT a.id FROM collected_answers a WHERE a.run_id = %(run_id)s
-    UNION
-    SELECT s.answer_id FROM answer_scores s WHERE s.run_id = %(run_id)s
-)
-SELECT r.id AS run_id, r.scheduled_for, r.scheduled_job_id AS job_id, j.name AS job_name,
-       r.job_type, a.brand_id, b.name AS brand, a.id AS answer_id, a.query_id, a.query,
-       a.collector, a.model, a.answer, a.sources, a.latency_ms, a.created_at AS answered_at,
-       s.mentioned, s.mention_count, s.position, s.sentiment, s.share_of_voice,
-       s.competitors_mentioned, s.created_at AS scored_at
-FROM picked p
-JOIN collected_answers a ON a.id = p.id
-JOIN brands b ON b.id = a.brand_id
-JOIN job_runs r ON r.id = %(run_id)s
-JOIN scheduled_jobs j ON j.id = r.scheduled_job_id
-LEFT JOIN LATERAL (
-    SELECT s.* FROM answer_scores s JOIN job_runs sr ON sr.id = s.run_id
-    WHERE s.answer_id = a.id AND (s.run_id = %(run_id)s OR sr.status IN ('completed', 'partial'))
-    ORDER BY s.run_id = %(run_id)s DESC, s.id DESC LIMIT 1
-) s ON true
-ORDER BY a.id
-
--- name: export_page
--- export_rows by keyset: the next page of rows after a given answer id, each page
--- its own short statement (a download never holds a connection between pages).
+-- completed or partial run (a failed or lost scoring attempt's scores never show),
+-- in answer order after %(after_id)s. Pages of a download: one short statement each
+-- (it never holds a connection between pages); limit NULL: every row (a file export's cursor).
 WITH picked AS (
     SELECT a.id FROM collected_answers a WHERE a.run_id = %(run_id)s AND a.id > %(after_id)s
     UNION

@@ -35,6 +35,17 @@ export class KeysetPosition {
     return true;
   }
 
+  /** Previous and Next move the position, then `go()` (sync the URL and load the page). */
+  wire(prevButton, nextButton, nextCursor, go) {
+    prevButton.addEventListener("click", () => this.back() && go());
+    nextButton.addEventListener("click", () => this.forward(nextCursor()) && go());
+  }
+
+  /** Whether `error` refused this position's cursor (too old, from another sort): start again. */
+  staleCursor(error) {
+    return Boolean(this.cursor && error && error.field === "cursor");
+  }
+
   /** The URL's part of the position. */
   get urlParams() {
     return { cursor: this.cursor, page: this.pageNumber > 1 ? this.pageNumber : "" };

@@ -148,7 +148,7 @@ export async function alertsView(main, _params, query, state) {
     try {
       page = await api.get("/alerts", q);
     } catch (error) {
-      if (error instanceof ApiError && error.field === "cursor" && pos.cursor) {
+      if (pos.staleCursor(error)) {
         pos.first();
         syncUrl();
         return load();
@@ -172,13 +172,7 @@ export async function alertsView(main, _params, query, state) {
 
   kind.addEventListener("change", filtersChanged);
   limit.addEventListener("change", filtersChanged);
-  prevButton.addEventListener("click", () => {
-    if (!pos.back()) return;
-    syncUrl();
-    load();
-  });
-  nextButton.addEventListener("click", () => {
-    if (!pos.forward(page.next_cursor)) return;
+  pos.wire(prevButton, nextButton, () => page.next_cursor, () => {
     syncUrl();
     load();
   });

@@ -263,7 +263,7 @@ export async function jobsView(main, _params, query, state) {
     try {
       page = await api.get("/scheduled-jobs", listQuery());
     } catch (error) {
-      if (error instanceof ApiError && error.field === "cursor" && pos.cursor) {
+      if (pos.staleCursor(error)) {
         pos.first();
         syncUrl();
         return load();
@@ -334,13 +334,7 @@ export async function jobsView(main, _params, query, state) {
   });
   for (const key of ["brand_id", "job_type", "is_active", "sort", "limit"]) f[key].addEventListener("change", filtersChanged);
   f.search.addEventListener("input", debounce(filtersChanged, 300));
-  prevButton.addEventListener("click", () => {
-    if (!pos.back()) return;
-    syncUrl();
-    load();
-  });
-  nextButton.addEventListener("click", () => {
-    if (!pos.forward(page.next_cursor)) return;
+  pos.wire(prevButton, nextButton, () => page.next_cursor, () => {
     syncUrl();
     load();
   });

@@ -178,7 +178,7 @@ export async function runsView(main, _params, query, state) {
     try {
       page = await api.get("/job-runs", apiQuery());
     } catch (error) {
-      if (error instanceof ApiError && error.field === "cursor" && pos.cursor) {
+      if (pos.staleCursor(error)) {
         pos.first();
         syncUrl();
         return load();
@@ -259,13 +259,7 @@ export async function runsView(main, _params, query, state) {
       updateSelection();
     });
   }
-  prevButton.addEventListener("click", () => {
-    if (!pos.back()) return;
-    syncUrl();
-    load();
-  });
-  nextButton.addEventListener("click", () => {
-    if (!pos.forward(page.next_cursor)) return;
+  pos.wire(prevButton, nextButton, () => page.next_cursor, () => {
     syncUrl();
     load();
   });
