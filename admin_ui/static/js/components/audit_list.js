@@ -2,10 +2,11 @@
 // renderAudit(container, { resourceType: "job", resourceId }) appends the section to `container`;
 // a job's section also lists its runs' triggers, cancels, retries and exports (the API's job_id).
 // Returns { reload } to refresh it after a change made on the page.
-import { api, ApiError } from "../lib/api.js";
+import { api } from "../lib/api.js";
 import { eventLine } from "../lib/audit.js";
-import { h, replace } from "../lib/dom.js";
+import { h } from "../lib/dom.js";
 import { formatLocal } from "../lib/format.js";
+import { olderPages } from "./older_pages.js";
 
 const PAGE = 20;
 
@@ -20,29 +21,16 @@ export function renderAudit(container, { resourceType, resourceId, limit = PAGE 
   const section = h("section", { class: "panel", "aria-labelledby": "changes-h", "data-audit": "" },
     h("h2", { id: "changes-h" }, "Changes"), status, list, more);
   container.append(section);
-  let cursor = null;
 
   function item(event) {
     const line = eventLine(event, formatLocal, { resourceType });
     return h("li", { "data-event": event.id, title: event.at }, line);
   }
 
-  async function load(append) {
-    try {
-      const page = await api.get("/audit", { ...queryFor(resourceType, resourceId), limit, cursor: append ? cursor : null });
-      cursor = page.next_cursor;
-      if (append) list.append(...page.data.map(item));
-      else replace(list, ...page.data.map(item));
-      status.hidden = list.children.length > 0;
-      status.textContent = "No changes recorded.";
-      more.hidden = !cursor;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      status.hidden = false;
-      status.textContent = `Unavailable: ${error.message}`;
-    }
-  }
-  more.addEventListener("click", () => load(true));
+  const load = olderPages({
+    fetchPage: (cursor) => api.get("/audit", { ...queryFor(resourceType, resourceId), limit, cursor }),
+    body: list, render: item, status, emptyText: "No changes recorded.", more,
+  });
   load(false);
   return { reload: () => load(false), element: section };
 }

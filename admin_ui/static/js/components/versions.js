@@ -2,11 +2,12 @@
 // newest first (GET /scheduled-jobs/{id}/versions), each with a Revert button that asks first
 // and then applies that version as a new one (POST .../versions/{n}/revert).
 // renderVersions(container, job, { writer, onReverted }) appends the section and returns { reload }.
-import { api, ApiError } from "../lib/api.js";
-import { h, replace } from "../lib/dom.js";
+import { api } from "../lib/api.js";
+import { h } from "../lib/dom.js";
 import { formatLocal } from "../lib/format.js";
 import { changeText, revertChanges, versionText } from "../lib/schedule_diff.js";
 import { confirmDialog } from "./dialog.js";
+import { olderPages } from "./older_pages.js";
 import { toast, toastError } from "./toast.js";
 
 const PAGE = 20;
@@ -40,7 +41,6 @@ export function renderVersions(container, job, { writer = false, onReverted } = 
   const section = h("section", { class: "panel", "aria-labelledby": "versions-h", "data-versions": "" },
     h("h2", { id: "versions-h" }, "Schedule versions"), status, h("div", { class: "table-wrap" }, table), more);
   container.append(section);
-  let cursor = null;
   let newest = null;
 
   function row(version) {
@@ -57,23 +57,12 @@ export function renderVersions(container, job, { writer = false, onReverted } = 
       writer ? h("td", {}, button) : null);
   }
 
-  async function load(append) {
-    try {
-      const page = await api.get(`/scheduled-jobs/${job.id}/versions`, { limit: PAGE, cursor: append ? cursor : null });
-      if (!append) newest = page.data.length ? page.data[0].version : null;
-      cursor = page.next_cursor;
-      if (append) tbody.append(...page.data.map(row));
-      else replace(tbody, ...page.data.map(row));
-      status.hidden = tbody.children.length > 0;
-      status.textContent = "No versions recorded yet: the first change to the schedule keeps the one before it.";
-      more.hidden = !cursor;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      status.hidden = false;
-      status.textContent = `Unavailable: ${error.message}`;
-    }
-  }
-  more.addEventListener("click", () => load(true));
+  const load = olderPages({
+    fetchPage: (cursor) => api.get(`/scheduled-jobs/${job.id}/versions`, { limit: PAGE, cursor }),
+    body: tbody, render: row, status, more,
+    emptyText: "No versions recorded yet: the first change to the schedule keeps the one before it.",
+    onFirstPage: (page) => { newest = page.data.length ? page.data[0].version : null; },
+  });
   load(false);
   return { reload: () => load(false), element: section };
 }

@@ -192,6 +192,7 @@ export async function jobView(main, [jobId], _query, state) {
     const focused = actions.contains(document.activeElement) ? document.activeElement.dataset.action : null;
     mergeJob(job, fresh);
     renderHeader();
+    replace(summaryBox, describe(job));
     changes.reload();
     versions.reload();
     if (focused) actions.querySelector(`[data-action=${focused}]`)?.focus();
@@ -204,15 +205,10 @@ export async function jobView(main, [jobId], _query, state) {
   if (window.location.hash === "#runs" && state.alive()) setTimeout(() => historyHeading.focus(), 0);
   const timer = setInterval(async () => {
     if (document.hidden) return;
-    await Promise.all([pollHistory(), refreshJob()]);
+    await Promise.all([pollHistory(), refreshJob()]); // the job's header and summary follow it
     const statuses = runs.map((r) => r.status).join(",");
     if (statuses !== lastStatuses) {
       if (lastStatuses) {
-        const fresh = await api.get(`/scheduled-jobs/${job.id}`).catch(() => null);
-        if (fresh && state.alive()) {
-          mergeJob(job, fresh);
-          replace(summaryBox, describe(job));
-        }
         loadTrends();
         charts?.reload?.();
       }
