@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  changeText, diffEntries, diffSummary, excludedBeforeReason, excludedSummary, revertChanges, skippedReason,
+  changeText, diffEntries, diffSummary, excludedBeforeReason, excludedSummary, revertChanges, runsUnchanged, skippedReason,
   versionText,
 } from "../static/js/lib/schedule_diff.js";
 
@@ -62,4 +62,17 @@ test("each side's calendar skips are found by their own times", () => {
   assert.equal(skippedReason(both, added), reason("2027-03-25"));
   assert.equal(excludedSummary(both), "The calendar skips 2 of these runs now and 1 after saving (each recorded as skipped).");
   assert.equal(excludedSummary(diff), null);
+});
+
+test("an edit that leaves every run where it was needs no dialog", () => {
+  const same = { moved: [], added: [], removed: [], unchanged: ["2026-01-01T09:00:00Z"] };
+  assert.equal(runsUnchanged(same), true);
+  assert.equal(runsUnchanged({ ...same, added: ["2026-01-02T09:00:00Z"] }), false);
+  assert.equal(runsUnchanged({ ...same, moved: [{ from: "2026-01-01T09:00:00Z", to: "2026-01-01T08:30:00Z" }] }), false);
+  // the calendar skips the same run either way (times compared as instants): unchanged
+  assert.equal(runsUnchanged({ ...same, excluded: {
+    before: [{ at: "2026-01-01T09:00:00Z", reason: "holiday" }],
+    after: [{ at: "2026-01-01T10:00:00+01:00", reason: "holiday" }] } }), true);
+  // a calendar change that skips a run which ran before is shown
+  assert.equal(runsUnchanged({ ...same, excluded: { before: [], after: [{ at: "2026-01-01T09:00:00Z", reason: "holiday" }] } }), false);
 });

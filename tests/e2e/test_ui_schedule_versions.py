@@ -79,15 +79,24 @@ def test_edit_shows_the_moved_runs_then_versions_and_revert(browser, dsn, conn):
         saved = _job(base, secret, job.id)
         assert (saved["cron_expression"], saved["jitter_seconds"]) == ("30 8 * * *", 120)
 
-        # -- two versions; revert to the first, after a confirmation
-        expect(versions).to_have_count(2)
+        # -- a policy-only edit leaves the next runs where they are: saved without the dialog
+        page.get_by_role("button", name="Edit", exact=True).click()
+        form.locator("summary", has_text="Retries, timeout and policies").click()
+        form.get_by_label("After downtime").select_option("skip")
+        form.get_by_role("button", name="Save changes").click()
+        expect(form).to_be_hidden()
+        expect(diff).to_be_hidden()
+        assert _job(base, secret, job.id)["misfire_policy"] == "skip"
+
+        # -- versions (the policy edit is one too); revert to the first, after a confirmation
+        expect(versions).to_have_count(3)
         expect(versions.first).to_contain_text("ui admin")
         expect(versions.first.locator("[data-revert]")).to_have_count(0)  # the current one
-        versions.nth(1).get_by_role("button", name="Revert").click()
+        versions.nth(2).get_by_role("button", name="Revert").click()
         ask = page.get_by_role("alertdialog", name="Revert to version 1?")
         expect(ask).to_contain_text("cron 30 8 * * * → 0 9 * * *")
         ask.get_by_role("button", name="Revert").click()
-        expect(versions).to_have_count(3)
+        expect(versions).to_have_count(4)
         expect(versions.first).to_contain_text("revert to version 1")
         reverted = _job(base, secret, job.id)
         assert (reverted["cron_expression"], reverted["jitter_seconds"]) == ("0 9 * * *", 0)

@@ -5,7 +5,7 @@ import { api } from "../lib/api.js";
 import { h } from "../lib/dom.js";
 import { formatInZone } from "../lib/format.js";
 import {
-  changeText, diffEntries, diffSummary, excludedBeforeReason, excludedSummary, skippedReason,
+  changeText, diffEntries, diffSummary, excludedBeforeReason, excludedSummary, runsUnchanged, skippedReason,
 } from "../lib/schedule_diff.js";
 import { openDialog } from "./dialog.js";
 
@@ -46,11 +46,12 @@ export function diffView(diff) {
 }
 
 // Ask before saving `body` (an update's body) on `job`: resolves true to save, false to go back.
-// An edit that changes no schedule field is saved without asking. An error of the diff request
+// An edit that changes no schedule field, or changes one (a policy) but leaves the next runs as
+// they are, is saved without asking. An error of the diff request
 // (a 400 naming the field) is thrown, for the form to show next to its field.
 export async function confirmScheduleDiff(job, body) {
   const diff = await api.post(`/scheduled-jobs/${job.id}/schedule-diff`, body);
-  if (!Object.keys(diff.changes).length) return true;
+  if (!Object.keys(diff.changes).length || runsUnchanged(diff)) return true;
   return new Promise((resolve) => {
     let answer = false;
     const back = h("button", { type: "button", class: "btn" }, "Back");

@@ -42,6 +42,15 @@ export function excludedSummary(diff) {
   return `The calendar skips ${before} of these runs now and ${after} after saving (each recorded as skipped).`;
 }
 
+// True when the edit leaves the next runs as they are: none moves, is added or removed, and the
+// calendar skips the same runs before and after (a change of policy only: misfire, overlap, ...).
+export function runsUnchanged(diff) {
+  if (diff.moved.length || diff.added.length || diff.removed.length) return false;
+  const times = (list) => (list || []).map((s) => new Date(s.at).getTime()).sort((a, b) => a - b).join(",");
+  const excluded = diff.excluded || {};
+  return times(excluded.before) === times(excluded.after || diff.skipped);
+}
+
 // "3 runs move, 1 run is added, 2 are removed, 4 stay" (the counts that are not zero).
 export function diffSummary(diff) {
   const parts = [];
