@@ -68,6 +68,7 @@ test("an edit that leaves every run where it was needs no dialog", () => {
   const same = { moved: [], added: [], removed: [], unchanged: ["2026-01-01T09:00:00Z"] };
   assert.equal(runsUnchanged(same), true);
   assert.equal(runsUnchanged({ ...same, added: ["2026-01-02T09:00:00Z"] }), false);
+  assert.equal(runsUnchanged({ ...same, unchanged: [] }), false);  // no runs either way (paused): asked
   assert.equal(runsUnchanged({ ...same, moved: [{ from: "2026-01-01T09:00:00Z", to: "2026-01-01T08:30:00Z" }] }), false);
   // the calendar skips the same run either way (times compared as instants): unchanged
   assert.equal(runsUnchanged({ ...same, excluded: {

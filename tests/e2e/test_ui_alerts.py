@@ -17,26 +17,13 @@ from cronkeeper.services.scheduler.alerts import evaluate_alerts
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations, no_horizontal_scroll
 from tests.support.factories import make_brand, make_customer, make_job, make_run
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT_MS = 10000
 RULES = AlertSettings(default_rules={})
 MIN = dt.timedelta(minutes=1)
 SECONDS = re.compile(r"\d{2}:\d{2}:\d{2}")
-
-
-def open_page(browser, *, width: int = 1280, scheme: str = "light", bypass_csp: bool = False):
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US", timezone_id="UTC",
-                                  color_scheme=scheme, bypass_csp=bypass_csp)  # fmt: skip
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def failed(conn, job, at):

@@ -13,9 +13,8 @@ from cronkeeper import audit, jobs
 from cronkeeper.clock import utcnow
 from cronkeeper.tokens import create_token
 from tests.support.factories import make_brand
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 JOBS = "/admin/scheduled-jobs"
 RENDER = """async ([jobId]) => {
   const m = await import("/admin/static/js/components/audit_list.js");
@@ -34,13 +33,10 @@ def test_the_job_page_shows_who_changed_what(browser, dsn, conn):
     viewer = create_token(conn, name="ui viewer", role="viewer").secret
 
     with live_server(dsn) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        context, page = open_page(browser)
         watch = ConsoleWatch.attach(page)
         page.goto(f"{base}{JOBS}/{job.id}")
-        page.get_by_label("API token").fill(viewer)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, viewer)
         page.locator("[data-history]").wait_for()
         page.evaluate(RENDER, [str(job.id)])
         section = page.locator("#audit-under-test")

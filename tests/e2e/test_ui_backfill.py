@@ -14,9 +14,8 @@ from playwright.sync_api import expect
 from cronkeeper.clock import utcnow
 from cronkeeper.tokens import create_token
 from tests.support.factories import make_brand, make_job, make_run, runs_of
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 JOBS = "/admin/scheduled-jobs"
 OPEN = """async ([job]) => {
   const m = await import("/admin/static/js/components/backfill_dialog.js");
@@ -36,14 +35,11 @@ def test_backfill_dialog_previews_then_creates_the_missing_runs(browser, dsn, co
     conn.commit()
 
     with live_server(dsn) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        context, page = open_page(browser)
         watch = ConsoleWatch.attach(page)
         watch.expect(400, r"/backfill$")  # the over-the-cap preview below
         page.goto(f"{base}{JOBS}/{job.id}")
-        page.get_by_label("API token").fill(admin)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, admin)
         page.locator("[data-history]").wait_for()
         page.evaluate(OPEN, [{"id": str(job.id), "name": job.name, "timezone": "Europe/Berlin",
                               "overlap_policy": "forbid"}])  # fmt: skip

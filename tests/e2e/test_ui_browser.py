@@ -28,6 +28,7 @@ from tests.support.ui import (
     live_worker,
     progress_handler,
     screenshot,
+    sign_in,
 )
 
 needs_chromium = pytest.mark.skipif(
@@ -127,11 +128,6 @@ def wait_js(page, expression: str, timeout: float = 10.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {expression}")
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def no_horizontal_scroll(page) -> bool:

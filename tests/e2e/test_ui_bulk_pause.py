@@ -13,22 +13,9 @@ from cronkeeper import audit, pausing
 from cronkeeper.services.scheduler.pauses import resume_due
 from cronkeeper.tokens import create_token
 from tests.support.factories import make_brand, make_job
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
-
-TIMEOUT_MS = 10000
-
-
-def _page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def _sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_bulk_pause_asks_for_a_reason_and_every_job_gets_it(browser, dsn, conn):
@@ -42,10 +29,10 @@ def test_bulk_pause_asks_for_a_reason_and_every_job_gets_it(browser, dsn, conn):
                             ([j.id for j in jobs],)).fetchall()  # fmt: skip
 
     with live_server(dsn) as base:
-        context, page = _page(browser)
+        context, page = open_page(browser)
         watch = ConsoleWatch.attach(page)
         page.goto(f"{base}/admin/scheduled-jobs")
-        _sign_in(page, admin)
+        sign_in(page, admin)
         for job in jobs:
             page.locator(f"input[data-select='{job.id}']").check()
         page.locator("[data-bulk=deactivate]").click()
@@ -74,10 +61,10 @@ def test_the_job_page_header_follows_an_auto_resume(browser, dsn, conn):
     with audit.acting_as(audit.Actor("ui admin")):
         pausing.pause_job(conn, job.id, dt.datetime.now(dt.UTC), reason="quiet week", until=until)
     with live_server(dsn) as base:
-        context, page = _page(browser)
+        context, page = open_page(browser)
         watch = ConsoleWatch.attach(page)
         page.goto(f"{base}/admin/scheduled-jobs/{job.id}")
-        _sign_in(page, admin)
+        sign_in(page, admin)
         expect(page.locator(".page-head [data-job-state=paused]")).to_have_count(1)
         expect(page.locator("[data-paused-reason]")).to_contain_text("quiet week")
         assert resume_due(conn, until) == 1  # the scheduler's step, at the job's paused_until

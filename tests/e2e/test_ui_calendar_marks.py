@@ -13,11 +13,10 @@ from cronkeeper import calendars
 from cronkeeper.clock import utcnow
 from cronkeeper.tokens import create_token
 from tests.support.factories import make_brand, make_job, runs_of
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT_MS = 10000
 BACKFILL = """async ([job]) => {
   const m = await import("/admin/static/js/components/backfill_dialog.js");
   m.openBackfill(job, () => {});
@@ -30,13 +29,10 @@ DIFF = """async ([job, body]) => {
 
 
 def _open(browser, base, path, token):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    context, page = open_page(browser)
     watch = ConsoleWatch.attach(page)
     page.goto(f"{base}{path}")
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, token)
     page.locator("[data-history]").wait_for()
     return context, page, watch
 

@@ -13,10 +13,9 @@ from cronkeeper.clock import utcnow
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations, no_horizontal_scroll
 from tests.support.factories import make_brand, make_job
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
-TIMEOUT_MS = 10000
 
 
 def test_a_calendar_date_shows_as_a_skipped_slot_in_the_job_preview(browser, dsn, conn):
@@ -28,14 +27,10 @@ def test_a_calendar_date_shows_as_a_skipped_slot_in_the_job_preview(browser, dsn
     holiday = (utcnow() + dt.timedelta(days=2)).date()  # within the preview's next five daily runs
 
     with live_server(dsn) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC",
-                                      bypass_csp=True)  # axe is injected
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        context, page = open_page(browser, bypass_csp=True)  # axe is injected
         watch = ConsoleWatch.attach(page)
         page.goto(f"{base}/admin/calendars")
-        page.get_by_label("API token").fill(admin)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, admin)
         expect(page.get_by_role("heading", name="Calendars", level=1)).to_be_visible()
         expect(page.locator("#nav a[href='/admin/calendars']")).to_have_attribute("aria-current", "page")
 

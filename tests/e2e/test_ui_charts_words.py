@@ -16,22 +16,9 @@ from cronkeeper.repo import answers as answers_repo
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations, no_horizontal_scroll
 from tests.support.factories import make_brand, make_customer, make_job, make_run
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 H = dt.timedelta(hours=1)
-def open_page(browser, width=1280, height=900, *, dark=False, bypass_csp=False):
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC",
-        color_scheme="dark" if dark else "light", bypass_csp=bypass_csp,
-    )  # fmt: skip
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def run_at(conn, job, created, status="completed", seconds=10, metrics=None):
@@ -139,7 +126,7 @@ def test_no_axe_violations_on_the_chart_pages(browser, dsn, conn, seeded, dark):
     job, _, _ = seeded
     token = create_token(conn, name="ui admin", role="admin").secret
     with live_server(dsn) as base:
-        context, page = open_page(browser, dark=dark, bypass_csp=True)  # axe is injected: see test_ui_collectors
+        context, page = open_page(browser, scheme="dark" if dark else "light", bypass_csp=True)  # axe is injected: see test_ui_collectors
         page.goto(f"{base}/admin/scheduled-jobs")
         sign_in(page, token)
         page.locator("a.job-link").first.wait_for()

@@ -13,9 +13,8 @@ from playwright.sync_api import expect
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations, no_horizontal_scroll
 from tests.support.factories import make_brand, make_customer
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 SECRET_KEY = "pplx-do-not-show-0123456789"
 KEYS = ("OPENAI_API_KEY", "PERPLEXITY_API_KEY", "SERPAPI_API_KEY")
 
@@ -26,19 +25,6 @@ def no_keys(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CRONKEEPER_COLLECTORS_FILE", raising=False)
     return monkeypatch
-
-
-def open_page(browser, width: int = 1280, height: int = 900, *, bypass_csp: bool = False):
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC", bypass_csp=bypass_csp
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def axe_problems(browser, url: str, token: str, ready: str) -> list[str]:

@@ -16,8 +16,9 @@ import re
 from pathlib import Path
 
 from cronkeeper.tokens import create_token
+from tests.support import ui
 from tests.support.axe import axe_violations, no_horizontal_scroll
-from tests.support.ui import ConsoleWatch, live_server, live_worker, screenshot
+from tests.support.ui import ConsoleWatch, live_server, live_worker, screenshot, sign_in
 
 TIMEOUT_MS = 15000
 QUERIES = ["best running shoes", "trail shoes for wet rock", "shoes for flat feet",
@@ -25,15 +26,7 @@ QUERIES = ["best running shoes", "trail shoes for wet rock", "shoes for flat fee
 
 
 def open_page(browser, width: int = 1280, height: int = 900, *, bypass_csp: bool = False):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US",
-                                  timezone_id="UTC", bypass_csp=bypass_csp, accept_downloads=True)  # fmt: skip
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    return ui.open_page(browser, width, height, timeout_ms=TIMEOUT_MS, bypass_csp=bypass_csp, accept_downloads=True)
 
 
 def shot(page, step: str, **kwargs) -> None:

@@ -15,24 +15,12 @@ from cronkeeper import brands
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations, no_horizontal_scroll
 from tests.support.factories import make_brand, make_customer, make_job
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 JOBS = "/admin/scheduled-jobs"
 HOOK_OK = "https://hooks.example.com/ok"
 HOOK_KO = "https://hooks.example.com/ko"
 PATH_JSONL = "{job_id}/{date}-{run_id}.jsonl"
-
-
-def open_page(browser, width: int = 1280, height: int = 900, **options):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC", **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def api_job(base: str, secret: str, job_id: str) -> dict:

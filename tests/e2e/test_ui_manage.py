@@ -15,9 +15,8 @@ from cronkeeper import brands
 from cronkeeper.tokens import create_token
 from tests.support.api import api_client
 from tests.support.factories import make_brand, make_customer
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 PASTE = "best running shoes\ntrail shoes for wet rock\n\nshoes for flat feet\nbest running shoes\ncheap marathon shoes\nwide toe box sneakers\n"
 PASTED = ["best running shoes", "trail shoes for wet rock", "shoes for flat feet", "cheap marathon shoes", "wide toe box sneakers"]
 
@@ -42,15 +41,6 @@ def test_the_management_pages_return_the_shell(dsn):
 
 
 # -- the browser ---------------------------------------------------------------------------
-def open_page(browser, width: int = 1280, height: int = 900):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def no_horizontal_scroll(page) -> bool:

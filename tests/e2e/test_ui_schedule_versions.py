@@ -14,9 +14,8 @@ from cronkeeper.schedule import spread
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations
 from tests.support.factories import make_brand
-from tests.support.ui import ConsoleWatch, live_server, screenshot
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
-TIMEOUT_MS = 10000
 JOBS = "/admin/scheduled-jobs"
 
 
@@ -38,14 +37,10 @@ def test_edit_shows_the_moved_runs_then_versions_and_revert(browser, dsn, conn):
     secret = create_token(conn, name="ui admin", role="admin").secret
 
     with live_server(dsn) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC",
-                                      bypass_csp=True)  # axe is injected  # fmt: skip
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        context, page = open_page(browser, bypass_csp=True)  # axe is injected
         watch = ConsoleWatch.attach(page)
         page.goto(f"{base}{JOBS}/{job.id}")
-        page.get_by_label("API token").fill(secret)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, secret)
         versions = page.locator("[data-versions] tbody tr")
         expect(versions).to_have_count(1)
 

@@ -13,20 +13,7 @@ from playwright.sync_api import expect
 from cronkeeper.clock import utcnow
 from cronkeeper.tokens import authenticate, create_token
 from tests.support.factories import make_customer
-from tests.support.ui import ConsoleWatch, live_server, screenshot
-
-TIMEOUT_MS = 10000
-
-
-def open_page(browser, **context_args):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC", **context_args)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-def sign_in(page, token: str) -> None:
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
 
 
 def test_an_admin_makes_a_token_signs_in_with_it_and_revokes_it(browser, dsn, conn):

@@ -4,6 +4,8 @@
 - ``live_worker(dsn)``: a real ``Worker`` in a thread, with our own ``Registry`` whose handler
   reports progress for a couple of seconds, then writes answers and scores like the real one.
 - ``launch_chromium()``: Debian's ``/usr/bin/chromium`` through Python Playwright, headless.
+- ``open_page(browser)``: a fresh context (en-US, UTC, 1280 x 900 unless told) and its page;
+  ``sign_in(page, token)`` signs in on the token screen.
 - ``ConsoleWatch``: every console error, page error and failed response of a page, so a test
   can assert there were none besides the HTTP errors it provoked on purpose.
 """
@@ -36,6 +38,25 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 UI_POLL_MS = 400
+TIMEOUT_MS = 10000
+
+
+def open_page(browser: Any, width: int = 1280, height: int = 900, *, scheme: str = "light",
+              timeout_ms: int = TIMEOUT_MS, **context_args: Any) -> tuple[Any, Any]:
+    """A new browser context (en-US, UTC, ``scheme`` light or dark) and its page.
+
+    ``context_args`` go to Playwright's ``new_context`` (``bypass_csp=True`` where axe is injected,
+    ``accept_downloads=True``); ``timeout_ms`` is every wait's default."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC",
+                                  color_scheme=scheme, **context_args)  # fmt: skip
+    context.set_default_timeout(timeout_ms)
+    return context, context.new_page()
+
+
+def sign_in(page: Any, token: str) -> None:
+    """Sign in on the token screen the admin UI shows first."""
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @contextmanager

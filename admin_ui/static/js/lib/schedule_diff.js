@@ -44,8 +44,9 @@ export function excludedSummary(diff) {
 
 // True when the edit leaves the next runs as they are: none moves, is added or removed, and the
 // calendar skips the same runs before and after (a change of policy only: misfire, overlap, ...).
+// A job with no upcoming runs (paused) is not such an edit: its dialog still shows the schedules.
 export function runsUnchanged(diff) {
-  if (diff.moved.length || diff.added.length || diff.removed.length) return false;
+  if (diff.moved.length || diff.added.length || diff.removed.length || !diff.unchanged.length) return false;
   const times = (list) => (list || []).map((s) => new Date(s.at).getTime()).sort((a, b) => a - b).join(",");
   const excluded = diff.excluded || {};
   return times(excluded.before) === times(excluded.after || diff.skipped);
