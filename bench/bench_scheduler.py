@@ -15,7 +15,7 @@ Targets (issue 23): tick <= 1.3x the COPY floor; 1,000,000 due jobs in under
 60 s with 2 schedulers; linear growth (us/job flat across sizes).
 
     python bench/bench_scheduler.py [--jobs 10000,100000] [--rounds 3] [--batch 5000]
-    python bench/bench_scheduler.py --jobs 1000000 --rounds 1   # ~15-25 min here
+    python bench/bench_scheduler.py --jobs 1000000 --rounds 1 --no-arrays   # ~15-25 min here
 """
 
 from __future__ import annotations
@@ -159,13 +159,16 @@ def _ratio(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
 
-def measure(dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int]) -> list[list[object]]:
+def measure(
+    dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int], arrays: bool
+) -> list[list[object]]:
     conn = connect(dsn, autocommit=True)
     seed(conn, jobs)
     contenders = {"COPY floor": lambda: copy_floor(conn), "unnest floor": lambda: unnest_floor(conn)}
     for n in schedulers:
         contenders[f"tick, {n} scheduler{'s' if n > 1 else ''}"] = lambda n=n: ticks(dsn, n, batch, "copy", jobs)
-    contenders["tick (arrays), 1 scheduler"] = lambda: ticks(dsn, 1, batch, "arrays", jobs)
+    if arrays:
+        contenders["tick (arrays), 1 scheduler"] = lambda: ticks(dsn, 1, batch, "arrays", jobs)
     times: dict[str, list[float]] = {k: [] for k in contenders}
     names = list(contenders)
     for r in range(rounds):
@@ -192,6 +195,7 @@ def main() -> None:
     parser.add_argument("--schedulers", default="1,2")
     parser.add_argument("--child", metavar="DSN")
     parser.add_argument("--write", default="copy")
+    parser.add_argument("--no-arrays", action="store_true", help="leave out the tick writing by arrays")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.batch, args.write)
@@ -202,7 +206,7 @@ def main() -> None:
     with server() as srv:
         for jobs in sizes:
             with fresh_database(srv) as dsn:
-                rows += measure(dsn, jobs, args.rounds, args.batch, schedulers)
+                rows += measure(dsn, jobs, args.rounds, args.batch, schedulers, not args.no_arrays)
     record(
         f"Scheduler tick, {', '.join(f'{n:,}' for n in sizes)} due jobs ({len(EXPRESSIONS)} expressions x "
         f"{len(ZONES)} zones), batch {args.batch}",
