@@ -36,6 +36,38 @@ def insert_runs(conn: psycopg.Connection, runs: Sequence[NewRun]) -> list[dict[s
     return conn.execute(Q["insert_runs"], params).fetchall()
 
 
+# the columns of the tick's rows (write_scheduled_runs), in order
+SCHEDULED_RUN_COLUMNS = (
+    "scheduled_job_id", "customer_id", "brand_id", "job_type", "status", "skip_reason",
+    "scheduled_for", "run_after", "finished_at",
+)  # fmt: skip
+_STAGE_TYPES = ["uuid", "uuid", "uuid", "text", "text", "text", "timestamptz", "timestamptz", "timestamptz"]
+
+
+def write_scheduled_runs(
+    conn: psycopg.Connection, rows: Sequence[tuple], *, returning: bool
+) -> tuple[int, int, list[tuple]]:
+    """Insert scheduled runs (tuples of ``SCHEDULED_RUN_COLUMNS``) by binary COPY into a staging
+    table and one ``INSERT ... ON CONFLICT DO NOTHING``: a slot that exists already is left alone,
+    however many schedulers insert it. Returns (pending inserted, all inserted, and when
+    ``returning`` the ``(id, scheduled_job_id, status)`` of each inserted run, else ``[]``).
+
+    Call it inside a transaction: the staging table is dropped at commit."""
+    if not rows:
+        return 0, 0, []
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(Q["stage_scheduled_runs"])
+        with cur.copy(Q["copy_scheduled_runs"]) as copy:
+            copy.set_types(_STAGE_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        if returning:
+            inserted = cur.execute(Q["insert_staged_runs"]).fetchall()
+            return sum(1 for r in inserted if r[2] == "pending"), len(inserted), inserted
+        pending, total = cur.execute(Q["insert_staged_runs_counted"]).fetchone()
+        return pending, total, []
+
+
 def active_job_ids(conn: psycopg.Connection, job_ids: Sequence[UUID]) -> set[UUID]:
     """Those of ``job_ids`` that have a pending or processing run."""
     rows = conn.execute(Q["active_job_ids"], {"job_ids": list(job_ids)}).fetchall()

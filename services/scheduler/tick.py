@@ -30,7 +30,17 @@ settings named in brackets):
 - ``max_catchup`` (100) [``max_catchup_runs``]: slots run under ``run_all``;
 - ``rng`` (a fresh ``random.Random``): draws each run's jitter;
 - ``local_settings`` (none): server settings ``SET LOCAL`` in each batch's
-  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``).
+  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``);
+- ``write`` (``copy``): how the runs and advances are written, by binary COPY
+  through staging tables or (``arrays``) by binary arrays and ``unnest``; both
+  insert with ``ON CONFLICT DO NOTHING`` on the slot key.
+
+Per job, the Python work is small: jobs without jitter that share what their
+plan depends on (schedule, ``next_run_at``, bounds, calendar, policies, whether
+a run is active) share one plan per batch (``_plan_key``), so 100,000 jobs of a
+few hundred distinct schedules compute a few hundred plans; each run is one
+tuple copied to the server. Any number of schedulers divide a big tick: each
+batch locks the next ``batch_size`` due jobs with ``SKIP LOCKED``.
 
 Emits: a ``TickResult`` of counts; log events ``run_scheduled`` and
 ``run_skipped`` (run and job ids) per inserted run, and ``job_schedule_invalid``
@@ -51,7 +61,7 @@ import psycopg
 from cronkeeper.calendars import calendar_rules
 from cronkeeper.dblimits import set_local
 from cronkeeper.errors import CronkeeperError
-from cronkeeper.models import MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.models import DueJob, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
@@ -166,7 +176,7 @@ def _overlap_reasons(
 
 
 def plan_job(
-    job: ScheduledJob,
+    job: ScheduledJob | DueJob,
     now: dt.datetime,
     *,
     has_active: bool,
@@ -213,9 +223,11 @@ def plan_job(
 
 @dataclass
 class _Batch:
-    """What one batch writes: the new runs, and each job's advance."""
+    """What one batch writes: the new runs (tuples of ``runs_repo.SCHEDULED_RUN_COLUMNS``), and each
+    job's advance."""
 
-    new_runs: list[NewRun] = field(default_factory=list)
+    now: dt.datetime
+    rows: list[tuple] = field(default_factory=list)
     ids: list[UUID] = field(default_factory=list)
     nexts: list[dt.datetime | None] = field(default_factory=list)
     lasts: list[dt.datetime | None] = field(default_factory=list)
@@ -223,19 +235,29 @@ class _Batch:
     replace_ids: list[UUID] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skips_used: dict[UUID, int] = field(default_factory=dict)  # skip_next_runs used per job (skips.py)
+    # a plan's slots as row tails, its last run slot and run count, by plan (shared plans: once)
+    _shapes: dict[int, tuple[JobPlan, tuple[tuple, ...], dt.datetime | None, int]] = field(default_factory=dict)
 
-    def add(self, job: ScheduledJob, plan: JobPlan, now: dt.datetime) -> None:
+    def add(self, job: DueJob, plan: JobPlan) -> None:
         if plan.replace_active:
             self.replace_ids.append(job.id)
-        self.new_runs.extend(
-            NewRun.for_slot(job, s.scheduled_for, s.run_after, now, skip_reason=s.skip_reason)
-            for s in plan.slots
-        )
-        ran = plan.to_run
-        self.advance(job, plan.next_run_at, ran[-1].scheduled_for if ran else None, len(ran))
+        shape = self._shapes.get(id(plan))
+        if shape is None:
+            now = self.now
+            tails = tuple(
+                ("pending", None, s.scheduled_for, s.run_after, None) if s.skip_reason is None
+                else ("skipped", s.skip_reason, s.scheduled_for, s.run_after, now)
+                for s in plan.slots
+            )  # fmt: skip
+            ran = plan.to_run
+            shape = self._shapes[id(plan)] = (plan, tails, ran[-1].scheduled_for if ran else None, len(ran))
+        _, tails, last, count = shape
+        head = (job.id, job.customer_id, job.brand_id, str(job.job_type))
+        self.rows.extend(head + tail for tail in tails)
+        self.advance(job, plan.next_run_at, last, count)
 
     def advance(
-        self, job: ScheduledJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0
+        self, job: DueJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0
     ) -> None:
         self.ids.append(job.id)
         self.nexts.append(next_run_at)
@@ -243,8 +265,25 @@ class _Batch:
         self.counts.append(count)
 
 
+def _plan_key(job: DueJob, has_active: bool) -> tuple | None:
+    """What a job's plan depends on besides the tick's own values; None when it also draws jitter.
+
+    Jobs with the same key share one plan (memoised per batch): 100,000 jobs due at once
+    rarely have more than a few hundred distinct keys."""
+    if job.jitter_seconds:
+        return None
+    expr = job.cron_expression
+    return (
+        job.schedule_kind, expr, job.timezone, job.interval_seconds, job.run_at,
+        job.id if expr and "H" in expr else None,  # an H expression's times depend on the job's id
+        job.next_run_at, job.starts_at, job.ends_at, job.max_runs,
+        job.scheduled_run_count if job.max_runs is not None else 0,
+        job.calendar_id, job.misfire_policy, job.overlap_policy, has_active,
+    )  # fmt: skip
+
+
 def _plan_batch(
-    jobs: list[ScheduledJob],
+    jobs: list[DueJob],
     active: set[UUID],
     now: dt.datetime,
     grace_seconds: float,
@@ -253,22 +292,47 @@ def _plan_batch(
     calendars: dict[UUID, CalendarRule] | None = None,
 ) -> _Batch:
     """Plan every locked job; a job whose schedule no longer computes is parked, not fatal."""
-    batch = _Batch()
+    batch = _Batch(now)
     calendars = calendars or {}
+    plans: dict[tuple, JobPlan] = {}
     for job in jobs:
-        try:
-            plan = plan_job(
-                job, now, has_active=job.id in active, grace_seconds=grace_seconds,
-                max_catchup=max_catchup, rng=rng, calendar=calendars.get(job.calendar_id),
-            )  # fmt: skip
-        except CronkeeperError as exc:
-            # a schedule that no longer computes (e.g. edited by hand): park the job
-            log.error("job_schedule_invalid", extra={"job_id": str(job.id), "error": str(exc)})
-            batch.errors.append(f"{job.id}: {exc}")
-            batch.advance(job, None, None)
-            continue
-        batch.add(job, skips.apply(job, plan, batch.skips_used), now)
+        has_active = job.id in active
+        key = _plan_key(job, has_active)
+        plan = plans.get(key) if key is not None else None
+        if plan is None:
+            try:
+                plan = plan_job(
+                    job, now, has_active=has_active, grace_seconds=grace_seconds,
+                    max_catchup=max_catchup, rng=rng, calendar=calendars.get(job.calendar_id),
+                )  # fmt: skip
+            except CronkeeperError as exc:
+                # a schedule that no longer computes (e.g. edited by hand): park the job
+                log.error("job_schedule_invalid", extra={"job_id": str(job.id), "error": str(exc)})
+                batch.errors.append(f"{job.id}: {exc}")
+                batch.advance(job, None, None)
+                continue
+            if key is not None:
+                plans[key] = plan
+        batch.add(job, skips.apply(job, plan, batch.skips_used) if job.skip_next_runs else plan)
     return batch
+
+
+WRITES = ("copy", "arrays")
+
+
+def _write(conn: psycopg.Connection, batch: _Batch, write: str, returning: bool) -> tuple[int, int, list]:
+    """Insert the batch's runs and advance its jobs: by binary COPY through staging tables
+    (``copy``, the default) or by binary arrays and ``unnest`` (``arrays``); both insert with
+    ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows when ``returning``)."""
+    if write == "copy":
+        written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
+        jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+        return written
+    columns = runs_repo.SCHEDULED_RUN_COLUMNS
+    new_runs = [NewRun(trigger="schedule", **dict(zip(columns, row, strict=True))) for row in batch.rows]
+    inserted = [(r["id"], r["scheduled_job_id"], r["status"]) for r in runs_repo.insert_runs(conn, new_runs)]
+    jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+    return sum(1 for r in inserted if r[2] == "pending"), len(inserted), inserted
 
 
 def tick_batch(
@@ -280,9 +344,13 @@ def tick_batch(
     max_catchup: int = 100,
     rng: random.Random | None = None,
     local_settings: dict[str, str] | None = None,
+    write: str = "copy",
 ) -> TickResult:
     """One transaction: lock up to ``batch_size`` due jobs, insert their runs, advance them."""
+    if write not in WRITES:
+        raise ValueError(f"write must be one of {', '.join(WRITES)}, not {write!r}")
     rng = rng or random.Random()
+    logged = log.isEnabledFor(logging.INFO)
     with conn.transaction():
         if local_settings:
             set_local(conn, local_settings)
@@ -300,17 +368,14 @@ def tick_batch(
                 now,
                 "cancelled: replaced by a newer run (overlap policy replace)",
             )
-        inserted = runs_repo.insert_runs(conn, batch.new_runs)
-        jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+        created, inserted, rows = _write(conn, batch, write, logged)
         skips.count_down(conn, batch.skips_used)  # in this transaction, under the jobs' locks
-    created = sum(1 for r in inserted if r["status"] == "pending")
-    if log.isEnabledFor(logging.INFO):
-        for r in inserted:
-            event = "run_scheduled" if r["status"] == "pending" else "run_skipped"
-            log.info(event, extra={"run_id": r["id"], "job_id": str(r["scheduled_job_id"])})
+    for run_id, job_id, status in rows:  # only when INFO is on: each run's event
+        event = "run_scheduled" if status == "pending" else "run_skipped"
+        log.info(event, extra={"run_id": run_id, "job_id": str(job_id)})
     return TickResult(
-        jobs=len(jobs), runs_created=created, runs_skipped=len(inserted) - created, replaced=replaced,
-        duplicates=len(batch.new_runs) - len(inserted), batches=1, errors=tuple(batch.errors),
+        jobs=len(jobs), runs_created=created, runs_skipped=inserted - created, replaced=replaced,
+        duplicates=len(batch.rows) - inserted, batches=1, errors=tuple(batch.errors),
     )  # fmt: skip
 
 

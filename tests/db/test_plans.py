@@ -209,3 +209,52 @@ def test_sorted_jobs_pages_walk_an_index_in_their_order(conn, t0):
         for plan in (_plan(conn, statement, params), _generic_plan(conn, statement, params)):
             assert index in plan and "Seq Scan on scheduled_jobs" not in plan, (given, plan)
             assert not re.search(r"^\s*(->\s*)?Sort\b", plan, re.M), (given, plan)  # the index is the order
+
+
+# The audited index set of job_runs (migration 0024, docs/benchmarks.md "Scheduler tick"): what each
+# serves. A scheduled run is entered in every index whose predicate holds it, at its insert and at
+# every status change (never HOT), so an index is added here only with the poll or page it serves.
+JOB_RUNS_INDEXES = {
+    "job_runs_pkey": "by id; the runs pages' keyset",
+    "job_runs_slot_key": "one run per slot (the tick's ON CONFLICT)",
+    "job_runs_pending_idx": "the worker's wake-up time, queue metrics, late-run alerts",
+    "job_runs_customer_queue_idx": "the fair claim",
+    "job_runs_active_idx": "the overlap check (claim, tick)",
+    "job_runs_lease_idx": "lease rescue",
+    "job_runs_job_idx": "a job's runs page, count retention, alerts",
+    "job_runs_customer_idx": "a customer's runs page",
+    "job_runs_brand_idx": "a brand's runs page",
+    "job_runs_status_idx": "the rare statuses' page",
+    "job_runs_trigger_idx": "manual and retry runs' page",
+    "job_runs_created_idx": "a page's time range",
+    "job_runs_finished_idx": "retention by age",
+    "job_runs_retry_of_idx": "retry chains",
+}
+
+
+def test_job_runs_has_the_audited_indexes_and_two_foreign_key_checks(conn, t0):
+    """An inserted run checks two foreign keys (its job; its brand with its customer), and the
+    tick's insert resolves a doubled slot on job_runs_slot_key."""
+    names = {r["indexname"] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'job_runs'")}
+    assert names == set(JOB_RUNS_INDEXES)
+    fkeys = conn.execute(
+        "SELECT conname, confrelid::regclass::text AS parent FROM pg_constraint"
+        " WHERE conrelid = 'job_runs'::regclass AND contype = 'f' ORDER BY conname"
+    ).fetchall()
+    assert [(f["conname"], f["parent"]) for f in fkeys] == [
+        ("job_runs_brand_fkey", "brands"), ("job_runs_retry_of_fkey", "job_runs"),
+        ("job_runs_scheduled_job_id_fkey", "scheduled_jobs"),
+    ]  # fmt: skip  (retry_of is NULL on every scheduled run: no check)
+    plan = _plan(conn, load("job_runs")["insert_runs"], {c: [] for c in (
+        "scheduled_job_id", "customer_id", "brand_id", "job_type", "trigger", "status", "skip_reason",
+        "scheduled_for", "run_after", "attempt", "retry_of", "finished_at", "error_message")})  # fmt: skip
+    assert "Conflict Arbiter Indexes: job_runs_slot_key" in plan, plan
+
+
+def test_a_run_brand_must_belong_to_its_customer_and_goes_with_it(conn, t0):
+    job, other = make_job(conn), make_brand(conn)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="job_runs_brand_fkey"), conn.transaction():
+        make_run(conn, job, customer_id=other.customer_id)  # the job's brand, another customer
+    make_run(conn, job, now=t0)
+    conn.execute("DELETE FROM customers WHERE id = %s", (job.customer_id,))  # cascades through its brands
+    assert conn.execute("SELECT count(*) AS n FROM job_runs").fetchone()["n"] == 0

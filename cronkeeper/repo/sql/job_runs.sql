@@ -12,6 +12,48 @@ SELECT * FROM unnest(
 ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING
 RETURNING id, scheduled_job_id, status
 
+-- name: stage_scheduled_runs
+-- The tick's runs, written by COPY (binary) into a table of the transaction's own
+-- (no index, no WAL), then inserted in one statement (insert_staged_runs*) whose
+-- ON CONFLICT on job_runs_slot_key keeps each slot once, whoever else inserts it:
+-- COPY into job_runs itself has no ON CONFLICT. IF NOT EXISTS: a tick inside a
+-- caller's transaction reuses it (the inserts empty it).
+CREATE TEMP TABLE IF NOT EXISTS ck_tick_runs (
+    scheduled_job_id uuid, customer_id uuid, brand_id uuid, job_type text, status text,
+    skip_reason text, scheduled_for timestamptz, run_after timestamptz, finished_at timestamptz
+) ON COMMIT DROP
+
+-- name: copy_scheduled_runs
+COPY ck_tick_runs (scheduled_job_id, customer_id, brand_id, job_type, status, skip_reason,
+    scheduled_for, run_after, finished_at) FROM STDIN (FORMAT BINARY)
+
+-- name: insert_staged_runs
+WITH staged AS (DELETE FROM ck_tick_runs RETURNING *)
+INSERT INTO job_runs (
+    scheduled_job_id, customer_id, brand_id, job_type, trigger, status, skip_reason,
+    scheduled_for, run_after, finished_at
+)
+SELECT scheduled_job_id, customer_id, brand_id, job_type, 'schedule', status, skip_reason,
+    scheduled_for, run_after, finished_at
+FROM staged
+ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING
+RETURNING id, scheduled_job_id, status
+
+-- name: insert_staged_runs_counted
+-- insert_staged_runs when no run is logged: the counts only, one row back.
+WITH staged AS (DELETE FROM ck_tick_runs RETURNING *), inserted AS (
+    INSERT INTO job_runs (
+        scheduled_job_id, customer_id, brand_id, job_type, trigger, status, skip_reason,
+        scheduled_for, run_after, finished_at
+    )
+    SELECT scheduled_job_id, customer_id, brand_id, job_type, 'schedule', status, skip_reason,
+        scheduled_for, run_after, finished_at
+    FROM staged
+    ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING
+    RETURNING status
+)
+SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) AS inserted FROM inserted
+
 -- name: active_job_ids
 SELECT DISTINCT scheduled_job_id FROM job_runs
 WHERE scheduled_job_id = ANY(%(job_ids)s::uuid[]) AND status IN ('pending', 'processing')

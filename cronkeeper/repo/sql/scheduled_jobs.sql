@@ -60,7 +60,14 @@ ORDER BY j.created_at DESC, j.id DESC
 LIMIT %(limit)s
 
 -- name: lock_due_jobs
-SELECT * FROM scheduled_jobs
+-- The columns of DueJob in its field order (cronkeeper.repo.jobs builds it from
+-- tuples; tests/db/test_tick_writes.py checks the order): what the tick uses,
+-- not the metadata (decoded for every job) nor the audit fields.
+SELECT id, customer_id, brand_id, job_type, schedule_kind, cron_expression, timezone,
+    interval_seconds, jitter_seconds, run_at, next_run_at, overlap_policy, misfire_policy,
+    calendar_id, starts_at, ends_at, max_runs, scheduled_run_count, skip_next_runs,
+    skip_requested_by
+FROM scheduled_jobs
 WHERE is_active AND next_run_at <= %(now)s
 ORDER BY next_run_at
 LIMIT %(limit)s
@@ -74,6 +81,27 @@ SET next_run_at = u.next_run_at,
 FROM unnest(%(ids)b::uuid[], %(next_run_at)b::timestamptz[], %(last_run_at)b::timestamptz[],
             %(run_counts)b::integer[])
     AS u(id, next_run_at, last_run_at, run_count)
+WHERE j.id = u.id
+
+-- name: stage_advance
+-- The tick's advances, written by COPY (binary) into a table of the transaction's
+-- own, then applied in one UPDATE (advance_from_stage): faster than dumping four
+-- arrays in Python. IF NOT EXISTS: a tick inside a caller's transaction reuses it.
+CREATE TEMP TABLE IF NOT EXISTS ck_tick_advance (
+    id uuid, next_run_at timestamptz, last_run_at timestamptz, run_count integer
+) ON COMMIT DROP
+
+-- name: copy_advance
+COPY ck_tick_advance (id, next_run_at, last_run_at, run_count) FROM STDIN (FORMAT BINARY)
+
+-- name: advance_from_stage
+-- As advance_jobs; the staged rows are taken out as they are applied.
+WITH u AS (DELETE FROM ck_tick_advance RETURNING *)
+UPDATE scheduled_jobs j
+SET next_run_at = u.next_run_at,
+    last_run_at = COALESCE(u.last_run_at, j.last_run_at),
+    scheduled_run_count = j.scheduled_run_count + u.run_count
+FROM u
 WHERE j.id = u.id
 
 -- name: earliest_next_run

@@ -1,0 +1,98 @@
+"""How the tick writes (services/scheduler/tick.py, issue 23): binary COPY through staging tables
+or binary arrays, one plan per shared schedule, and each slot kept once by the slot key."""
+
+import dataclasses
+import datetime as dt
+import random
+import threading
+
+import pytest
+
+from cronkeeper.db import connect
+from cronkeeper.models import DueJob
+from cronkeeper.repo import jobs as jobs_repo
+from cronkeeper.repo import runs as runs_repo
+from cronkeeper.services.scheduler import tick as tick_module
+from cronkeeper.services.scheduler.tick import tick
+from tests.support.factories import make_brand, make_job, runs_of
+
+M = dt.timedelta(minutes=1)
+
+
+def test_the_due_job_query_returns_the_fields_of_due_job_in_order(conn, t0):
+    job = make_job(conn, next_run_at=t0, metadata={"k": 1}, max_runs=5, cron_expression="H * * * *")
+    with conn.cursor() as cur:
+        cur.execute(jobs_repo.Q["lock_due_jobs"], {"now": t0, "limit": 10})
+        assert [c.name for c in cur.description] == [f.name for f in dataclasses.fields(DueJob)]
+    [locked] = jobs_repo.lock_due_jobs(conn, t0, 10)
+    full = jobs_repo.get_job(conn, job.id)
+    assert all(getattr(locked, f.name) == getattr(full, f.name) for f in dataclasses.fields(DueJob))
+    assert locked.schedule is full.schedule  # the same Schedule, its H resolved by the job's id
+
+
+@pytest.mark.parametrize("write", ["copy", "arrays"])
+def test_both_writes_insert_skips_and_leave_an_existing_slot_alone(conn, t0, write):
+    brand = make_brand(conn)
+    late = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0 - 3 * M)  # run_once: 3 skipped
+    taken = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0, overlap_policy="allow")
+    with conn.transaction():  # the staging table lives as long as the transaction
+        runs_repo.write_scheduled_runs(
+            conn, [(taken.id, taken.customer_id, taken.brand_id, "data_collection", "pending", None, t0, t0, None)],
+            returning=False,
+        )  # the slot exists already (another scheduler, a replan)
+    result = tick(conn, t0 + dt.timedelta(seconds=1), rng=random.Random(1), write=write)
+    assert (result.jobs, result.runs_created, result.runs_skipped, result.duplicates) == (2, 1, 3, 1)
+    statuses = [(r["status"], r["scheduled_for"], r["finished_at"] is not None) for r in runs_of(conn, late.id)]
+    assert statuses == [("skipped", t0 - 3 * M, True), ("skipped", t0 - 2 * M, True),
+                        ("skipped", t0 - M, True), ("pending", t0, False)]  # fmt: skip
+    assert len(runs_of(conn, taken.id)) == 1
+    nexts = conn.execute("SELECT next_run_at, last_run_at, scheduled_run_count FROM scheduled_jobs ORDER BY name")
+    assert all(r["next_run_at"] == t0 + M and r["last_run_at"] in (t0, None) for r in nexts)
+
+
+def test_a_bad_write_option_is_refused(conn, t0):
+    with pytest.raises(ValueError, match="write must be one of copy, arrays, not 'csv'"):
+        tick(conn, t0, write="csv")
+
+
+def test_a_slot_inserted_by_two_writers_at_once_is_kept_once(dsn, t0):
+    """Not the job locks: the slot key itself. The second insert waits on the first and inserts nothing."""
+    a, b = connect(dsn, autocommit=True), connect(dsn, autocommit=True)
+    job = make_job(a, next_run_at=t0)
+    row = (job.id, job.customer_id, job.brand_id, "data_collection", "pending", None, t0, t0, None)
+    got = {}
+    with a.transaction():
+        assert runs_repo.write_scheduled_runs(a, [row], returning=False)[:2] == (1, 1)
+
+        def second():
+            with b.transaction():
+                got["b"] = runs_repo.write_scheduled_runs(b, [row], returning=True)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.3)
+        assert thread.is_alive()  # waiting on the uncommitted slot
+    thread.join(10)
+    assert got["b"] == (0, 0, [])
+    assert len(runs_of(a, job.id)) == 1
+    a.close()
+    b.close()
+
+
+def test_jobs_that_share_a_schedule_share_one_plan_per_batch(conn, t0, monkeypatch):
+    brand = make_brand(conn)
+    for i in range(30):
+        make_job(conn, brand, cron_expression="*/5 * * * *", next_run_at=t0, overlap_policy="allow", name=f"s{i}")
+    for i in range(4):  # jitter draws per job: planned one by one
+        make_job(conn, brand, interval_seconds=60, jitter_seconds=10, next_run_at=t0, overlap_policy="allow",
+                 name=f"j{i}")  # fmt: skip
+    calls = []
+    real = tick_module.plan_job
+    monkeypatch.setattr(tick_module, "plan_job", lambda job, *a, **kw: calls.append(job.id) or real(job, *a, **kw))
+    with conn.transaction():  # inside a caller's transaction: the staging tables are reused, emptied
+        result = tick(conn, t0 + dt.timedelta(seconds=1), batch_size=20, rng=random.Random(1))
+    assert (result.jobs, result.runs_created, result.batches) == (34, 34, 2)
+    assert len(calls) == 2 + 4  # one shared plan per batch, one per jittered job
+    afters = conn.execute("SELECT run_after FROM job_runs JOIN scheduled_jobs j ON j.id = scheduled_job_id"
+                          " WHERE j.jitter_seconds > 0").fetchall()  # fmt: skip
+    assert len({r["run_after"] for r in afters}) == 4  # each its own jitter
