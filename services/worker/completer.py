@@ -167,16 +167,19 @@ class Completer:
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._queue: list[tuple[ClaimedRun, RunOutcome]] = []
+        self._failures: list[tuple[ClaimedRun, RunOutcome]] = []  # submitted with wait=False
 
-    def submit(self, claimed: ClaimedRun, outcome: RunOutcome) -> Completion | None:
+    def submit(self, claimed: ClaimedRun, outcome: RunOutcome, *, wait: bool = True) -> Completion | None:
         """Write ``outcome`` back, or queue it for ``flush`` (then None is returned).
 
         A write at once that fails raises ``psycopg.Error``: the run's lease will
-        expire and the rescuer fail it.
+        expire and the rescuer fail it. With ``wait=False`` (a batching completer
+        only: an async run's outcome, submitted on the event loop) a failure is
+        queued too, and ``flush`` writes it with its retry, one transaction each.
         """
-        if self.batch and outcome.status is not RunStatus.FAILED:
+        if self.batch and (outcome.status is not RunStatus.FAILED or not wait):
             with self._lock:
-                self._queue.append((claimed, outcome))
+                (self._queue if outcome.status is not RunStatus.FAILED else self._failures).append((claimed, outcome))
                 self._ready.notify_all()
             return None
         try:
@@ -191,7 +194,7 @@ class Completer:
     def pending(self) -> int:
         """Outcomes queued and not written yet."""
         with self._lock:
-            return len(self._queue)
+            return len(self._queue) + len(self._failures)
 
     def flush(self) -> int:
         """Write up to ``FLUSH_SIZE`` queued outcomes in one statement; returns how many.
@@ -201,10 +204,11 @@ class Completer:
         given up, logged (``flush_error``) and reported lost, so it cannot wedge the
         write-back: those runs' leases expire and the rescuer fails them.
         """
+        failed = self._flush_failures()
         with self._lock:
             done, self._queue = self._queue[:FLUSH_SIZE], self._queue[FLUSH_SIZE:]
         if not done:
-            return 0
+            return failed
         now = self.clock.now()
         rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
@@ -223,14 +227,33 @@ class Completer:
             log.exception("flush_error", extra={"worker_id": self.worker_id, "runs": [c.run.id for c, _ in done]})
         for claimed, outcome in done:
             self._report(claimed, outcome, Completion(claimed.run.id in ours))
-        return len(done)
+        return failed + len(done)
+
+    def _flush_failures(self) -> int:
+        """Write the queued failures one by one, each with its retry; on a database error the rest
+        stay queued and the error is raised."""
+        with self._lock:
+            failures, self._failures = self._failures, []
+        for i, (claimed, outcome) in enumerate(failures):
+            try:
+                with self.pool.connection() as conn:
+                    done = complete(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
+            except psycopg.DataError:  # never writable: the lease expires and the rescuer fails it
+                log.exception("run_finish_failed", extra=self._ids(claimed))
+                done = Completion(False)
+            except psycopg.Error:
+                with self._lock:
+                    self._failures[:0] = failures[i:]
+                raise
+            self._report(claimed, outcome, done)
+        return len(failures)
 
     def flush_until(self, stop: threading.Event) -> None:
         """Flush outcomes as they come until ``stop`` is set (a thread's target; see ``wake``)."""
         backoff = 0.5
         while not stop.is_set():
             with self._lock:
-                if not self._queue:
+                if not self._queue and not self._failures:
                     self._ready.wait(timeout=0.5)
                     continue
             try:
