@@ -72,13 +72,18 @@ class Dispatcher:
             self._running += 1
         return starts
 
-    def _start(self, starts: list[ClaimedRun]) -> None:
+    def _start(self, starts: list[ClaimedRun], *, keep: bool = False) -> Context | None:
+        """Start these runs; with ``keep`` (an executor thread asking) the first blocking one is
+        returned for the caller to run itself, with no hand-over to another thread."""
         tasks: list[tuple[Context, object]] = []
+        kept = None
         for claimed in starts:
             ctx = self.worker._begin(claimed)
             handler = self.worker.registry.get(claimed.run.job_type) if self.tasks_allowed else None
             if handler is not None and is_async(handler):
                 tasks.append((ctx, handler))
+            elif keep and kept is None:
+                kept = ctx
             else:
                 self._to_thread(ctx)
         if tasks:
@@ -87,6 +92,7 @@ class Dispatcher:
                 self._spawn(tasks)
             else:
                 loop.call_soon_threadsafe(self._spawn, tasks)
+        return kept
 
     def _spawn(self, tasks: list[tuple[Context, object]]) -> None:
         """(On the loop) one task per run."""
@@ -119,37 +125,38 @@ class Dispatcher:
     def _thread_loop(self) -> None:
         while True:
             ctx = self._queue.get()
-            if ctx is None:
-                return
-            try:
-                outcome = run_handler(ctx, self.worker.registry, self.worker.settings)  # never raises
-            except BaseException as exc:  # (it did): never lose an executor or a slot
-                log.exception("executor_error", extra=ctx.ids())
-                outcome = RunOutcome(RunStatus.FAILED, ctx.metrics, f"{type(exc).__name__}: {exc}")
-            self._ended(ctx, outcome, wait=True)
+            while ctx is not None:  # then the next blocking run its slot started, if any
+                try:
+                    outcome = run_handler(ctx, self.worker.registry, self.worker.settings)  # never raises
+                except BaseException as exc:  # (it did): never lose an executor or a slot
+                    log.exception("executor_error", extra=ctx.ids())
+                    outcome = RunOutcome(RunStatus.FAILED, ctx.metrics, f"{type(exc).__name__}: {exc}")
+                ctx = self._ended(ctx, outcome, wait=True)
 
     # -- ending --------------------------------------------------------------
-    def _ended(self, ctx: Context, outcome: RunOutcome, *, wait: bool) -> None:
+    def _ended(self, ctx: Context, outcome: RunOutcome, *, wait: bool) -> Context | None:
         """A handler ended: hand its outcome over, then start the next run waiting in its slot
-        (``wait``: on an executor thread, which is idle again from here)."""
+        (``wait``: on an executor thread, which gets the next blocking run started, if any)."""
         ours = True
         try:
             ours = self.worker._finish(ctx, outcome, wait=wait)
         except BaseException:
             log.exception("executor_error", extra=ctx.ids())
-        finally:
-            self._free_slot(ours, thread_idle=wait)
+        return self._free_slot(ours, thread=wait)
 
-    def _free_slot(self, slot: bool = True, *, thread_idle: bool = False) -> None:
-        """Give back a slot (not an abandoned handler's: given back when it was abandoned) and an
-        executor thread, and start what waited for them."""
+    def _free_slot(self, slot: bool = True, *, thread: bool = False) -> Context | None:
+        """Give back a slot (not an abandoned handler's: given back when it was abandoned) and start
+        what waited for it; ``thread``: an executor thread is free too, and takes the first blocking
+        run started (returned), else counts as idle."""
         with self._lock:
-            if thread_idle:
-                self._idle += 1
             if slot:
                 self._running -= 1
             starts = self._take()
-        self._start(starts)
+        kept = self._start(starts, keep=thread)
+        if thread and kept is None:
+            with self._lock:
+                self._idle += 1
+        return kept
 
     def abandoned(self, ctx: Context) -> None:
         """The guard gave up on ``ctx``'s handler: its slot is free now; a task is cancelled once more."""
