@@ -14,8 +14,8 @@ trip per batch, not one per run).
 A write only lands while the run is still this worker's (its lease not taken
 back by the rescuer); otherwise the run is "lost" and its outcome dropped.
 After each write the completer logs ``run_<status>``, ``run_retried`` or
-``run_lost`` and then calls ``on_written``, so whoever waits for the write
-sees the log line too.
+``run_lost`` and then calls ``on_written`` (or ``on_flushed`` once per
+flushed batch), so whoever waits for the write sees the log line too.
 
 Every write also adds to the counters of ``/metrics`` in its own transaction
 (``count_outcome``; ``cronkeeper.repo.counters``): runs finished by status and
@@ -62,6 +62,7 @@ class Completion:
 
 
 OnWritten = Callable[[ClaimedRun, RunOutcome, Completion], None]
+OnFlushed = Callable[[list[tuple[ClaimedRun, RunOutcome, Completion]]], None]
 
 
 def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float:
@@ -157,12 +158,14 @@ class Completer:
         rng: random.Random | None = None,
         batch: bool = False,
         on_written: OnWritten | None = None,
+        on_flushed: OnFlushed | None = None,
         log_extra: dict[str, Any] | None = None,
     ) -> None:
         self.pool, self.worker_id, self.clock = pool, worker_id, clock
         self.rng = rng or random.Random()
         self.batch = batch
         self.on_written = on_written
+        self.on_flushed = on_flushed  # a flushed batch at once, instead of on_written for each of its runs
         self.log_extra = log_extra or {}
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
@@ -180,7 +183,8 @@ class Completer:
         if self.batch and (outcome.status is not RunStatus.FAILED or not wait):
             with self._lock:
                 (self._queue if outcome.status is not RunStatus.FAILED else self._failures).append((claimed, outcome))
-                self._ready.notify_all()
+                if len(self._queue) + len(self._failures) == 1:  # the flusher waits only while both are empty
+                    self._ready.notify_all()
             return None
         try:
             with self.pool.connection() as conn:
@@ -225,8 +229,11 @@ class Completer:
         except Exception:  # (the same, found before the database saw it)
             ours = set()
             log.exception("flush_error", extra={"worker_id": self.worker_id, "runs": [c.run.id for c, _ in done]})
-        for claimed, outcome in done:
-            self._report(claimed, outcome, Completion(claimed.run.id in ours))
+        written = [(claimed, outcome, Completion(claimed.run.id in ours)) for claimed, outcome in done]
+        for item in written:
+            self._report(*item, notify=self.on_flushed is None)
+        if self.on_flushed is not None:
+            self.on_flushed(written)
         return failed + len(done)
 
     def _flush_failures(self) -> int:
@@ -287,7 +294,7 @@ class Completer:
         run = claimed.run
         return {"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": self.worker_id, **self.log_extra}
 
-    def _report(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion) -> None:
+    def _report(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion, notify: bool = True) -> None:
         status = str(outcome.status)
         if not done.written:
             log.warning("run_lost", extra={**self._ids(claimed), "status": status})
@@ -298,5 +305,5 @@ class Completer:
                                       "failure_code": outcome.failure_code})  # fmt: skip
         elif log.isEnabledFor(logging.INFO):
             log.info(f"run_{status}", extra={**self._ids(claimed), "error": outcome.error_message})
-        if self.on_written is not None:
+        if notify and self.on_written is not None:
             self.on_written(claimed, outcome, done)

@@ -79,8 +79,8 @@ class Dispatcher:
         kept = None
         for claimed in starts:
             ctx = self.worker._begin(claimed)
-            handler = self.worker.registry.get(claimed.run.job_type) if self.tasks_allowed else None
-            if handler is not None and is_async(handler):
+            handler = ctx.handler = self.worker.registry.get(claimed.run.job_type)  # type: ignore[attr-defined]
+            if self.tasks_allowed and handler is not None and is_async(handler):
                 tasks.append((ctx, handler))
             elif keep and kept is None:
                 kept = ctx

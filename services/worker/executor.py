@@ -245,7 +245,7 @@ def _no_handler(ctx: Context) -> RunOutcome:
 
 def execute(ctx: Context, registry: Registry) -> RunOutcome:
     """Run the handler for the run's job type within its timeout, in this thread; never raises."""
-    handler = registry.get(ctx.run.job_type)
+    handler = ctx.__dict__.get("handler") or registry.get(ctx.run.job_type)  # (the dispatcher's lookup)
     if handler is None:
         return _no_handler(ctx)
     started = time.monotonic()
@@ -275,6 +275,8 @@ async def execute_async(ctx: Context, handler: Any) -> RunOutcome:
 
 def settle(ctx: Context, started: float, result: Any = None, exc: BaseException | None = None) -> RunOutcome:
     """The outcome of a handler that returned ``result`` or raised ``exc``."""
+    if result is None and exc is None and not ctx._metrics:  # nothing to clean or redact (most no-op runs)
+        return RunOutcome(RunStatus.COMPLETED, {"duration_ms": round((time.monotonic() - started) * 1000, 1)})
     error = code = None
     if exc is None:
         try:

@@ -119,7 +119,7 @@ class Worker:
         self._outstanding: dict[int, ClaimedRun] = {}  # claimed, not yet written back
         self._contexts: dict[int, Context] = {}  # executing now
         self.completer = Completer(self.pool, self.worker_id, self.clock, rng=self.rng, batch=True,
-                                   on_written=self._written)  # fmt: skip
+                                   on_written=self._written, on_flushed=self._flushed)  # fmt: skip
         self.dispatcher = Dispatcher(self, self.concurrency)
         self._counts = dict.fromkeys(DrainResult.__dataclass_fields__, 0)
         self._next_due: dt.datetime | None = None  # the earliest future run_after, as last asked
@@ -181,6 +181,17 @@ class Worker:
         # Forgotten last, so that whoever waits for the run to be written back
         # (run_once, a graceful stop) also sees its count and its log line.
         self._forget([claimed.run.id])
+
+    def _flushed(self, written: list[tuple[ClaimedRun, RunOutcome, Completion]]) -> None:
+        """``_written`` for a flushed batch: counted, then forgotten, under one lock."""
+        with self._lock:
+            for _, outcome, done in written:
+                key = str(outcome.status) if done.written else "lost"
+                self._counts[key] = self._counts.get(key, 0) + 1
+            for claimed, _, _ in written:
+                self._outstanding.pop(claimed.run.id, None)
+            self._idle.notify_all()
+        self.wake.set()  # room to claim more
 
     def _forget(self, ids: list[int]) -> None:
         with self._lock:
