@@ -3,8 +3,9 @@
 - an idle ``cronkeeper scheduler`` and an idle ``cronkeeper worker`` (default
   settings; 1,000 active jobs not yet due);
 - a worker through 100,000 runs: the ``Worker.serve`` loop of ``cronkeeper
-  worker`` (LISTEN, poll, heartbeat, default concurrency 4 and prefetch 0)
-  with no-op handlers (bench/noop_worker.py --serve), RSS at every
+  worker`` (LISTEN, poll, heartbeat, default concurrency 4, ``--noop-prefetch``
+  196: at prefetch 0 each claim waits for a slot, ~150 runs/s on a loaded
+  machine) with no-op handlers (bench/noop_worker.py --serve), RSS at every
   ``--step`` runs: no growth expected over the second half (target: none
   over 100,000 runs);
 - a worker with ``--inflight`` (200) runs in flight: the same loop at
@@ -22,7 +23,7 @@ other. The reference in the same run is a bare Python process that has imported
 psycopg and opened one connection.
 
     python bench/bench_memory.py [--runs 100000] [--step 10000] [--inflight 200] [--inflight-wait 1.0]
-                                 [--inflight-runs 4000] [--handler-runs 2000] [--jobs 1000]
+                                 [--inflight-runs 2000] [--handler-runs 2000] [--jobs 1000]
 """
 
 from __future__ import annotations
@@ -131,9 +132,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=100_000, help="no-op runs through the serve loop")
     parser.add_argument("--step", type=int, default=10_000, help="RSS recorded every this many no-op runs")
+    parser.add_argument("--noop-prefetch", type=int, default=196, help="prefetch of the no-op worker")
     parser.add_argument("--inflight", type=int, default=200, help="concurrency of the waiting async worker")
     parser.add_argument("--inflight-wait", type=float, default=1.0, help="seconds each of its handlers waits")
-    parser.add_argument("--inflight-runs", type=int, default=4_000)
+    parser.add_argument("--inflight-runs", type=int, default=2_000)
     parser.add_argument("--handler-runs", type=int, default=2_000, help="scoring runs through `cronkeeper worker`")
     parser.add_argument("--jobs", type=int, default=1_000)
     parser.add_argument("--timeout", type=float, default=600)
@@ -154,7 +156,7 @@ def main() -> None:
         try:
             scheduler = spawn(["scheduler"], dsn, log_name="scheduler")
             worker = spawn(["worker"], dsn, log_name="worker")
-            noop = spawn([sys.executable, str(BENCH_DIR / "noop_worker.py"), noop_dsn, "4", "0", "--serve"], noop_dsn,
+            noop = spawn([sys.executable, str(BENCH_DIR / "noop_worker.py"), noop_dsn, "4", str(args.noop_prefetch), "--serve"], noop_dsn,
                          log_name="noop-worker", raw=True)  # fmt: skip
             waiter = spawn([sys.executable, str(BENCH_DIR / "noop_worker.py"), wait_dsn, str(args.inflight), "0",
                             "--serve", "--async-wait", str(args.inflight_wait)], wait_dsn,
@@ -192,7 +194,7 @@ def main() -> None:
     waiting = (f"worker serve loop, concurrency {args.inflight}, async handlers waiting {args.inflight_wait:g} s "
                f"(at most {wait_run['most']} processing)")  # fmt: skip
     for label, pid, n, r in [
-        ("worker serve loop, no-op handlers", noop.pid, args.runs, noop_run),
+        (f"worker serve loop, no-op handlers (prefetch {args.noop_prefetch})", noop.pid, args.runs, noop_run),
         (waiting, waiter.pid, args.inflight_runs, wait_run),
         ("`cronkeeper worker`, scoring runs", worker.pid, args.handler_runs, real_run),
     ]:

@@ -11,9 +11,11 @@ import pytest
 from cronkeeper.clock import FixedClock
 from cronkeeper.handlers import Registry
 from cronkeeper.runs import cancel_run
+from cronkeeper.services.worker.guard import RECYCLE_EXIT_CODE
 from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_job, make_run, runs_of
+from tests.support.stack import serve_worker
 
 S = dt.timedelta(seconds=1)
 
@@ -157,6 +159,36 @@ def test_a_graceful_stop_releases_an_async_run_still_running_and_cancels_its_tas
     w.close()
     (row,) = runs_of(conn, job.id)
     assert row["id"] == run.id and row["status"] == "pending" and row["worker_id"] is None  # back in the queue
+
+
+@pytest.mark.slow  # a few seconds: waits out a timeout, the grace and a heartbeat
+def test_an_async_handler_that_swallows_its_cancellation_is_abandoned(dsn, conn, registry):
+    cancels = []
+
+    async def stubborn(ctx):
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:  # the timeout's cancel, swallowed
+            cancels.append(time.monotonic())
+        await asyncio.sleep(30)  # the next cancel ends it
+
+    registry.register("data_collection", stubborn)
+    hang = make_job(conn, max_retries=0, timeout_seconds=1)
+    stuck = make_run(conn, hang, now=dt.datetime.now(dt.UTC) - S)
+    settings = Settings(database_url=None, data_dir=".", lease_seconds=3, handler_grace_seconds=0.5)
+    w = Worker(dsn, settings, registry=registry, concurrency=1)
+    stop, t = serve_worker(w)
+    try:
+        t.join(20)  # it stops by itself, to be restarted
+        assert not t.is_alive()
+    finally:
+        stop.set()
+        t.join(15)
+        w.close()
+    (row,) = runs_of(conn, hang.id)
+    assert row["id"] == stuck.id and row["error_message"] == "timed out after 1 s, handler did not stop"
+    assert cancels and w.exit_code == RECYCLE_EXIT_CODE and "did not stop" in w.guard.reason
+    assert w.dispatcher.running() == 0  # its slot was given back
 
 
 @pytest.fixture
