@@ -14,8 +14,8 @@ trip per batch, not one per run).
 A write only lands while the run is still this worker's (its lease not taken
 back by the rescuer); otherwise the run is "lost" and its outcome dropped.
 After each write the completer logs ``run_<status>``, ``run_retried`` or
-``run_lost`` and then calls ``on_written``, so whoever waits for the write
-sees the log line too.
+``run_lost`` and then calls ``on_written`` (or ``on_flushed`` once per
+flushed batch), so whoever waits for the write sees the log line too.
 
 Every write also adds to the counters of ``/metrics`` in its own transaction
 (``count_outcome``; ``cronkeeper.repo.counters``): runs finished by status and
@@ -62,6 +62,7 @@ class Completion:
 
 
 OnWritten = Callable[[ClaimedRun, RunOutcome, Completion], None]
+OnFlushed = Callable[[list[tuple[ClaimedRun, RunOutcome, Completion]]], None]
 
 
 def backoff_seconds(retry_delay: int, attempt: int, rng: random.Random) -> float:
@@ -157,27 +158,33 @@ class Completer:
         rng: random.Random | None = None,
         batch: bool = False,
         on_written: OnWritten | None = None,
+        on_flushed: OnFlushed | None = None,
         log_extra: dict[str, Any] | None = None,
     ) -> None:
         self.pool, self.worker_id, self.clock = pool, worker_id, clock
         self.rng = rng or random.Random()
         self.batch = batch
         self.on_written = on_written
+        self.on_flushed = on_flushed  # a flushed batch at once, instead of on_written for each of its runs
         self.log_extra = log_extra or {}
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._queue: list[tuple[ClaimedRun, RunOutcome]] = []
+        self._failures: list[tuple[ClaimedRun, RunOutcome]] = []  # submitted with wait=False
 
-    def submit(self, claimed: ClaimedRun, outcome: RunOutcome) -> Completion | None:
+    def submit(self, claimed: ClaimedRun, outcome: RunOutcome, *, wait: bool = True) -> Completion | None:
         """Write ``outcome`` back, or queue it for ``flush`` (then None is returned).
 
         A write at once that fails raises ``psycopg.Error``: the run's lease will
-        expire and the rescuer fail it.
+        expire and the rescuer fail it. With ``wait=False`` (a batching completer
+        only: an async run's outcome, submitted on the event loop) a failure is
+        queued too, and ``flush`` writes it with its retry, one transaction each.
         """
-        if self.batch and outcome.status is not RunStatus.FAILED:
+        if self.batch and (outcome.status is not RunStatus.FAILED or not wait):
             with self._lock:
-                self._queue.append((claimed, outcome))
-                self._ready.notify_all()
+                (self._queue if outcome.status is not RunStatus.FAILED else self._failures).append((claimed, outcome))
+                if len(self._queue) + len(self._failures) == 1:  # the flusher waits only while both are empty
+                    self._ready.notify_all()
             return None
         try:
             with self.pool.connection() as conn:
@@ -191,7 +198,7 @@ class Completer:
     def pending(self) -> int:
         """Outcomes queued and not written yet."""
         with self._lock:
-            return len(self._queue)
+            return len(self._queue) + len(self._failures)
 
     def flush(self) -> int:
         """Write up to ``FLUSH_SIZE`` queued outcomes in one statement; returns how many.
@@ -201,10 +208,11 @@ class Completer:
         given up, logged (``flush_error``) and reported lost, so it cannot wedge the
         write-back: those runs' leases expire and the rescuer fails them.
         """
+        failed = self._flush_failures()
         with self._lock:
             done, self._queue = self._queue[:FLUSH_SIZE], self._queue[FLUSH_SIZE:]
         if not done:
-            return 0
+            return failed
         now = self.clock.now()
         rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
@@ -221,16 +229,38 @@ class Completer:
         except Exception:  # (the same, found before the database saw it)
             ours = set()
             log.exception("flush_error", extra={"worker_id": self.worker_id, "runs": [c.run.id for c, _ in done]})
-        for claimed, outcome in done:
-            self._report(claimed, outcome, Completion(claimed.run.id in ours))
-        return len(done)
+        written = [(claimed, outcome, Completion(claimed.run.id in ours)) for claimed, outcome in done]
+        for item in written:
+            self._report(*item, notify=self.on_flushed is None)
+        if self.on_flushed is not None:
+            self.on_flushed(written)
+        return failed + len(done)
+
+    def _flush_failures(self) -> int:
+        """Write the queued failures one by one, each with its retry; on a database error the rest
+        stay queued and the error is raised."""
+        with self._lock:
+            failures, self._failures = self._failures, []
+        for i, (claimed, outcome) in enumerate(failures):
+            try:
+                with self.pool.connection() as conn:
+                    done = complete(conn, claimed, self.worker_id, outcome, self.clock.now(), self.rng)
+            except psycopg.DataError:  # never writable: the lease expires and the rescuer fails it
+                log.exception("run_finish_failed", extra=self._ids(claimed))
+                done = Completion(False)
+            except psycopg.Error:
+                with self._lock:
+                    self._failures[:0] = failures[i:]
+                raise
+            self._report(claimed, outcome, done)
+        return len(failures)
 
     def flush_until(self, stop: threading.Event) -> None:
         """Flush outcomes as they come until ``stop`` is set (a thread's target; see ``wake``)."""
         backoff = 0.5
         while not stop.is_set():
             with self._lock:
-                if not self._queue:
+                if not self._queue and not self._failures:
                     self._ready.wait(timeout=0.5)
                     continue
             try:
@@ -264,7 +294,7 @@ class Completer:
         run = claimed.run
         return {"run_id": run.id, "job_id": str(run.scheduled_job_id), "worker_id": self.worker_id, **self.log_extra}
 
-    def _report(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion) -> None:
+    def _report(self, claimed: ClaimedRun, outcome: RunOutcome, done: Completion, notify: bool = True) -> None:
         status = str(outcome.status)
         if not done.written:
             log.warning("run_lost", extra={**self._ids(claimed), "status": status})
@@ -275,5 +305,5 @@ class Completer:
                                       "failure_code": outcome.failure_code})  # fmt: skip
         elif log.isEnabledFor(logging.INFO):
             log.info(f"run_{status}", extra={**self._ids(claimed), "error": outcome.error_message})
-        if self.on_written is not None:
+        if notify and self.on_written is not None:
             self.on_written(claimed, outcome, done)

@@ -204,7 +204,8 @@ def _describe(exc: BaseException) -> str:
 _IS_ASYNC: dict[Any, bool] = {}  # handler -> is a coroutine function (asked once per handler)
 
 
-def _is_async(handler: Any) -> bool:
+def is_async(handler: Any) -> bool:
+    """Whether ``handler`` is an ``async def`` (asked once per handler)."""
     try:
         return _IS_ASYNC[handler]
     except KeyError:
@@ -218,7 +219,9 @@ def _is_async(handler: Any) -> bool:
 
 def _run_async(handler: Any, ctx: Context) -> Any:
     """An async handler's result, run as a task on the process's one event loop (``collectors.hub``)
-    within the run's timeout; this thread waits for it.
+    within the run's timeout, this thread waiting for it: how a handler runs outside a worker's
+    dispatcher (``Job.run()``, ``?mode=sync``, a child under ``--isolation process``). A worker
+    runs it as a task that holds no thread (``services.worker.dispatch``, ``execute_async``).
 
     One loop for every run of the process: no loop, thread pool or client built per run, and the
     collectors' calls are awaited on the loop that owns their clients and limits (no hop between
@@ -230,45 +233,79 @@ def _run_async(handler: Any, ctx: Context) -> Any:
     return asyncio.run_coroutine_threadsafe(coro, process_hub().loop()).result()
 
 
-def execute(ctx: Context, registry: Registry) -> RunOutcome:
-    """Run the handler for the run's job type within its timeout; never raises."""
-    run = ctx.run
-    handler = registry.get(run.job_type)
-    started = time.monotonic()
-    if handler is None:
-        return RunOutcome(RunStatus.FAILED, {}, f"no handler registered for job type {run.job_type}")
+def _log_start(ctx: Context) -> None:
     if log.isEnabledFor(logging.INFO):
+        run = ctx.run
         log.info("run_started", extra={**ctx.ids(), "job_type": str(run.job_type), "attempt": run.attempt})
-    error = code = None
+
+
+def _no_handler(ctx: Context) -> RunOutcome:
+    return RunOutcome(RunStatus.FAILED, {}, f"no handler registered for job type {ctx.run.job_type}")
+
+
+def execute(ctx: Context, registry: Registry) -> RunOutcome:
+    """Run the handler for the run's job type within its timeout, in this thread; never raises."""
+    handler = ctx.__dict__.get("handler") or registry.get(ctx.run.job_type)  # (the dispatcher's lookup)
+    if handler is None:
+        return _no_handler(ctx)
+    started = time.monotonic()
+    _log_start(ctx)
     try:
-        if _is_async(handler):
+        if is_async(handler):
             result = _run_async(handler, ctx)
         else:
             result = handler(ctx)
             if time.monotonic() > ctx.deadline:
                 raise RunTimedOut(f"timed out after {ctx.claimed.timeout_seconds} s")
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt too (see settle)
+        return settle(ctx, started, exc=exc)
+    return settle(ctx, started, result)
+
+
+async def execute_async(ctx: Context, handler: Any) -> RunOutcome:
+    """Await the async ``handler`` within the run's timeout on the running loop; never raises."""
+    started = time.monotonic()
+    _log_start(ctx)
+    try:
+        result = await asyncio.wait_for(handler(ctx), ctx.claimed.timeout_seconds)
+    except BaseException as exc:  # a CancelledError too: the run fails, the loop goes on
+        return settle(ctx, started, exc=exc)
+    return settle(ctx, started, result)
+
+
+def settle(ctx: Context, started: float, result: Any = None, exc: BaseException | None = None) -> RunOutcome:
+    """The outcome of a handler that returned ``result`` or raised ``exc``."""
+    if result is None and exc is None and not ctx._metrics:  # nothing to clean or redact (most no-op runs)
+        return RunOutcome(RunStatus.COMPLETED, {"duration_ms": round((time.monotonic() - started) * 1000, 1)})
+    error = code = None
+    if exc is None:
+        try:
+            metrics = dict(ctx._metrics)
+            if result is None:
+                status = RunStatus.COMPLETED
+            elif isinstance(result, HandlerResult):
+                status, error, code = RunStatus(result.status), result.error_message, result.failure_code
+                error = None if error is None else str(error)
+                metrics.update(result.metrics or {})
+            elif isinstance(result, dict):
+                status = RunStatus.COMPLETED
+                metrics.update(result)
+            else:
+                status = RunStatus.COMPLETED
+        except BaseException as bad:  # a result that is not one (an unknown status...)
+            exc = bad
+    if exc is not None:
+        error = code = None
         metrics = dict(ctx._metrics)
-        if result is None:
-            status = RunStatus.COMPLETED
-        elif isinstance(result, HandlerResult):
-            status, error, code = RunStatus(result.status), result.error_message, result.failure_code
-            error = None if error is None else str(error)
-            metrics.update(result.metrics or {})
-        elif isinstance(result, dict):
-            status = RunStatus.COMPLETED
-            metrics.update(result)
-        else:
-            status = RunStatus.COMPLETED
-    except RunCancelled as exc:
-        status, metrics, error = RunStatus.CANCELLED, dict(ctx._metrics), str(exc) or "cancelled by request"
-    except NonRetryable as exc:
-        status, metrics, error, code = RunStatus.FAILED, dict(ctx._metrics), str(exc), exc.code
-    except (TimeoutError, RunTimedOut):
-        status, metrics = RunStatus.FAILED, dict(ctx._metrics)
-        error = f"timed out after {ctx.claimed.timeout_seconds} s"
-    except BaseException as exc:  # SystemExit, KeyboardInterrupt too: the handler's failure is the run's, never the worker's
-        log.info("handler_failed", extra={**ctx.ids(), "error": redact(_describe(exc))})
-        status, metrics, error = RunStatus.FAILED, dict(ctx._metrics), _describe(exc)
+        if isinstance(exc, RunCancelled):
+            status, error = RunStatus.CANCELLED, str(exc) or "cancelled by request"
+        elif isinstance(exc, NonRetryable):
+            status, error, code = RunStatus.FAILED, str(exc), exc.code
+        elif isinstance(exc, (TimeoutError, RunTimedOut)):
+            status, error = RunStatus.FAILED, f"timed out after {ctx.claimed.timeout_seconds} s"
+        else:  # the handler's failure is the run's, never the worker's
+            log.info("handler_failed", extra={**ctx.ids(), "error": redact(_describe(exc))})
+            status, error = RunStatus.FAILED, _describe(exc)
     metrics, bad = safe_metrics(metrics)
     if bad:
         status, error, code = RunStatus.FAILED, bad, None

@@ -1,10 +1,12 @@
 """The worker loop: claim pending runs, execute them, keep their leases alive.
 
 Runs are claimed in batches with ``FOR UPDATE SKIP LOCKED`` every poll
-interval and at once when ``NOTIFY cronkeeper_runs`` says a run is new. A
-fixed set of executor threads (``concurrency``) takes claimed runs from a
-local queue and hand their outcomes to a batching ``Completer``
-(``completer.py``), which a write-back thread flushes while this loop claims.
+interval and at once when ``NOTIFY cronkeeper_runs`` says a run is new. At
+most ``concurrency`` runs are in flight: the ``Dispatcher`` (``dispatch.py``)
+runs an async handler as a task on the process's event loop (no thread
+waits for it) and a blocking one on an executor thread; outcomes go to a
+batching ``Completer`` (``completer.py``), which a write-back thread flushes
+while this loop claims.
 Now and then the loop rescues runs whose lease expired (``rescuer.py``). A
 heartbeat thread renews the leases of runs in hand and notices cancellations. On stop, claiming ends, runs in hand
 get ``shutdown_grace_seconds`` to finish, and those still running are released
@@ -13,7 +15,7 @@ back to the queue.
 Between claims the loop sleeps until the poll interval ends or the earliest
 future ``run_after`` of a pending run comes (a jittered or retried run),
 whichever is sooner (``wait_seconds``), with runs in hand or not; only a
-worker with no executor free waits for one to be.
+worker with no slot free waits for one to be.
 
 Time is the database's (``DatabaseClock``, synced at each heartbeat); connections have the worker's bounded
 waits (``cronkeeper.dblimits``). The heartbeat also abandons handlers that ignore their timeout, and the worker
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
 import random
 import threading
 import time
@@ -45,9 +46,9 @@ from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import ClaimedRun
 from cronkeeper.services.worker import rescuer, stopping
 from cronkeeper.services.worker.completer import Completer, Completion
+from cronkeeper.services.worker.dispatch import Dispatcher
 from cronkeeper.services.worker.executor import Context, RunOutcome
 from cronkeeper.services.worker.guard import RECYCLE_EXIT_CODE, Guard
-from cronkeeper.services.worker.isolation import run_handler
 from cronkeeper.services.worker.listen import listen
 from cronkeeper.settings import Settings
 
@@ -104,7 +105,7 @@ class Worker:
         self.clock = clock or DatabaseClock(max_skew_seconds=settings.max_clock_skew_seconds,
                                             log_extra={"worker_id": self.worker_id})  # fmt: skip
         self.concurrency = concurrency or settings.worker_concurrency
-        self.prefetch = prefetch  # runs claimed beyond free executors (throughput tuning)
+        self.prefetch = prefetch  # runs claimed beyond free slots (throughput tuning)
         self.rng = rng or random.Random()
         self.pool = make_pool(dsn, max_size=self.concurrency + 4, reconnect_timeout=3600, pooler=settings.pooled,
                               kind="worker", timeouts=settings.db_timeouts)  # fmt: skip
@@ -115,12 +116,11 @@ class Worker:
         self.wake = threading.Event()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._queue: queue.SimpleQueue[ClaimedRun | None] = queue.SimpleQueue()
         self._outstanding: dict[int, ClaimedRun] = {}  # claimed, not yet written back
         self._contexts: dict[int, Context] = {}  # executing now
         self.completer = Completer(self.pool, self.worker_id, self.clock, rng=self.rng, batch=True,
-                                   on_written=self._written)  # fmt: skip
-        self._executors: list[threading.Thread] = []
+                                   on_written=self._written, on_flushed=self._flushed)  # fmt: skip
+        self.dispatcher = Dispatcher(self, self.concurrency)
         self._counts = dict.fromkeys(DrainResult.__dataclass_fields__, 0)
         self._next_due: dt.datetime | None = None  # the earliest future run_after, as last asked
 
@@ -148,21 +148,29 @@ class Worker:
     def _ids(self, c: ClaimedRun) -> dict:
         return {"run_id": c.run.id, "job_id": str(c.run.scheduled_job_id), "worker_id": self.worker_id}
 
-    def _execute(self, claimed: ClaimedRun) -> bool:
-        """Run one claimed run and hand its outcome over; False when its handler was abandoned meanwhile."""
+    def _begin(self, claimed: ClaimedRun) -> Context:
+        """A claimed run's context, in hand from now (the dispatcher starts its handler)."""
         ctx = Context(claimed, self.pool, self.worker_id, self.clock, self.shutdown, self.dsn)
         with self._lock:
             self._contexts[claimed.run.id] = ctx
-        outcome = run_handler(ctx, self.registry, self.settings)  # here, or in a child (isolation.py)
+        return ctx
+
+    def _finish(self, ctx: Context, outcome: RunOutcome, *, wait: bool = True) -> bool:
+        """Hand a handler's outcome over (``wait=False`` on the event loop: queued, never written
+        here); False when its handler was abandoned meanwhile."""
+        claimed = ctx.claimed
         self.guard.ran()
         with self._lock:
             self._contexts.pop(claimed.run.id, None)
             abandoned = ctx.abandoned
-        if abandoned:  # failed already; another thread took this one's place
+            released = claimed.run.id not in self._outstanding  # given back at a stop: not ours to write
+        if abandoned:  # failed already; its slot was given back then
             log.warning("abandoned_handler_returned", extra={**self._ids(claimed), "status": str(outcome.status)})
             return False
+        if released:
+            return True
         try:
-            self.completer.submit(claimed, outcome)  # a failure at once, with its retry
+            self.completer.submit(claimed, outcome, wait=wait)  # a blocking run's failure at once, with its retry
         except psycopg.Error:
             self._forget([claimed.run.id])  # the lease will expire and the run be rescued
         return True
@@ -173,6 +181,17 @@ class Worker:
         # Forgotten last, so that whoever waits for the run to be written back
         # (run_once, a graceful stop) also sees its count and its log line.
         self._forget([claimed.run.id])
+
+    def _flushed(self, written: list[tuple[ClaimedRun, RunOutcome, Completion]]) -> None:
+        """``_written`` for a flushed batch: counted, then forgotten, under one lock."""
+        with self._lock:
+            for _, outcome, done in written:
+                key = str(outcome.status) if done.written else "lost"
+                self._counts[key] = self._counts.get(key, 0) + 1
+            for claimed, _, _ in written:
+                self._outstanding.pop(claimed.run.id, None)
+            self._idle.notify_all()
+        self.wake.set()  # room to claim more
 
     def _forget(self, ids: list[int]) -> None:
         with self._lock:
@@ -211,7 +230,7 @@ class Worker:
 
     def _abandon_overdue(self) -> None:
         """Give up on handlers that ignored their timeout (guard.py): no more lease, the run failed,
-        a new executor in the thread's place."""
+        its slot given to the next run."""
         with self._lock:
             overdue = self.guard.overdue(self._contexts.values())
             for ctx in overdue:
@@ -220,7 +239,7 @@ class Worker:
                 self._outstanding.pop(ctx.run.id, None)  # its lease is renewed no more
         for ctx in overdue:
             self.guard.fail_abandoned(ctx, self.completer, self._forget)
-            self._ensure_executors()
+            self.dispatcher.abandoned(ctx)  # its slot to the next run
 
     def _bump(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -234,30 +253,8 @@ class Worker:
         with self._lock:
             return list(self._outstanding)
 
-    # -- executors -------------------------------------------------------
-    def _ensure_executors(self) -> None:
-        """``concurrency`` executor threads, not counting abandoned ones."""
-        with self._lock:
-            while len(self._executors) - self.guard.abandoned < self.concurrency:
-                t = threading.Thread(target=self._executor_loop, name=f"executor-{len(self._executors)}", daemon=True)
-                self._executors.append(t)
-                t.start()
-
-    def _executor_loop(self) -> None:
-        while True:
-            claimed = self._queue.get()
-            if claimed is None:
-                return
-            try:
-                if not self._execute(claimed):
-                    return  # abandoned: this thread ends when (if) its handler does
-            except BaseException:  # never lose an executor
-                log.exception("executor_error", extra=self._ids(claimed))
-
     def _dispatch(self, batch: list[ClaimedRun]) -> None:
-        self._ensure_executors()
-        for claimed in batch:
-            self._queue.put(claimed)
+        self.dispatcher.submit(batch)
 
     def _free(self) -> int:
         with self._lock:
@@ -286,7 +283,7 @@ class Worker:
 
         Pipelined like ``serve``: outcomes are written back on their own thread
         while this one claims the next batch as soon as half of
-        ``concurrency + prefetch`` is free or an executor is idle, so the executors never wait for a
+        ``concurrency + prefetch`` is free or a slot is idle, so the handlers never wait for a
         claim and the claim never waits for a write-back.
         """
         before = self.counts()
@@ -300,7 +297,7 @@ class Worker:
             while True:
                 self.wake.clear()
                 free = self._free()
-                if free < low and free <= self.prefetch:  # (free > prefetch: an executor is idle, claim now)
+                if free < low and free <= self.prefetch:  # (free > prefetch: a slot is idle, claim now)
                     self.wake.wait(0.05)  # set when outcomes are written back (_forget)
                     continue
                 batch = self.claim(free)
@@ -362,7 +359,7 @@ class Worker:
                     self.rescue()
                     last_rescue = time.monotonic()
                 free = self._free()
-                # batch claims while every executor has a run; an idle one (free > prefetch) claims at once
+                # batch claims while every slot has a run; an idle one (free > prefetch) claims at once
                 low = free <= self.prefetch and free < max(1, (self.concurrency + self.prefetch) // 4)
                 if self.in_hand() and (free <= 0 or low and not self._delayed_run_due()):
                     # claim in batches, not run by run, unless a delayed run has come due
@@ -389,7 +386,6 @@ class Worker:
         stopping.release(self, ids)
 
     def close(self) -> None:
-        for _ in self._executors:
-            self._queue.put(None)
+        self.dispatcher.close()
         run_webhooks.drain(self.settings.shutdown_grace_seconds)  # runs' webhooks still on their way
         self.pool.close()

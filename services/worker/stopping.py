@@ -11,7 +11,6 @@ more: its run was failed, it is not released to run again. Emits
 from __future__ import annotations
 
 import logging
-import queue
 from typing import Any
 
 import psycopg
@@ -27,22 +26,18 @@ def shutdown(worker: Any) -> None:
     worker.shutdown.set()
     grace = worker.settings.shutdown_grace_seconds
     log.info("worker_stopping", extra={"worker_id": worker.worker_id, "in_hand": len(worker.in_hand()), "grace": grace})
-    while True:  # runs claimed but not started yet go back at once
-        try:
-            claimed = worker._queue.get_nowait()
-        except queue.Empty:
-            break
-        if claimed is not None:
-            release(worker, [claimed.run.id])
+    waiting = [claimed.run.id for claimed in worker.dispatcher.take_waiting()]
+    if waiting:  # runs claimed but not started yet go back at once
+        release(worker, waiting)
     finished = False
     try:
         finished = worker._wait_idle(timeout=grace)
     except psycopg.Error:
         pass
     if not finished:
-        release(worker, worker.in_hand())
-    for _ in worker._executors:
-        worker._queue.put(None)
+        left = worker.in_hand()
+        release(worker, left)
+        worker.dispatcher.cancel(left)  # async runs: their tasks end; blocking ones cannot be stopped
     try:
         with worker.pool.connection() as conn:
             processes.mark_stopped(conn, worker.worker_id, worker.clock.now())
