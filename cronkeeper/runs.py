@@ -28,6 +28,11 @@ def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None =
     return NotFound.unless(runs_repo.get_run(conn, run_id, customer_id=customer_id), f"no job run {run_id}")
 
 
+def get_run_named(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None) -> tuple[JobRun, dict]:
+    """A run with its ``brand_name`` and ``retried_by``, for its page; NotFound outside ``customer_id``."""
+    return NotFound.unless(runs_repo.get_run_named(conn, run_id, customer_id=customer_id), f"no job run {run_id}")
+
+
 def retried_by(conn: psycopg.Connection, run_id: int) -> int | None:
     """The id of the newest run retrying ``run_id`` (the run a failed run's page links to), or None."""
     return runs_repo.retried_by(conn, run_id)

@@ -127,8 +127,8 @@ class JobRunController(Controller):
         """One run with its metrics and error, and the run retrying it (``retried_by``) if any."""
         ident = int_param(run_id, "run_id")
         with reading(page_pools.custom) as conn:
-            run = runs.get_run(conn, ident, customer_id=access.customer_id)
-            return RunOut.of(run, _named(conn, run), retried_by=runs.retried_by(conn, run.id))
+            run, named = runs.get_run_named(conn, ident, customer_id=access.customer_id)
+        return RunOut.of(run, named)
 
     @post("/{run_id:str}/cancel", operation_id="cancelJobRun", status_code=200, responses=WRITE, sync_to_thread=True)
     def cancel_run(self, run_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> RunOut:

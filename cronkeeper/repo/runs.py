@@ -250,6 +250,14 @@ def get_run(conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None =
     return JobRun.from_row(row) if row else None
 
 
+def get_run_named(
+    conn: psycopg.Connection, run_id: int, *, customer_id: UUID | None = None
+) -> tuple[JobRun, dict[str, Any]] | None:
+    """A run with its ``brand_name`` and ``retried_by`` (the run page's answer), in one round trip."""
+    row = conn.execute(Q["get_run_named"], {"id": run_id, "customer_id": customer_id}).fetchone()
+    return (JobRun.from_row(row), {"brand_name": row["brand_name"], "retried_by": row["retried_by"]}) if row else None
+
+
 def lock_run(conn: psycopg.Connection, run_id: int) -> bool:
     """Lock the run's row until the transaction ends; False when there is no such run."""
     return conn.execute(Q["lock_run"], {"id": run_id}).fetchone() is not None

@@ -259,6 +259,13 @@ RETURNING *
 SELECT r.* FROM job_runs r
 WHERE r.id = %(id)s AND (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
 
+-- name: get_run_named
+-- A run's page in one statement: the row, its brand's name and the newest run retrying it.
+SELECT r.*, b.name AS brand_name,
+       (SELECT max(n.id) FROM job_runs n WHERE n.retry_of = r.id) AS retried_by
+FROM job_runs r JOIN brands b ON b.id = r.brand_id
+WHERE r.id = %(id)s AND (%(customer_id)s::uuid IS NULL OR r.customer_id = %(customer_id)s)
+
 -- name: list_runs
 SELECT r.*, b.name AS brand_name,
     (SELECT max(n.id) FROM job_runs n WHERE n.retry_of = r.id) AS retried_by
