@@ -57,10 +57,15 @@ RUN_FILTERS = {
     "trigger": "r.trigger = {}",
     "hide_skipped": "r.status <> 'skipped'",
     # a time range as a range of ids (job_runs_created_idx): the page reads it through its filter's index
+    # (the id order's: the primary key, or the customer's, brand's, job's or status's index). The exact
+    # bound is rechecked (ids and creation times are out of step where transactions overlapped) in a
+    # form no index can take: as a plain `created_at >=` the planner, which cannot know the id range
+    # (an InitPlan's result) and multiplies it with the time range's selectivity, read the whole hour
+    # on job_runs_created_idx and sorted it -- 30,000 runs, 250 ms at 10,000,000 runs.
     "created_from": "r.id >= (SELECT f.id FROM job_runs f WHERE f.created_at >= %(created_from)s"
-                    " ORDER BY f.created_at, f.id LIMIT 1) AND r.created_at >= %(created_from)s",
+                    " ORDER BY f.created_at, f.id LIMIT 1) AND (r.created_at >= %(created_from)s) IS TRUE",
     "created_to": "r.id <= (SELECT t.id FROM job_runs t WHERE t.created_at < %(created_to)s"
-                  " ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AND r.created_at < %(created_to)s",
+                  " ORDER BY t.created_at DESC, t.id DESC LIMIT 1) AND (r.created_at < %(created_to)s) IS TRUE",
     "before_id": "r.id < %(before_id)s",
 }
 JOB_FILTERS = {
