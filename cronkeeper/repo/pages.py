@@ -104,20 +104,36 @@ LITERALS: dict[str, dict[Any, str]] = {
 }
 
 
+# statuses job_runs_status_idx holds (migration 0005), as the literals a statement carries
+INDEXED_STATUSES = frozenset({"'failed'", "'partial'", "'cancelled'", "'skipped'"})
+
+
 @cache
 def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     """The statement for these filters: (name, literal or None for a bound parameter) each.
 
     A runs page whose filters are not plan-stable picks its ids and has
     ``ck_run_docs`` render them (``runs_page_by_ids``), so that only the id query
-    is planned for the value."""
+    is planned for the value. So does a page of a status job_runs_status_idx
+    holds: its ids alone are an index-only scan of that index, 51 entries
+    however the runs are spread. Asked for whole rows, the planner walked the
+    primary key instead (cheaper on average: the heap in order), and a backlog
+    of 200,000 newer pending runs made that walk skip them all (2-3 s a page at
+    10,000,000 runs with workers busy; bench/results/bench_api.md). A page of
+    pending runs looks at the newest runs first (``runs_page_window``)."""
     fragments = RUN_FILTERS if name == "runs_page" else JOB_FILTERS
-    if name == "runs_page" and not PLAN_STABLE.issuperset(k for k, _ in given):
+    status = dict(given).get("status")
+    window = "true"
+    if name == "runs_page" and not PLAN_STABLE.issuperset(k for k, _ in given) or name == "runs_page" and status in INDEXED_STATUSES:
         name = "runs_page_by_ids"
+    elif name == "runs_page" and status == "'pending'":
+        name = "runs_page_window"
+        window = fragments["before_id"] if "before_id" in dict(given) else "true"
     where = " AND ".join(fragments[k].format(v) if v else fragments[k] for k, v in given) or "true"
     keys = {k for k, _ in given}
     order = next((o for phase, o in JOB_ORDERS.items() if phase in keys), "j.created_at DESC, j.id DESC")
-    return load("pages")[name].replace(b"{filters}", where.encode()).replace(b"{order}", order.encode())
+    statement = load("pages")[name].replace(b"{filters}", where.encode()).replace(b"{order}", order.encode())
+    return statement.replace(b"{window}", window.encode())
 
 
 # filters whose best plan is the same for every value (a cursor bounds the key the page is ordered by)
