@@ -13,9 +13,11 @@ A live ``cronkeeper api`` (``--api-workers`` processes) is hit by
 route after a warm-up. Routes: what the jobs, job, runs pages ask (first
 pages, sorted pages, deep cursors, each filter), and ``GET /job-runs/{id}``
 (the token check and a one-row query) as the floor. Each round measures every
-route twice: idle (no worker) and busy (``--busy-workers`` real ``cronkeeper
-worker`` processes draining a backlog of ``--backlog`` pending runs, topped
-up between routes so it never runs dry); rounds alternate which comes first.
+route twice: idle (no worker, no backlog) and busy (``--busy-workers`` real
+``cronkeeper worker`` processes draining a backlog of ``--backlog`` pending
+runs, due now and newer than every other run as a burst of due slots is,
+topped up between routes so it never runs dry, deleted at the phase's end);
+rounds alternate which comes first.
 Figures are medians of ``--rounds`` rounds (min-max beside them): p50 / p99,
 each route's p50 over the floor's p50 in the same round and phase, and busy
 p99 over idle p99 in the same round. The drain rate is the backlog runs
@@ -87,6 +89,7 @@ def busy_phase(dsn: str, base: str, token: str, chosen: list, args: argparse.Nam
             stop(w)
         statuses = dict(conn.execute("SELECT status, count(*) FROM job_runs WHERE customer_id = ANY(%s) "
                                      "AND job_type = 'scoring' GROUP BY 1", (customers,)).fetchall())  # fmt: skip
+        clear_backlog(conn)  # the idle phase has neither workers nor a backlog
         conn.close()
     print(f"  round {n} busy: backlog runs by status {statuses}", flush=True)
     return out, {"rate": drained / seconds if seconds else 0.0, "lowest": min(lows, default=0), "statuses": statuses}

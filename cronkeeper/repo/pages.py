@@ -124,7 +124,7 @@ def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     fragments = RUN_FILTERS if name == "runs_page" else JOB_FILTERS
     status = dict(given).get("status")
     window = "true"
-    if name == "runs_page" and not PLAN_STABLE.issuperset(k for k, _ in given) or name == "runs_page" and status in INDEXED_STATUSES:
+    if name == "runs_page" and (status in INDEXED_STATUSES or not PLAN_STABLE.issuperset(k for k, _ in given)):
         name = "runs_page_by_ids"
     elif name == "runs_page" and status == "'pending'":
         name = "runs_page_window"
