@@ -120,14 +120,15 @@ def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     primary key instead (cheaper on average: the heap in order), and a backlog
     of 200,000 newer pending runs made that walk skip them all (2-3 s a page at
     10,000,000 runs with workers busy; bench/results/bench_api.md). A page of
-    pending runs looks at the newest runs first (``runs_page_window``)."""
+    pending runs, or of a trigger across customers, looks at the newest runs
+    first (``runs_page_window``, ``runs_page_window_per_customer``)."""
     fragments = RUN_FILTERS if name == "runs_page" else JOB_FILTERS
     status = dict(given).get("status")
     window = "true"
     if name == "runs_page" and (status in INDEXED_STATUSES or not PLAN_STABLE.issuperset(k for k, _ in given)):
         name = "runs_page_by_ids"
-    elif name == "runs_page" and status == "'pending'":
-        name = "runs_page_window"
+    elif name == "runs_page" and (status == "'pending'" or (status is None and "trigger" in dict(given))):
+        name = "runs_page_window" if status else "runs_page_window_per_customer"
         window = fragments["before_id"] if "before_id" in dict(given) else "true"
     where = " AND ".join(fragments[k].format(v) if v else fragments[k] for k, v in given) or "true"
     keys = {k for k, _ in given}

@@ -251,22 +251,22 @@ def test_a_time_range_page_walks_the_id_order_not_the_whole_range(conn, t0):
         assert params["created_from"] <= times["min"] and times["max"] < params["created_to"], given
 
 
-def _add_runs(conn, job, n: int, status: str, t0, offset: int = 0) -> None:
+def _add_runs(conn, job, n: int, status: str, t0, offset: int = 0, trigger: str = "schedule") -> None:
     conn.execute(
         """
         INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
                               scheduled_for, run_after, started_at, finished_at, worker_id)
-        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', 'schedule', %(status)s, t, t,
+        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', %(trigger)s, %(status)s, t, t,
                CASE WHEN %(status)s <> 'pending' THEN t END, CASE WHEN %(status)s <> 'pending' THEN t END,
                CASE WHEN %(status)s <> 'pending' THEN 'w' END
         FROM generate_series(1, %(n)s) g CROSS JOIN LATERAL (SELECT %(t0)s + (%(offset)s + g) * interval '1 second' AS t) x
         """,
         {"job": job.id, "customer": job.customer_id, "brand": job.brand_id, "status": status, "n": n,
-         "t0": t0, "offset": offset},
+         "t0": t0, "offset": offset, "trigger": trigger},
     )  # fmt: skip
 
 
-@pytest.mark.slow  # over 0.5 s: 8,000 runs loaded and analyzed
+@pytest.mark.slow  # over 0.5 s: 13,000 runs loaded and vacuumed
 def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, t0):
     """With workers busy, the newest runs are a backlog of pending ones. A page of failed runs reads
     only its ids, an index-only scan of job_runs_status_idx (planned once, as the API does), never a
@@ -274,11 +274,12 @@ def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, 
     runs, or, when they hold too few, by the plain query. Each page is exactly the reference query's."""
     from cronkeeper.repo.pages import _statement, _with_limit
 
-    job = make_job(conn)
+    job, other = make_job(conn), make_job(conn)  # two customers
     _add_runs(conn, job, 100, "pending", t0)  # a few old pending runs (retries waiting)
-    for k in range(10):  # then finished runs, 1 in 10 failed
-        _add_runs(conn, job, 540, "completed", t0, offset=1000 + k * 600)
-        _add_runs(conn, job, 60, "failed", t0, offset=1540 + k * 600)
+    for k in range(10):  # then finished runs, 1 in 10 failed, some manual (of both customers)
+        _add_runs(conn, job, 500, "completed", t0, offset=1000 + k * 600)
+        _add_runs(conn, job, 60, "failed", t0, offset=1500 + k * 600)
+        _add_runs(conn, job if k % 2 else other, 40, "completed", t0, offset=1560 + k * 600, trigger="manual")
     # the statistics of the idle hours (few pending runs), and the visibility map autovacuum keeps
     # (autovacuum_vacuum_insert_threshold: inserts alone trigger it): an index-only scan counts on it
     conn.execute("VACUUM ANALYZE job_runs")
@@ -287,22 +288,29 @@ def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, 
     plan = _generic_plan(conn, failed, {})
     assert "Index Only Scan using job_runs_status_idx" in plan and "job_runs_pkey" not in plan, plan
 
-    def page(statement: bytes, status: str, before: int | None = None) -> None:
+    def page(statement: bytes | None, status: str, before: int | None = None) -> None:
+        key, value = ("trigger", "manual") if status == "manual" else ("status", status)
         given = statement if before is None else _with_limit(_statement(
-            "runs_page", (("status", f"'{status}'"), ("before_id", None))), 51)  # fmt: skip
+            "runs_page", ((key, f"'{value}'"), ("before_id", None))), 51)  # fmt: skip
         got = [next(iter(r.values())) for r in conn.execute(given, {"before_id": before}).fetchall()]
         want = [r["id"] for r in conn.execute(
-            "SELECT id FROM job_runs WHERE status = %s AND id < coalesce(%s, 9e18) ORDER BY id DESC LIMIT 51",
-            (status, before))]  # fmt: skip
+            f"SELECT id FROM job_runs WHERE {key} = %s AND id < coalesce(%s, 9e18) ORDER BY id DESC LIMIT 51",
+            (value, before))]  # fmt: skip
         assert got == want and len(want) == 51, (status, before)
 
+    manual = _with_limit(_statement("runs_page", (("trigger", "'manual'"),)), 51)
     page(pending, "pending")  # the old ones: the newest 5,000 runs hold none
-    _add_runs(conn, job, 2000, "pending", t0, offset=20_000)  # the backlog, newer than everything
+    page(manual, "manual")  # among the newest
+    _add_runs(conn, job, 6000, "pending", t0, offset=20_000)  # the backlog, newer than everything
     plan = _generic_plan(conn, pending, {})
     assert "job_runs_pkey" in plan, plan  # the newest runs first
-    for statement, status in ((failed, "failed"), (pending, "pending")):
+    plan = _generic_plan(conn, manual, {})
+    assert "job_runs_trigger_idx" in plan, plan  # else each customer's newest manual runs
+    for statement, status in ((failed, "failed"), (pending, "pending"), (manual, "manual")):
         page(statement, status)
-    cursor = conn.execute("SELECT max(id) - 1990 AS id FROM job_runs").fetchone()["id"]
+    cursor = conn.execute("SELECT max(id) - 5990 AS id FROM job_runs").fetchone()["id"]
     page(None, "pending", cursor)  # a later page inside the backlog
     page(None, "pending", cursor - 5000)  # and behind it: old ones again
     page(None, "failed", cursor)
+    page(None, "manual", cursor + 3000)
+    page(None, "manual", cursor - 3000)
