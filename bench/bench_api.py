@@ -158,8 +158,7 @@ def main() -> None:
         finally:
             stop(api)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                if clear_backlog(conn):
-                    conn.execute("VACUUM ANALYZE job_runs")  # the next run starts from the seeded table
+                clear_backlog(conn)  # the next run starts from the seeded table
     report(chosen, rounds, drains, loads, phases, args, jobs, runs, dsn)
 
 
