@@ -258,3 +258,108 @@ def test_a_run_brand_must_belong_to_its_customer_and_goes_with_it(conn, t0):
     make_run(conn, job, now=t0)
     conn.execute("DELETE FROM customers WHERE id = %s", (job.customer_id,))  # cascades through its brands
     assert conn.execute("SELECT count(*) AS n FROM job_runs").fetchone()["n"] == 0
+
+
+@pytest.mark.slow  # over 0.5 s: 60,000 runs loaded and analyzed
+def test_a_time_range_page_walks_the_id_order_not_the_whole_range(conn, t0):
+    """A runs page over a time range stops after its page: the range's rows are read in id order
+    (the primary key, or the index of the page's other filter) and the exact time bound is only
+    rechecked. As plain ``created_at`` conditions the planner, which cannot know the id range (an
+    InitPlan's result), read the whole range on job_runs_created_idx and sorted it: at 10,000,000 runs
+    an hour held 30,000 runs (250 ms a page; bench/results/bench_api.md)."""
+    from cronkeeper.repo.pages import _statement
+
+    brand = make_brand(conn)
+    job = make_job(conn, brand)
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after, started_at, finished_at, worker_id, created_at)
+        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', 'schedule',
+               CASE WHEN g %% 20 = 0 THEN 'failed' ELSE 'completed' END, t, t, t, t, 'w', t
+        FROM generate_series(1, 60000) g CROSS JOIN LATERAL (SELECT %(t0)s + g * interval '10 seconds' AS t) x
+        """,
+        {"job": job.id, "customer": brand.customer_id, "brand": brand.id, "t0": t0},
+    )  # a run every 10 s: an hour holds 360 of them, a page 51
+    conn.execute("ANALYZE job_runs")
+    params = {"customer_id": brand.customer_id, "limit": 51, "created_from": t0 + dt.timedelta(days=3),
+              "created_to": t0 + dt.timedelta(days=3, hours=1)}  # fmt: skip
+    for given in [
+        (("created_from", None), ("created_to", None)),
+        (("hide_skipped", "true"), ("created_from", None), ("created_to", None)),
+        (("customer_id", None), ("created_from", None), ("created_to", None)),
+    ]:
+        statement = _statement("runs_page", given)
+        plan = _plan(conn, statement, params)
+        assert "Index Scan using job_runs_created_idx on job_runs r" not in plan, (given, plan)
+        assert not re.search(r"^\s*(->\s*)?Sort\b", plan, re.M), (given, plan)  # the index is the order
+        rows = conn.execute(statement, params).fetchall()
+        ids = [next(iter(r.values())) for r in rows]  # run_id or id: the first column
+        times = conn.execute("SELECT min(created_at), max(created_at) FROM job_runs WHERE id = ANY(%s)", (ids,)).fetchone()
+        assert len(ids) == 51 and ids == sorted(ids, reverse=True), given
+        assert params["created_from"] <= times["min"] and times["max"] < params["created_to"], given
+
+
+def _add_runs(conn, job, n: int, status: str, t0, offset: int = 0, trigger: str = "schedule") -> None:
+    conn.execute(
+        """
+        INSERT INTO job_runs (scheduled_job_id, customer_id, brand_id, job_type, trigger, status,
+                              scheduled_for, run_after, started_at, finished_at, worker_id)
+        SELECT %(job)s, %(customer)s, %(brand)s, 'scoring', %(trigger)s, %(status)s, t, t,
+               CASE WHEN %(status)s <> 'pending' THEN t END, CASE WHEN %(status)s <> 'pending' THEN t END,
+               CASE WHEN %(status)s <> 'pending' THEN 'w' END
+        FROM generate_series(1, %(n)s) g CROSS JOIN LATERAL (SELECT %(t0)s + (%(offset)s + g) * interval '1 second' AS t) x
+        """,
+        {"job": job.id, "customer": job.customer_id, "brand": job.brand_id, "status": status, "n": n,
+         "t0": t0, "offset": offset, "trigger": trigger},
+    )  # fmt: skip
+
+
+@pytest.mark.slow  # over 0.5 s: 13,000 runs loaded and vacuumed
+def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, t0):
+    """With workers busy, the newest runs are a backlog of pending ones. A page of failed runs reads
+    only its ids, an index-only scan of job_runs_status_idx (planned once, as the API does), never a
+    walk of the primary key through the backlog; a page of pending runs is found among the newest
+    runs, or, when they hold too few, by the plain query. Each page is exactly the reference query's."""
+    from cronkeeper.repo.pages import _statement, _with_limit
+
+    job, other = make_job(conn), make_job(conn)  # two customers
+    _add_runs(conn, job, 100, "pending", t0)  # a few old pending runs (retries waiting)
+    for k in range(10):  # then finished runs, 1 in 10 failed, some manual (of both customers)
+        _add_runs(conn, job, 500, "completed", t0, offset=1000 + k * 600)
+        _add_runs(conn, job, 60, "failed", t0, offset=1500 + k * 600)
+        _add_runs(conn, job if k % 2 else other, 40, "completed", t0, offset=1560 + k * 600, trigger="manual")
+    # the statistics of the idle hours (few pending runs), and the visibility map autovacuum keeps
+    # (autovacuum_vacuum_insert_threshold: inserts alone trigger it): an index-only scan counts on it
+    conn.execute("VACUUM ANALYZE job_runs")
+    failed = _with_limit(_statement("runs_page", (("status", "'failed'"),)), 51)
+    pending = _with_limit(_statement("runs_page", (("status", "'pending'"),)), 51)
+    plan = _generic_plan(conn, failed, {})
+    assert "Index Only Scan using job_runs_status_idx" in plan and "job_runs_pkey" not in plan, plan
+
+    def page(statement: bytes | None, status: str, before: int | None = None) -> None:
+        key, value = ("trigger", "manual") if status == "manual" else ("status", status)
+        given = statement if before is None else _with_limit(_statement(
+            "runs_page", ((key, f"'{value}'"), ("before_id", None))), 51)  # fmt: skip
+        got = [next(iter(r.values())) for r in conn.execute(given, {"before_id": before}).fetchall()]
+        want = [r["id"] for r in conn.execute(
+            f"SELECT id FROM job_runs WHERE {key} = %s AND id < coalesce(%s, 9e18) ORDER BY id DESC LIMIT 51",
+            (value, before))]  # fmt: skip
+        assert got == want and len(want) == 51, (status, before)
+
+    manual = _with_limit(_statement("runs_page", (("trigger", "'manual'"),)), 51)
+    page(pending, "pending")  # the old ones: the newest 5,000 runs hold none
+    page(manual, "manual")  # among the newest
+    _add_runs(conn, job, 6000, "pending", t0, offset=20_000)  # the backlog, newer than everything
+    plan = _generic_plan(conn, pending, {})
+    assert "job_runs_pkey" in plan, plan  # the newest runs first
+    plan = _generic_plan(conn, manual, {})
+    assert "job_runs_trigger_idx" in plan, plan  # else each customer's newest manual runs
+    for statement, status in ((failed, "failed"), (pending, "pending"), (manual, "manual")):
+        page(statement, status)
+    cursor = conn.execute("SELECT max(id) - 5990 AS id FROM job_runs").fetchone()["id"]
+    page(None, "pending", cursor)  # a later page inside the backlog
+    page(None, "pending", cursor - 5000)  # and behind it: old ones again
+    page(None, "failed", cursor)
+    page(None, "manual", cursor + 3000)
+    page(None, "manual", cursor - 3000)
