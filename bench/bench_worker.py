@@ -173,12 +173,18 @@ def main() -> None:
             print(f"{peer}: {reason}", flush=True)
 
     rates: dict[tuple, list[float]] = {}  # configuration -> runs/s of each round
+    cpus: dict[tuple, list[float]] = {}  # configuration -> the processes' CPU us per run, each round
     runs_of: dict[tuple, int] = {}
 
     def keep(key: tuple, result: dict) -> None:
         rate = result["n"] / result["seconds"]
-        print(f"  {key}: {result['n']} in {result['seconds']:.2f} s = {rate:,.0f}/s", flush=True)
+        cpu = [r.get("cpu") for r in result["results"]]
+        us = sum(cpu) / result["n"] * 1e6 if None not in cpu else None
+        print(f"  {key}: {result['n']} in {result['seconds']:.2f} s = {rate:,.0f}/s"
+              + (f", {us:.0f} us CPU/run" if us is not None else ""), flush=True)  # fmt: skip
         rates.setdefault(key, []).append(rate)
+        if us is not None:
+            cpus.setdefault(key, []).append(us)
         runs_of[key] = result["n"]
 
     with server() as srv, fresh_database(srv) as dsn:
@@ -230,10 +236,10 @@ def main() -> None:
     for key in sorted(rates, key=lambda k: (list(labels).index(k[0]), k[1])):
         vs = per_round(ours1, key) if key != ours1 else []
         rows.append([labels[key[0]], key[1], f"{runs_of[key]:,}", spread(rates[key]),
-                     spread(vs, ".2f", "x") if vs else "-"])  # fmt: skip
+                     spread(vs, ".2f", "x") if vs else "-", spread(cpus[key], ".0f") if key in cpus else "-"])  # fmt: skip
     for peer, reason in peers.items():
         if reason:
-            rows.append([peer, "-", "-", "-", reason])
+            rows.append([peer, "-", "-", "-", reason, "-"])
     notes = []
     if ("pgqueuer", 1) in rates and ours1 in rates:
         r = per_round(ours1, ("pgqueuer", 1))
@@ -248,11 +254,15 @@ def main() -> None:
     if pgq_best:
         notes.append(f"best medians: ours {median[best_ours]:,.0f}/s ({best_ours[1]} proc), pgqueuer "
                      f"{median[pgq_best]:,.0f}/s ({pgq_best[1]} proc): {median[best_ours] / median[pgq_best]:.2f}x")
+    if ("pgqueuer", 1) in cpus and ours1 in cpus:
+        r = [x / y for x, y in zip(cpus[("pgqueuer", 1)], cpus[ours1], strict=False)]
+        notes.append(f"client CPU per run, pgqueuer / ours (1 process each): {spread(r, '.2f', 'x')}")
     notes.append(f"median (min-max) of {args.repeat} interleaved rounds, every configuration and peer in each; "
-                 "process start-up excluded; last column: ours with 1 process / that row, within each round")
+                 "process start-up excluded; ours / this: ours with 1 process / that row, within each round; "
+                 "client CPU: the draining processes' own CPU (all threads; not the server's) per run")
     record(
         f"Worker throughput, {args.runs:,} no-op runs",
-        ["what", "processes", "runs", "runs/s median (min-max)", "ours (1 proc) / this"],
+        ["what", "processes", "runs", "runs/s median (min-max)", "ours (1 proc) / this", "client CPU us/run"],
         rows,
         notes="; ".join(notes),
     )

@@ -3,7 +3,7 @@
 A child sets itself up (imports, connections), calls ``ready()`` which prints
 ``ready`` and blocks until the parent writes a line to its stdin, then does the
 measured work and calls ``done(start, n)``, which prints one JSON line with
-CLOCK_MONOTONIC start and end (system-wide on Linux, so comparable across
+its CPU time since the start and CLOCK_MONOTONIC start and end (system-wide on Linux, so comparable across
 processes). The parent starts every child at once and takes
 ``max(end) - min(start)`` as the wall time: process start-up is excluded.
 """
@@ -18,15 +18,20 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+_CPU_AT_START: list[float] = []
+
 
 def ready() -> float:
     print("ready", flush=True)
     sys.stdin.readline()
+    _CPU_AT_START[:] = [time.process_time()]
     return time.monotonic()
 
 
 def done(start: float, n: int, **extra: object) -> None:
-    print(json.dumps({"start": start, "end": time.monotonic(), "n": n, **extra}), flush=True)
+    """The result line; ``cpu``: this process's CPU seconds (all threads) since ``ready`` returned."""
+    cpu = time.process_time() - _CPU_AT_START[0] if _CPU_AT_START else None
+    print(json.dumps({"start": start, "end": time.monotonic(), "n": n, "cpu": cpu, **extra}), flush=True)
 
 
 def peer_main(setup: Callable[[str, int], Coroutine[Any, Any, None]],

@@ -125,6 +125,8 @@ class Dispatcher:
     def _thread_loop(self) -> None:
         while True:
             ctx = self._queue.get()
+            if ctx is None:  # close()
+                return
             while ctx is not None:  # then the next blocking run its slot started, if any
                 try:
                     outcome = run_handler(ctx, self.worker.registry, self.worker.settings)  # never raises

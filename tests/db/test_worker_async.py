@@ -87,6 +87,8 @@ def test_concurrency_bounds_async_runs_in_flight_and_blocking_ones_use_threads(d
     assert flight.most == 5  # prefetched runs wait for a slot
     assert len(blocking_threads) == 1 and w.dispatcher.threads() == 1
     assert next(iter(blocking_threads)).startswith("executor-")
+    w.dispatcher._threads[0].join(5)  # close() let it end
+    assert not w.dispatcher._threads[0].is_alive()
 
 
 def test_a_failed_async_run_is_written_with_its_retry(dsn, conn, registry, t0):
