@@ -169,6 +169,9 @@ def test_kill_9_scheduler_between_and_inside_ticks_loses_and_doubles_no_slot(wor
 
     # inside a tick: hold inserts into job_runs so the tick stops half-way, kill it there
     with connect(stack.env["DATABASE_URL"]) as blocker:
+        # it waits idle in its transaction for as long as the tick takes to reach the insert (up to
+        # 30 s under load): the app's 10 s idle-in-transaction limit would end it first
+        blocker.execute("SET idle_in_transaction_session_timeout = 0")
         blocker.execute("LOCK TABLE job_runs IN SHARE MODE")
         wait_for("a tick blocked on its insert", lambda: conn.execute(
             "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO job_runs%%'"
