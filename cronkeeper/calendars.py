@@ -23,7 +23,7 @@ import psycopg
 from cronkeeper import calendar_audit, fields
 from cronkeeper.errors import NotFound, ValidationError
 from cronkeeper.ics import parse_ics
-from cronkeeper.models import ScheduledJob
+from cronkeeper.models import DueJob, ScheduledJob
 from cronkeeper.repo import calendars as repo
 from cronkeeper.repo import customers as customers_repo
 from cronkeeper.repo.calendars import Calendar, CalendarDate
@@ -189,7 +189,7 @@ def import_ics(
     return ImportResult(calendar, added, len(parsed.dates) - added, parsed.events, parsed.warnings)
 
 
-def calendar_rules(conn: psycopg.Connection, jobs: Sequence[ScheduledJob]) -> dict[UUID, CalendarRule]:
+def calendar_rules(conn: psycopg.Connection, jobs: Sequence[ScheduledJob | DueJob]) -> dict[UUID, CalendarRule]:
     """The calendars the ``jobs`` use, by id, each with all its dates: one query for all."""
     ids = list({j.calendar_id for j in jobs if j.calendar_id is not None})
     rows = repo.calendar_rules(conn, ids)

@@ -178,6 +178,36 @@ class ScheduledJob:
 
 
 @dataclass(frozen=True)
+class DueJob:
+    """What the scheduler's tick reads of a due job (``jobs_repo.lock_due_jobs``): the fields of a
+    ``ScheduledJob`` that its plan, bounds, calendar, skips and new runs use, under the same names.
+    Not the metadata or the audit fields: 100,000 due jobs are read in one tick."""
+
+    id: JobId
+    customer_id: CustomerId
+    brand_id: BrandId
+    job_type: JobType
+    schedule_kind: str
+    cron_expression: str | None
+    timezone: str
+    interval_seconds: int | None
+    jitter_seconds: int
+    run_at: dt.datetime | None
+    next_run_at: dt.datetime | None
+    overlap_policy: OverlapPolicy
+    misfire_policy: MisfirePolicy
+    calendar_id: UUID | None
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    max_runs: int | None
+    scheduled_run_count: int
+    skip_next_runs: int
+    skip_requested_by: str | None
+
+    schedule = ScheduledJob.schedule  # the same Schedule as the full job's
+
+
+@dataclass(frozen=True)
 class JobRun:
     id: RunId
     scheduled_job_id: JobId

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from cronkeeper import fields
-from cronkeeper.models import ScheduledJob
+from cronkeeper.models import DueJob, ScheduledJob
 from cronkeeper.repo import pauses as pauses_repo
 
 REASON_MAX = 500
@@ -59,7 +59,7 @@ def auto_pause_settings(values: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def skip_reason(job: ScheduledJob) -> str:
+def skip_reason(job: ScheduledJob | DueJob) -> str:
     """The ``skip_reason`` of a slot skipped on request."""
     return f"skipped on request by {job.skip_requested_by or 'unknown'}"
 

@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from cronkeeper.models import JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.models import DueJob, JobType, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo._translate import translated
 from cronkeeper.repo.queries import load
 
@@ -80,13 +80,13 @@ def list_jobs(conn: psycopg.Connection, **filters: Any) -> list[dict[str, Any]]:
     return conn.execute(Q["list_jobs"], job_filters(**filters)).fetchall()
 
 
-def lock_due_jobs(conn: psycopg.Connection, now: dt.datetime, limit: int) -> list[ScheduledJob]:
+def lock_due_jobs(conn: psycopg.Connection, now: dt.datetime, limit: int) -> list[DueJob]:
     """Active jobs due at ``now``, locked; others' locked rows are skipped."""
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(Q["lock_due_jobs"], {"now": now, "limit": limit}).fetchall()
     jt, op, mp = _JOB_TYPES, _OVERLAP, _MISFIRE
-    # the query's columns are ScheduledJob's fields in order: no dict per row (the tick's hot path)
-    return [ScheduledJob(r[0], r[1], r[2], jt[r[3]], *r[4:11], op[r[11]], mp[r[12]], *r[13:]) for r in rows]
+    # the query's columns are DueJob's fields in order: no dict per row (the tick's hot path)
+    return [DueJob(*r[:3], jt[r[3]], *r[4:11], op[r[11]], mp[r[12]], *r[13:]) for r in rows]
 
 
 _JOB_TYPES = {str(v): v for v in JobType}

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import psycopg
 
-from cronkeeper.models import ScheduledJob
+from cronkeeper.models import DueJob, ScheduledJob
 from cronkeeper.pause_fields import skip_reason
 from cronkeeper.repo import pauses as pauses_repo
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from cronkeeper.services.scheduler.tick import JobPlan
 
 
-def apply(job: ScheduledJob, plan: JobPlan, used: dict[UUID, int]) -> JobPlan:
+def apply(job: ScheduledJob | DueJob, plan: JobPlan, used: dict[UUID, int]) -> JobPlan:
     """``plan`` with the job's requested skips applied; the number used goes in ``used[job.id]``."""
     left = job.skip_next_runs or 0
     if left <= 0:

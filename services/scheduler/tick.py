@@ -61,7 +61,7 @@ import psycopg
 from cronkeeper.calendars import calendar_rules
 from cronkeeper.dblimits import set_local
 from cronkeeper.errors import CronkeeperError
-from cronkeeper.models import MisfirePolicy, OverlapPolicy, ScheduledJob
+from cronkeeper.models import DueJob, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.repo.runs import NewRun
@@ -176,7 +176,7 @@ def _overlap_reasons(
 
 
 def plan_job(
-    job: ScheduledJob,
+    job: ScheduledJob | DueJob,
     now: dt.datetime,
     *,
     has_active: bool,
@@ -238,7 +238,7 @@ class _Batch:
     # a plan's slots as row tails, its last run slot and run count, by plan (shared plans: once)
     _shapes: dict[int, tuple[JobPlan, tuple[tuple, ...], dt.datetime | None, int]] = field(default_factory=dict)
 
-    def add(self, job: ScheduledJob, plan: JobPlan) -> None:
+    def add(self, job: DueJob, plan: JobPlan) -> None:
         if plan.replace_active:
             self.replace_ids.append(job.id)
         shape = self._shapes.get(id(plan))
@@ -257,7 +257,7 @@ class _Batch:
         self.advance(job, plan.next_run_at, last, count)
 
     def advance(
-        self, job: ScheduledJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0
+        self, job: DueJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0
     ) -> None:
         self.ids.append(job.id)
         self.nexts.append(next_run_at)
@@ -265,7 +265,7 @@ class _Batch:
         self.counts.append(count)
 
 
-def _plan_key(job: ScheduledJob, has_active: bool) -> tuple | None:
+def _plan_key(job: DueJob, has_active: bool) -> tuple | None:
     """What a job's plan depends on besides the tick's own values; None when it also draws jitter.
 
     Jobs with the same key share one plan (memoised per batch): 100,000 jobs due at once
@@ -283,7 +283,7 @@ def _plan_key(job: ScheduledJob, has_active: bool) -> tuple | None:
 
 
 def _plan_batch(
-    jobs: list[ScheduledJob],
+    jobs: list[DueJob],
     active: set[UUID],
     now: dt.datetime,
     grace_seconds: float,

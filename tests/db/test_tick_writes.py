@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from cronkeeper.db import connect
-from cronkeeper.models import ScheduledJob
+from cronkeeper.models import DueJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.services.scheduler import tick as tick_module
@@ -19,13 +19,15 @@ from tests.support.factories import make_brand, make_job, runs_of
 M = dt.timedelta(minutes=1)
 
 
-def test_the_due_job_query_returns_the_fields_of_scheduled_job_in_order(conn, t0):
-    job = make_job(conn, next_run_at=t0, metadata={"k": 1}, max_runs=5)
+def test_the_due_job_query_returns_the_fields_of_due_job_in_order(conn, t0):
+    job = make_job(conn, next_run_at=t0, metadata={"k": 1}, max_runs=5, cron_expression="H * * * *")
     with conn.cursor() as cur:
         cur.execute(jobs_repo.Q["lock_due_jobs"], {"now": t0, "limit": 10})
-        assert [c.name for c in cur.description] == [f.name for f in dataclasses.fields(ScheduledJob)]
+        assert [c.name for c in cur.description] == [f.name for f in dataclasses.fields(DueJob)]
     [locked] = jobs_repo.lock_due_jobs(conn, t0, 10)
-    assert locked == jobs_repo.get_job(conn, job.id)  # the same job as the API's read
+    full = jobs_repo.get_job(conn, job.id)
+    assert all(getattr(locked, f.name) == getattr(full, f.name) for f in dataclasses.fields(DueJob))
+    assert locked.schedule is full.schedule  # the same Schedule, its H resolved by the job's id
 
 
 @pytest.mark.parametrize("write", ["copy", "arrays"])

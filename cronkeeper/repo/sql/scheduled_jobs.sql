@@ -60,16 +60,13 @@ ORDER BY j.created_at DESC, j.id DESC
 LIMIT %(limit)s
 
 -- name: lock_due_jobs
--- The columns of ScheduledJob in its field order (cronkeeper.repo.jobs builds it
--- from tuples; tests/db/test_tick_writes.py checks the order): not alert_rules,
--- which the tick never reads and would decode for every job.
-SELECT id, customer_id, brand_id, job_type, schedule_kind, timezone, is_active, metadata,
-    max_retries, retry_delay, timeout_seconds, overlap_policy, misfire_policy, created_at,
-    updated_at, name, cron_expression, interval_seconds, jitter_seconds, run_at, next_run_at,
-    last_run_at, calendar_id, starts_at, ends_at, max_runs, scheduled_run_count, paused_reason,
-    paused_by, paused_at, paused_until, paused_automatically, resumed_by, resumed_at,
-    skip_next_runs, skip_requested_by, auto_pause_after_failures, auto_pause_trial_after_seconds,
-    trial_due_at, trial_run_id
+-- The columns of DueJob in its field order (cronkeeper.repo.jobs builds it from
+-- tuples; tests/db/test_tick_writes.py checks the order): what the tick uses,
+-- not the metadata (decoded for every job) nor the audit fields.
+SELECT id, customer_id, brand_id, job_type, schedule_kind, cron_expression, timezone,
+    interval_seconds, jitter_seconds, run_at, next_run_at, overlap_policy, misfire_policy,
+    calendar_id, starts_at, ends_at, max_runs, scheduled_run_count, skip_next_runs,
+    skip_requested_by
 FROM scheduled_jobs
 WHERE is_active AND next_run_at <= %(now)s
 ORDER BY next_run_at
