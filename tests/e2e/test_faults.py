@@ -171,8 +171,8 @@ def test_kill_9_scheduler_between_and_inside_ticks_loses_and_doubles_no_slot(wor
     with connect(stack.env["DATABASE_URL"]) as blocker:
         blocker.execute("LOCK TABLE job_runs IN SHARE MODE")
         wait_for("a tick blocked on its insert", lambda: conn.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO job_runs%%'"
-        ).fetchone(), timeout=30)  # fmt: skip
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO job_runs%%'"
+        ).fetchone(), timeout=30)  # fmt: skip  (the tick's insert reads its staged runs: WITH staged AS ...)
         victim = stack.pid("scheduler")
         os.kill(victim, signal.SIGKILL)
         time.sleep(0.5)
