@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from cronkeeper.repo.queries import load
 
@@ -52,4 +53,5 @@ def drop_before(conn: psycopg.Connection, cutoff: dt.datetime, months: int = 1) 
 
 def listing(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Every partition of job_runs (the months and the default), oldest first."""
-    return [dict(r) for r in conn.execute(Q["list"]).fetchall()]
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(Q["list"]).fetchall()

@@ -226,7 +226,7 @@ def test_no_gauge_scans_job_runs(conn, t0):
     ):
         plan = plan_text(conn.execute(b"EXPLAIN " + query, args).fetchall())
         assert "Seq Scan on job_runs" not in plan, plan
-        scans = [line for line in plan.splitlines() if " on job_runs" in line]
+        scans = [line for line in plan.splitlines() if " on job_runs" in line and "Empty Scan" not in line]  # (empty months)
         assert scans and all(any(i in line for i in indexes) for line in scans), plan
     conn.execute("SET enable_seqscan = off")  # one job here: the planner may read it whole; it can use the index
     plan = plan_text(conn.execute(b"EXPLAIN " + jobs["count_due"], {"now": t0}))

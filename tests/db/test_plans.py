@@ -102,11 +102,15 @@ def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0)
     statement = _statement("runs_page", (("customer_id", None),))
     params = {"customer_id": brand.customer_id, "limit": 51}
     assert "job_runs_customer_idx" in _plan(conn, statement, params)
-    assert "job_runs_customer_idx" not in _generic_plan(conn, statement, params)
+    # the month holding the runs (docs/partitioning.md): its own statistics, read whole by the generic plan
+    [month] = conn.execute("SELECT DISTINCT tableoid::regclass::text AS p FROM job_runs").fetchall()
+    suffix = month["p"].removeprefix("job_runs")
+    assert f"job_runs_customer_idx{suffix} " not in _generic_plan(conn, statement, params, raw=True)
 
 
-def _generic_plan(conn, query: bytes, params: dict) -> str:
-    """EXPLAIN of the plan PostgreSQL makes once for a prepared statement, whatever its parameters."""
+def _generic_plan(conn, query: bytes, params: dict, raw: bool = False) -> str:
+    """EXPLAIN of the plan PostgreSQL makes once for a prepared statement, whatever its parameters
+    (``raw``: partitions under their own names)."""
     names = list(dict.fromkeys(re.findall(rb"%\((\w+)\)s", query)))
     text = re.sub(rb"%\((\w+)\)s", lambda m: b"$%d" % (names.index(m.group(1)) + 1), query).replace(b"%%", b"%")
     conn.execute(b"PREPARE page AS " + text)
@@ -116,7 +120,7 @@ def _generic_plan(conn, query: bytes, params: dict) -> str:
         args = ", ".join(["%s"] * len(values))
         with psycopg.ClientCursor(conn) as cur:
             rows = cur.execute(f"EXPLAIN EXECUTE page({args})" if values else "EXPLAIN EXECUTE page", values).fetchall()
-        return plan_text(rows)
+        return "\n".join(r["QUERY PLAN"] if isinstance(r, dict) else r[0] for r in rows) if raw else plan_text(rows)
     finally:
         conn.execute("RESET plan_cache_mode")
         conn.execute("DEALLOCATE page")
