@@ -62,8 +62,18 @@ def template_db(server_dsn):
     drop_database(server_dsn, name)
     create_database(server_dsn, name)
     migrate(with_db(server_dsn, name))
+    _months_of_the_test_clocks(with_db(server_dsn, name))
     yield name
     drop_database(server_dsn, name)
+
+
+def _months_of_the_test_clocks(dsn: str) -> None:
+    """The run partitions the scheduler would create at T0 (most tests' clock), in the template: a
+    test's scheduler then adds none, and its database stays reusable (docs/partitioning.md)."""
+    from cronkeeper.services.scheduler.partitions import keep_ahead
+
+    with connect(dsn, autocommit=True) as conn:
+        keep_ahead(conn, T0)
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,7 @@ from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import pauses as pauses_repo
 from cronkeeper.repo import processes
 from cronkeeper.schedule.zones import TZDATA_VERSION
-from cronkeeper.services.scheduler import replan
+from cronkeeper.services.scheduler import partitions, pruner, replan
 from cronkeeper.services.scheduler.alerts import alert_step
 from cronkeeper.services.scheduler.pauses import pause_step
 from cronkeeper.services.scheduler.pruner import Pruner, PruneResult
@@ -136,6 +136,7 @@ class SchedulerLoop:
         """
         try:
             sync_clock(self.clock, self._connection())
+            self._keep_partitions_ahead()
             return replan.run_once(self._connection(), self.clock.now(), version)
         except Exception as exc:  # whatever went wrong, ticking must not wait for it
             log.error(
@@ -143,6 +144,13 @@ class SchedulerLoop:
                 extra={"process_id": self.process_id, "error": f"{type(exc).__name__}: {exc}".strip()},
             )
             return None
+
+    def _keep_partitions_ahead(self) -> None:
+        """This month's and the next months' run partitions, before the first tick (then at each prune)."""
+        with connect(
+            self.dsn, autocommit=True, pooler=self.settings.pooled, kind="scheduler", timeouts=self.settings.db_timeouts
+        ) as conn:
+            pruner.lock_free(partitions.keep_ahead, conn, self.clock.now())
 
     def run_once(self) -> TickResult:
         """One tick at the clock's now (the database's, read first), plus a heartbeat."""

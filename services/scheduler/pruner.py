@@ -14,8 +14,14 @@ walks the jobs ``JOBS_PER_SLICE`` at a time and carries its cursor to the next
 pass, so no pass scans every job. The scheduler loop runs a pass every
 ``retention_interval_seconds`` (default 300) in a thread of its own.
 
-Emits: a ``PruneResult`` (runs deleted by each rule) and, when it deleted any,
-the log event ``runs_pruned`` with both counts.
+History is partitioned by month (services/scheduler/partitions.py): each pass
+first makes sure the months ahead exist, then the age rule drops whole months
+whose runs all finished before its cutoff (a few catalog statements, however
+many runs) before it deletes the rest row by row. The count rule stays row by
+row: a job's newest runs may lie in any month.
+
+Emits: a ``PruneResult`` (runs deleted by each rule, months dropped) and, when
+it deleted any, the log event ``runs_pruned`` with the counts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from uuid import UUID
 import psycopg
 
 from cronkeeper.repo import runs as runs_repo
+from cronkeeper.services.scheduler import partitions
 from cronkeeper.settings import Settings
 
 log = logging.getLogger("cronkeeper.services.scheduler.pruner")
@@ -38,10 +45,11 @@ JOBS_PER_SLICE = 200
 
 @dataclass(frozen=True)
 class PruneResult:
-    """Runs deleted by one pass, by rule."""
+    """Runs deleted by one pass, by rule, and the months the age rule dropped whole."""
 
     by_age: int = 0
     by_count: int = 0
+    months_dropped: tuple[str, ...] = ()
 
 
 @dataclass
@@ -55,11 +63,16 @@ class Pruner:
     def run_once(self, conn: psycopg.Connection, now: dt.datetime) -> PruneResult:
         """One pass on an autocommit connection; returns the runs deleted by each rule."""
         deadline = time.monotonic() + self.budget_seconds
+        lock_free(partitions.keep_ahead, conn, now)
+        months: list[str] = []
+        if self.settings.retention_days > 0:
+            cutoff = now - dt.timedelta(days=self.settings.retention_days)
+            months = lock_free(partitions.drop_expired, conn, cutoff) or []
         by_age = self._by_age(conn, now, deadline) if self.settings.retention_days > 0 else 0
         by_count = self._by_count(conn, deadline) if self.settings.retention_runs_per_job > 0 else 0
-        if by_age or by_count:
-            log.info("runs_pruned", extra={"by_age": by_age, "by_count": by_count})
-        return PruneResult(by_age=by_age, by_count=by_count)
+        if by_age or by_count or months:
+            log.info("runs_pruned", extra={"by_age": by_age, "by_count": by_count, "months_dropped": months})
+        return PruneResult(by_age=by_age, by_count=by_count, months_dropped=tuple(months))
 
     def _by_age(self, conn: psycopg.Connection, now: dt.datetime, deadline: float) -> int:
         s = self.settings
@@ -86,3 +99,12 @@ class Pruner:
             if self._after is None or self._after == start:
                 break  # walked round to where this pass began
         return deleted
+
+
+def lock_free(step, conn: psycopg.Connection, *args):
+    """Run a partition step; a lock it could not get in time (busy tables) waits for the next pass."""
+    try:
+        return step(conn, *args)
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
+        log.warning("run_partitions_busy", extra={"step": step.__name__, "error": str(exc).strip()})
+        return None

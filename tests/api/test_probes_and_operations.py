@@ -10,6 +10,7 @@ from cronkeeper.repo import processes
 from cronkeeper.repo.queries import load
 from tests.support.api import api_client
 from tests.support.factories import make_brand, make_job, make_run
+from tests.support.plans import plan_text
 
 M = dt.timedelta(minutes=1)
 
@@ -156,7 +157,7 @@ def test_queue_status_counts_pending_and_processing_per_job_type(api, conn):
 
 
 def _plan(conn, query: bytes, params) -> str:
-    return "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + query, params))
+    return plan_text(conn.execute(b"EXPLAIN " + query, params))
 
 
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not

@@ -18,6 +18,7 @@ from cronkeeper.services.scheduler.loop import SchedulerLoop
 from cronkeeper.services.scheduler.tick import tick
 from cronkeeper.settings import Settings
 from tests.support.factories import make_job, make_run
+from tests.support.plans import plan_text
 
 S = AlertSettings(default_rules={})
 MIN = dt.timedelta(minutes=1)
@@ -248,7 +249,7 @@ def test_the_evaluators_reads_use_their_indexes(conn, t0):
 
     def plan(name, params):
         rows = conn.execute(b"EXPLAIN " + q[name], params).fetchall()
-        return "\n".join(r["QUERY PLAN"] for r in rows)
+        return plan_text(rows)
 
     assert "job_runs_finished_idx" in plan("finished_since", {"since": t0 - MIN, "now": t0, "limit": 5000})
     late = plan("late_candidates", {"now": t0, "after": t0 - MIN, "limit": 5000})

@@ -19,6 +19,7 @@ from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.db.test_pauses import events, together
 from tests.support.factories import make_job, make_run, runs_of
+from tests.support.plans import plan_text
 
 MIN = dt.timedelta(minutes=1)
 
@@ -167,7 +168,7 @@ def test_the_pause_steps_reads_use_their_indexes(conn, t0):
     q = load("job_pauses")
 
     def plan(name, params):
-        return "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + q[name], params).fetchall())
+        return plan_text(conn.execute(b"EXPLAIN " + q[name], params).fetchall())
 
     got = plan("auto_pause_candidates", {"since": t0 - MIN, "now": t0})
     assert "job_runs_finished_idx" in got, got

@@ -19,6 +19,7 @@ from cronkeeper.services.scheduler.tick import tick
 from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run, runs_of
+from tests.support.plans import plan_text
 
 M = dt.timedelta(minutes=1)
 
@@ -199,13 +200,15 @@ def test_claim_reads_due_runs_in_index_order_and_checks_overlap_by_index(conn, t
     conn.execute("ANALYZE")
     params = {"now": t0 + 2 * M, "limit": 50, "worker_id": "w", "lease_until": t0 + 3 * M}
     rows = conn.execute(b"EXPLAIN ANALYZE " + load("job_runs")["claim_runs"], params).fetchall()
-    plan = "\n".join(r["QUERY PLAN"] for r in rows)
+    plan = plan_text(rows)
     assert "Index Scan using job_runs_customer_queue_idx" in plan
     assert "Index Scan using job_runs_active_idx on job_runs e" in plan
     assert "Bitmap Heap Scan on job_runs" not in plan
-    [scan] = [line for line in plan.splitlines()
-              if "Index Scan using job_runs_customer_queue_idx on job_runs job_runs_1" in line]  # the locked read
+    scans = [line for line in plan.splitlines()  # the locked read, one scan per partition (migration 0025)
+             if "Index Scan using job_runs_customer_queue_idx on job_runs job_runs " in line]
     # PostgreSQL 18 prints "rows=50.00", earlier versions "rows=50"
-    assert re.search(r"actual time=\S+ rows=50(\.0+)? loops=1", scan), scan  # 2,000 due: the scan stopped at the limit
+    read = [re.search(r"actual time=\S+ rows=(\d+)(\.0+)? loops=1", line) for line in scans]
+    assert scans and all(read), scans
+    assert sum(int(m.group(1)) for m in read) == 50, scans  # 2,000 due: the scans stopped at the limit
     rows = conn.execute(b"EXPLAIN " + load("job_runs")["next_run_after"], {"now": t0}).fetchall()
-    assert "job_runs_pending_idx" in "\n".join(r["QUERY PLAN"] for r in rows)  # the worker's wake-up time
+    assert "job_runs_pending_idx" in plan_text(rows)  # the worker's wake-up time

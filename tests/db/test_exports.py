@@ -36,6 +36,7 @@ from tests.support.api import live_server as serve_in_thread
 from tests.support.api import settings as api_settings
 from tests.support.factories import make_brand, make_job, make_run
 from tests.support.fakes_http import FakeChatServer
+from tests.support.plans import plan_text
 
 T0 = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
 CLI = Path(sys.executable).with_name("cronkeeper")
@@ -231,7 +232,7 @@ def test_the_export_query_uses_the_run_indexes(conn):
     for params in ({"run_id": run.id, "after_id": 0, "limit": None},
                    {"run_id": run.id, "after_id": 1000, "limit": 500}):  # fmt: skip
         query = load("collected_answers")["export_page"]
-        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + query, params))
+        plan = plan_text(conn.execute(b"EXPLAIN " + query, params))
         # the plan shape differs between PostgreSQL versions (15 here, 18 embedded); what matters is
         # that the run's answers are found through their index and nothing is scanned whole
         assert "Seq Scan" not in plan, plan

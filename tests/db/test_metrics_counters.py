@@ -23,6 +23,7 @@ from cronkeeper.services.worker.rescuer import rescue_expired
 from cronkeeper.settings import Settings
 from tests.support.api import api_client
 from tests.support.factories import make_job, make_run
+from tests.support.plans import plan_text
 
 S = dt.timedelta(seconds=1)
 DC = "data_collection"
@@ -223,12 +224,12 @@ def test_no_gauge_scans_job_runs(conn, t0):
         (runs["count_by_status"], {}, queue_indexes),
         (runs["oldest_pending"], {"now": t0}, queue_indexes),
     ):
-        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + query, args).fetchall())
+        plan = plan_text(conn.execute(b"EXPLAIN " + query, args).fetchall())
         assert "Seq Scan on job_runs" not in plan, plan
-        scans = [line for line in plan.splitlines() if " on job_runs" in line]
+        scans = [line for line in plan.splitlines() if " on job_runs" in line and "Empty Scan" not in line]  # (empty months)
         assert scans and all(any(i in line for i in indexes) for line in scans), plan
     conn.execute("SET enable_seqscan = off")  # one job here: the planner may read it whole; it can use the index
-    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + jobs["count_due"], {"now": t0}))
+    plan = plan_text(conn.execute(b"EXPLAIN " + jobs["count_due"], {"now": t0}))
     assert "scheduled_jobs_due_idx" in plan, plan
-    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(b"EXPLAIN " + load("cronkeeper_counters")["totals"]))
+    plan = plan_text(conn.execute(b"EXPLAIN " + load("cronkeeper_counters")["totals"]))
     assert "job_runs" not in plan

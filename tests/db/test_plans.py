@@ -8,12 +8,13 @@ import pytest
 
 from cronkeeper.repo.queries import load
 from tests.support.factories import make_brand, make_job, make_run
+from tests.support.plans import plan_text
 
 
 def _plan(conn, query, params):
     conn.execute("SET enable_seqscan = off")
     rows = conn.execute(b"EXPLAIN " + query, params).fetchall()
-    return "\n".join(r["QUERY PLAN"] for r in rows)
+    return plan_text(rows)
 
 
 def test_due_jobs_and_claim_use_partial_indexes(conn, t0):
@@ -101,11 +102,15 @@ def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0)
     statement = _statement("runs_page", (("customer_id", None),))
     params = {"customer_id": brand.customer_id, "limit": 51}
     assert "job_runs_customer_idx" in _plan(conn, statement, params)
-    assert "job_runs_customer_idx" not in _generic_plan(conn, statement, params)
+    # the month holding the runs (docs/partitioning.md): its own statistics, read whole by the generic plan
+    [month] = conn.execute("SELECT DISTINCT tableoid::regclass::text AS p FROM job_runs").fetchall()
+    suffix = month["p"].removeprefix("job_runs")
+    assert f"job_runs_customer_idx{suffix} " not in _generic_plan(conn, statement, params, raw=True)
 
 
-def _generic_plan(conn, query: bytes, params: dict) -> str:
-    """EXPLAIN of the plan PostgreSQL makes once for a prepared statement, whatever its parameters."""
+def _generic_plan(conn, query: bytes, params: dict, raw: bool = False) -> str:
+    """EXPLAIN of the plan PostgreSQL makes once for a prepared statement, whatever its parameters
+    (``raw``: partitions under their own names)."""
     names = list(dict.fromkeys(re.findall(rb"%\((\w+)\)s", query)))
     text = re.sub(rb"%\((\w+)\)s", lambda m: b"$%d" % (names.index(m.group(1)) + 1), query).replace(b"%%", b"%")
     conn.execute(b"PREPARE page AS " + text)
@@ -115,7 +120,7 @@ def _generic_plan(conn, query: bytes, params: dict) -> str:
         args = ", ".join(["%s"] * len(values))
         with psycopg.ClientCursor(conn) as cur:
             rows = cur.execute(f"EXPLAIN EXECUTE page({args})" if values else "EXPLAIN EXECUTE page", values).fetchall()
-        return "\n".join(r["QUERY PLAN"] if isinstance(r, dict) else r[0] for r in rows)
+        return "\n".join(r["QUERY PLAN"] if isinstance(r, dict) else r[0] for r in rows) if raw else plan_text(rows)
     finally:
         conn.execute("RESET plan_cache_mode")
         conn.execute("DEALLOCATE page")
@@ -242,9 +247,8 @@ def test_job_runs_has_the_audited_indexes_and_two_foreign_key_checks(conn, t0):
         " WHERE conrelid = 'job_runs'::regclass AND contype = 'f' ORDER BY conname"
     ).fetchall()
     assert [(f["conname"], f["parent"]) for f in fkeys] == [
-        ("job_runs_brand_fkey", "brands"), ("job_runs_retry_of_fkey", "job_runs"),
-        ("job_runs_scheduled_job_id_fkey", "scheduled_jobs"),
-    ]  # fmt: skip  (retry_of is NULL on every scheduled run: no check)
+        ("job_runs_brand_fkey", "brands"), ("job_runs_scheduled_job_id_fkey", "scheduled_jobs"),
+    ]  # fmt: skip  (retry_of: ON DELETE SET NULL by a statement trigger since migration 0025, no check)
     plan = _plan(conn, load("job_runs")["insert_runs"], {c: [] for c in (
         "scheduled_job_id", "customer_id", "brand_id", "job_type", "trigger", "status", "skip_reason",
         "scheduled_for", "run_after", "attempt", "retry_of", "finished_at", "error_message")})  # fmt: skip

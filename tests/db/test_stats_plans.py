@@ -11,6 +11,7 @@ from psycopg import sql
 from cronkeeper.repo import run_stats
 from cronkeeper.repo.queries import load
 from tests.support.factories import make_brand, make_job
+from tests.support.plans import plan_text
 
 
 def _plan(conn, query, params) -> str:
@@ -18,7 +19,7 @@ def _plan(conn, query, params) -> str:
     if isinstance(query, bytes):
         query = sql.SQL(query.decode())
     rows = conn.execute(sql.SQL("EXPLAIN ") + query, params).fetchall()
-    return "\n".join(r["QUERY PLAN"] for r in rows)
+    return plan_text(rows)
 
 
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
@@ -100,10 +101,10 @@ def test_the_collector_figures_read_answers_of_their_runs_only(conn, t0):
                                   scheduled_for, run_after, started_at, finished_at, created_at)
             SELECT %(job)s, %(customer)s, %(brand)s, 'data_collection', 'schedule', 'completed', t, t, t, t, t
             FROM generate_series(1, 2000) g, LATERAL (SELECT %(t0)s - g * interval '1 minute' AS t) x
-            RETURNING id
+            RETURNING id, scheduled_for
         )
-        INSERT INTO collected_answers (run_id, brand_id, query, collector, answer, latency_ms)
-        SELECT runs.id, %(brand)s, 'q', 'openai', 'a', 100 FROM runs, generate_series(1, 10)
+        INSERT INTO collected_answers (run_id, run_scheduled_for, brand_id, query, collector, answer, latency_ms)
+        SELECT runs.id, runs.scheduled_for, %(brand)s, 'q', 'openai', 'a', 100 FROM runs, generate_series(1, 10)
         """,
         {"job": job.id, "customer": brand.customer_id, "brand": brand.id, "t0": t0},
     )
@@ -111,6 +112,6 @@ def test_the_collector_figures_read_answers_of_their_runs_only(conn, t0):
     conn.execute("ANALYZE collected_answers")
     rows = conn.execute(sql.SQL("EXPLAIN ") + sql.SQL(load("job_runs")["collector_stats"].decode()),
                         {"since": t0 - dt.timedelta(hours=1), "customer_id": None, "runs": 2000}).fetchall()  # fmt: skip
-    plan = "\n".join(r["QUERY PLAN"] for r in rows)
+    plan = plan_text(rows)
     assert "Index Cond: (run_id = recent" in plan and "Seq Scan on collected_answers" not in plan, plan
     assert "job_runs_finished_idx" in plan, plan

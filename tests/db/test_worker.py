@@ -21,6 +21,7 @@ from cronkeeper.services.worker.loop import MIN_WAIT_SECONDS, Worker, wait_secon
 from cronkeeper.services.worker.rescuer import rescue_expired
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run, runs_of
+from tests.support.plans import plan_text
 
 S = dt.timedelta(seconds=1)
 
@@ -344,9 +345,9 @@ def test_status_index_holds_only_the_rare_statuses_and_serves_their_listing(conn
     assert size < 8192 * 10  # 200 entries, not 20,000
     conn.execute("SET plan_cache_mode = force_custom_plan")
     conn.execute("PREPARE by_status(text) AS SELECT id FROM job_runs WHERE status = $1 ORDER BY id DESC LIMIT 50")
-    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN EXECUTE by_status('failed')"))
+    plan = plan_text(conn.execute("EXPLAIN EXECUTE by_status('failed')"))
     assert "job_runs_status_idx" in plan
-    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN EXECUTE by_status('completed')"))
+    plan = plan_text(conn.execute("EXPLAIN EXECUTE by_status('completed')"))
     assert "Index Scan Backward using job_runs_pkey" in plan
 
 

@@ -1,25 +1,28 @@
 -- name: insert_scores
+-- Each score carries its run's slot (the partition key, migration 0025), read here.
 INSERT INTO answer_scores (answer_id, run_id, brand_id, mentioned, mention_count, position,
-                           sentiment, share_of_voice, competitors_mentioned)
-SELECT a, r, b, m, mc, p, s, sov, string_to_array(c, E'\x1f')
+                           sentiment, share_of_voice, competitors_mentioned, run_scheduled_for)
+SELECT a, r, b, m, mc, p, s, sov, string_to_array(c, E'\x1f'), run.scheduled_for
 FROM unnest(
     %(answer_id)s::bigint[], %(run_id)s::bigint[], %(brand_id)s::uuid[], %(mentioned)s::bool[],
     %(mention_count)s::int[], %(position)s::int[], %(sentiment)s::float8[],
     %(share_of_voice)s::float8[], %(competitors)s::text[]
-) AS u(a, r, b, m, mc, p, s, sov, c)
+) WITH ORDINALITY AS u(a, r, b, m, mc, p, s, sov, c, n)
+LEFT JOIN job_runs run ON run.id = u.r
+ORDER BY u.n
 RETURNING id
 
 -- name: insert_scores_fenced
 -- insert_scores for the attempt that holds the run (as insert_answers_fenced):
 -- only scores whose run is still 'processing' by %(worker_id)s are written.
 WITH owner AS (
-    SELECT id FROM job_runs
+    SELECT id, scheduled_for FROM job_runs
     WHERE id = ANY(%(run_id)s::bigint[]) AND status = 'processing' AND worker_id = %(worker_id)s
     FOR SHARE
 )
 INSERT INTO answer_scores (answer_id, run_id, brand_id, mentioned, mention_count, position,
-                           sentiment, share_of_voice, competitors_mentioned, written_by)
-SELECT a, r, b, m, mc, p, s, sov, string_to_array(c, E'\x1f'), %(worker_id)s
+                           sentiment, share_of_voice, competitors_mentioned, written_by, run_scheduled_for)
+SELECT a, r, b, m, mc, p, s, sov, string_to_array(c, E'\x1f'), %(worker_id)s, owner.scheduled_for
 FROM unnest(
     %(answer_id)s::bigint[], %(run_id)s::bigint[], %(brand_id)s::uuid[], %(mentioned)s::bool[],
     %(mention_count)s::int[], %(position)s::int[], %(sentiment)s::float8[],

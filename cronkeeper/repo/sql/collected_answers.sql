@@ -1,11 +1,16 @@
 -- name: insert_answers
+-- Each answer carries its run's slot (the partition key, migration 0025), read here.
 INSERT INTO collected_answers (run_id, brand_id, query_id, query, collector, model, answer,
-                               sources, latency_ms)
-SELECT * FROM unnest(
+                               sources, latency_ms, run_scheduled_for)
+SELECT u.run_id, u.brand_id, u.query_id, u.query, u.collector, u.model, u.answer, u.sources,
+       u.latency_ms, r.scheduled_for
+FROM unnest(
     %(run_id)s::bigint[], %(brand_id)s::uuid[], %(query_id)s::bigint[], %(query)s::text[],
     %(collector)s::text[], %(model)s::text[], %(answer)s::text[], %(sources)s::jsonb[],
     %(latency_ms)s::float8[]
-)
+) WITH ORDINALITY AS u(run_id, brand_id, query_id, query, collector, model, answer, sources, latency_ms, n)
+LEFT JOIN job_runs r ON r.id = u.run_id
+ORDER BY u.n
 RETURNING id
 
 -- name: insert_answers_fenced
@@ -15,13 +20,14 @@ RETURNING id
 -- release (an UPDATE of the row) waits for it or has already won: once an
 -- attempt has lost its run, none of its answers land. written_by: that worker.
 WITH owner AS (
-    SELECT id FROM job_runs
+    SELECT id, scheduled_for FROM job_runs
     WHERE id = ANY(%(run_id)s::bigint[]) AND status = 'processing' AND worker_id = %(worker_id)s
     FOR SHARE
 )
 INSERT INTO collected_answers (run_id, brand_id, query_id, query, collector, model, answer,
-                               sources, latency_ms, written_by)
-SELECT u.*, %(worker_id)s FROM unnest(
+                               sources, latency_ms, written_by, run_scheduled_for)
+SELECT u.run_id, u.brand_id, u.query_id, u.query, u.collector, u.model, u.answer, u.sources,
+       u.latency_ms, %(worker_id)s, owner.scheduled_for FROM unnest(
     %(run_id)s::bigint[], %(brand_id)s::uuid[], %(query_id)s::bigint[], %(query)s::text[],
     %(collector)s::text[], %(model)s::text[], %(answer)s::text[], %(sources)s::jsonb[],
     %(latency_ms)s::float8[]
