@@ -36,6 +36,9 @@ HEALTH_DB_TIMEOUT = 2.0
 # the system page's collector figures: runs finished in this window, the newest this many at most
 COLLECTOR_WINDOW = dt.timedelta(hours=1)
 COLLECTOR_RUNS = 2000
+# the system and scheduler pages count due jobs and queued runs up to this many: a backlog of
+# 45,000 due jobs made each request count them all (docs/benchmarks.md)
+COUNT_CAP = 10_000
 
 
 def scheduler_recent_seconds(settings: Settings) -> float:
@@ -64,9 +67,9 @@ class SystemController(Controller):
         now = clock.now()
         with reading(pool) as conn:  # autocommit: no BEGIN / COMMIT round trips (each read is one statement)
             rows = processes.list_live(conn, now - PROCESS_WINDOW)
-            depth = runs_repo.queue_depth(conn)
+            depth, deep = runs_repo.queue_depth_capped(conn, COUNT_CAP)
             oldest = runs_repo.oldest_pending(conn, now)
-            due = jobs_repo.count_due(conn, now)
+            due = jobs_repo.count_due(conn, now, cap=COUNT_CAP)
             seen = processes.last_seen(conn)
         return SystemOut(
             now=utc(now),
@@ -78,6 +81,7 @@ class SystemController(Controller):
             oldest_due_next_run_at=utc(due["oldest"]),
             scheduler_lag_seconds=(now - due["oldest"]).total_seconds() if due["oldest"] else 0.0,
             last_seen={kind: utc(at) for kind, at in seen.items()},
+            count_cap=COUNT_CAP, due_jobs_capped=due["capped"], queue_depth_capped=deep,
         )
 
     @get("/collectors", operation_id="getCollectorStats", responses=errors(401, 403), sync_to_thread=True)
