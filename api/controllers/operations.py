@@ -14,7 +14,7 @@ import datetime as dt
 
 from litestar import Controller, get, post
 
-from cronkeeper.api.controllers.system import PROCESS_WINDOW, scheduler_recent_seconds
+from cronkeeper.api.controllers.system import COUNT_CAP, PROCESS_WINDOW, scheduler_recent_seconds
 from cronkeeper.api.params import ClockDep, PoolDep, SettingsDep, errors
 from cronkeeper.api.schemas.common import utc
 from cronkeeper.api.schemas.system import (
@@ -78,7 +78,7 @@ class SchedulerController(Controller):
         now = clock.now()
         with reading(pool) as conn:
             rows = [r for r in processes.list_live(conn, now - PROCESS_WINDOW) if r["kind"] == "scheduler"]
-            due = jobs_repo.count_due(conn, now)
+            due = jobs_repo.count_due(conn, now, cap=COUNT_CAP)
         recent = scheduler_recent_seconds(settings)
         schedulers = [
             SchedulerProcessOut(
@@ -93,6 +93,7 @@ class SchedulerController(Controller):
             now=utc(now), alive=any(s.alive for s in schedulers), schedulers=schedulers,
             last_tick_at=max(ticks) if ticks else None, due_jobs=due["due"],
             oldest_due_next_run_at=utc(due["oldest"]), lag_seconds=_age(now, due["oldest"]) or 0.0,
+            count_cap=COUNT_CAP, due_jobs_capped=due["capped"],
         )  # fmt: skip
 
 

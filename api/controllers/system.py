@@ -22,6 +22,7 @@ from cronkeeper.api.schemas.system import (
     ReadyOut,
     SystemOut,
 )
+from cronkeeper.api.short_cache import ShortCache
 from cronkeeper.db import reading
 from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import RunStatus
@@ -36,6 +37,12 @@ HEALTH_DB_TIMEOUT = 2.0
 # the system page's collector figures: runs finished in this window, the newest this many at most
 COLLECTOR_WINDOW = dt.timedelta(hours=1)
 COLLECTOR_RUNS = 2000
+# ... and kept this many seconds per API process and scope: reading them parsed the metrics of up
+# to 2,000 runs and their answers, 5-6.5 times a one-run request (docs/benchmarks.md)
+COLLECTOR_CACHE_SECONDS = 5.0
+# the system and scheduler pages count due jobs and queued runs up to this many: a backlog of
+# 45,000 due jobs made each request count them all (docs/benchmarks.md)
+COUNT_CAP = 10_000
 
 
 def scheduler_recent_seconds(settings: Settings) -> float:
@@ -64,9 +71,9 @@ class SystemController(Controller):
         now = clock.now()
         with reading(pool) as conn:  # autocommit: no BEGIN / COMMIT round trips (each read is one statement)
             rows = processes.list_live(conn, now - PROCESS_WINDOW)
-            depth = runs_repo.queue_depth(conn)
+            depth, deep = runs_repo.queue_depth_capped(conn, COUNT_CAP)
             oldest = runs_repo.oldest_pending(conn, now)
-            due = jobs_repo.count_due(conn, now)
+            due = jobs_repo.count_due(conn, now, cap=COUNT_CAP)
             seen = processes.last_seen(conn)
         return SystemOut(
             now=utc(now),
@@ -78,27 +85,36 @@ class SystemController(Controller):
             oldest_due_next_run_at=utc(due["oldest"]),
             scheduler_lag_seconds=(now - due["oldest"]).total_seconds() if due["oldest"] else 0.0,
             last_seen={kind: utc(at) for kind, at in seen.items()},
+            count_cap=COUNT_CAP, due_jobs_capped=due["capped"], queue_depth_capped=deep,
         )
 
     @get("/collectors", operation_id="getCollectorStats", responses=errors(401, 403), sync_to_thread=True)
-    def collectors(self, pool: PoolDep, clock: ClockDep, access: AccessDep) -> CollectorStatsOut:
+    def collectors(self, pool: PoolDep, clock: ClockDep, access: AccessDep, state: State) -> CollectorStatsOut:
         """Each collector's calls answered and failed, success rate and answer latency (p50, p95) over
-        the last hour's finished runs (the newest 2,000 at most); a customer-bound token's runs only."""
-        now = clock.now()
-        since = now - COLLECTOR_WINDOW
-        with reading(pool) as conn:
-            rows = runs_repo.collector_stats(conn, since, customer_id=access.customer_id, runs=COLLECTOR_RUNS)
-        return CollectorStatsOut(
-            now=utc(now), since=utc(since), runs_read=rows[0]["runs_read"] if rows else 0, runs_max=COLLECTOR_RUNS,
-            collectors=[
-                CollectorStatOut(
-                    collector=r["collector"], ok=r["ok"], failed=r["failed"],
-                    success_rate=r["ok"] / (r["ok"] + r["failed"]) if r["ok"] + r["failed"] else None,
-                    runs=r["runs"], answers=r["answers"], latency_p50_ms=r["p50_ms"], latency_p95_ms=r["p95_ms"],
-                )
-                for r in rows
-            ],
-        )  # fmt: skip
+        the last hour's finished runs (the newest 2,000 at most); a customer-bound token's runs only.
+        Counted at most every 5 s per API process and scope: ``now`` says when."""
+        if "collector_cache" not in state:
+            state.collector_cache = ShortCache(COLLECTOR_CACHE_SECONDS)
+        return state.collector_cache.get(access.customer_id, lambda: _collector_stats(pool, clock, access))
+
+
+def _collector_stats(pool: PoolDep, clock: ClockDep, access: AccessDep) -> CollectorStatsOut:
+    """The collectors' figures as counted now (``collectors``)."""
+    now = clock.now()
+    since = now - COLLECTOR_WINDOW
+    with reading(pool) as conn:
+        rows = runs_repo.collector_stats(conn, since, customer_id=access.customer_id, runs=COLLECTOR_RUNS)
+    return CollectorStatsOut(
+        now=utc(now), since=utc(since), runs_read=rows[0]["runs_read"] if rows else 0, runs_max=COLLECTOR_RUNS,
+        collectors=[
+            CollectorStatOut(
+                collector=r["collector"], ok=r["ok"], failed=r["failed"],
+                success_rate=r["ok"] / (r["ok"] + r["failed"]) if r["ok"] + r["failed"] else None,
+                runs=r["runs"], answers=r["answers"], latency_p50_ms=r["p50_ms"], latency_p95_ms=r["p95_ms"],
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 @get(

@@ -23,7 +23,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 from msgspec import Struct
 
-from cronkeeper import brands, runs, stats
+from cronkeeper import brands, runs, stats, trends_rollup
 from cronkeeper.api.params import (
     READ,
     AccessDep,
@@ -37,6 +37,7 @@ from cronkeeper.api.params import (
 )
 from cronkeeper.api.schemas.common import utc
 from cronkeeper.api.schemas.runs import RunOut
+from cronkeeper.db import reading
 from cronkeeper.job_types import collector_configs
 from cronkeeper.models import JobRun
 from cronkeeper.repo import answers as answers_repo
@@ -128,6 +129,9 @@ class TrendsOut(Struct, kw_only=True):
     timezone: str
     competitors: list[str]  # the brand's, then any other mentioned in the range
     data: list[TrendPoint]
+    # rollup=day: the oldest count of a day that may still change (its runs or scores), None when
+    # every day is final; the days are counted again when read 30 s after this (docs/benchmarks.md)
+    as_of: dt.datetime | None = None
 
 
 AfterId = Annotated[int, QueryParameter(ge=0, le=2**62, description="Answers after this id (paging).")]
@@ -243,18 +247,21 @@ class BrandTrendsController(Controller):
         day (``rollup=day``, every day of the range, by default the last 30, cut in ``timezone``)."""
         ident = uuid_param(brand_id, "brand_id")
         start, end = stats.instant(from_, "from"), stats.instant(to, "to")
-        span = stats.check_range(start, end, "day", timezone, clock.now())
+        now = clock.now()
+        span = stats.check_range(start, end, "day", timezone, now)
         if rollup == "run" and start is None:
             span = stats.Range(EPOCH, span.end, "day", span.timezone)  # every run, up to `limit`
-        with pool.connection() as conn:
+        with reading(pool) as conn:  # autocommit: the rollup's counts commit in their own transactions
             brand = brands.get_brand(conn, ident, customer_id=access.customer_id)
+            as_of = None
             if rollup == "day":
-                points = _day_points(conn, brand.id, span)
+                points, as_of = _day_points(conn, brand.id, span, now)
             else:
                 points = _run_points(conn, brand.id, span, limit)
         return TrendsOut(
             brand_id=brand.id, brand_name=brand.name, rollup=rollup, start=span.start if from_ or rollup == "day" else None,
             end=span.end, timezone=span.timezone, competitors=_competitors(brand.competitors, points), data=points,
+            as_of=utc(as_of),
         )  # fmt: skip
 
 
@@ -289,20 +296,17 @@ def _run_points(conn: Any, brand_id: UUID, span: stats.Range, limit: int) -> lis
     ]
 
 
-def _day_points(conn: Any, brand_id: UUID, span: stats.Range) -> list[TrendPoint]:
-    rows, competitors = answers_repo.brand_days(conn, brand_id, span.start, span.end, span.timezone)
-    by_day = {r["day"]: r for r in rows}
-    points = []
-    for day in stats.bucket_starts(span.start, span.end, "day", span.timezone):
-        r = by_day.get(day) or {}
-        answers = r.get("answers", 0)
-        points.append(TrendPoint(
-            at=day, run_id=None, finished_at=None, status=None, runs=r.get("runs", 0), answers=answers,
-            mention_rate=r.get("mention_rate"), mean_position=r.get("mean_position"),
-            mean_sentiment=r.get("mean_sentiment"), share_of_voice=r.get("share_of_voice"),
-            competitor_rates=_rates(competitors.get(day, {}), answers),
-        ))  # fmt: skip
-    return points
+def _day_points(conn: Any, brand_id: UUID, span: stats.Range, now: dt.datetime) -> tuple[list[TrendPoint], Any]:
+    """Every day of the range from the brand's rollup of scores per day (cronkeeper/trends_rollup.py)."""
+    days, as_of = trends_rollup.day_scores(conn, brand_id, span, now)
+    return [
+        TrendPoint(
+            at=r["day"], run_id=None, finished_at=None, status=None, runs=r["runs"], answers=r["answers"],
+            mention_rate=r["mention_rate"], mean_position=r["mean_position"], mean_sentiment=r["mean_sentiment"],
+            share_of_voice=r["share_of_voice"], competitor_rates=_rates(r["competitors"], r["answers"]),
+        )  # fmt: skip
+        for r in days
+    ], as_of
 
 
 UI_DATA_HANDLERS = [UIDataController, RunAnswersController, BrandTrendsController]

@@ -25,11 +25,15 @@ class SystemOut(Struct, kw_only=True):
     queue_depth: dict[str, int]
     oldest_pending_run_at: dt.datetime | None
     oldest_pending_age_seconds: float | None
-    due_jobs: int
+    due_jobs: int  # at most count_cap: then due_jobs_capped (there are more)
     oldest_due_next_run_at: dt.datetime | None
     scheduler_lag_seconds: float | None
     # the newest heartbeat of each kind of process, stopped ones included (whether one is missing)
     last_seen: dict[str, dt.datetime] = {}
+    # due_jobs and each queue_depth count at most this many (their cost stays bounded under a backlog)
+    count_cap: int = 10_000
+    due_jobs_capped: bool = False
+    queue_depth_capped: list[str] = []  # the statuses of queue_depth that have more than count_cap runs
 
 
 class CollectorStatOut(Struct, kw_only=True):
@@ -109,9 +113,11 @@ class SchedulerStatusOut(Struct, kw_only=True):
     alive: bool
     schedulers: list[SchedulerProcessOut]
     last_tick_at: dt.datetime | None
-    due_jobs: int
+    due_jobs: int  # at most count_cap: then due_jobs_capped (there are more)
     oldest_due_next_run_at: dt.datetime | None
     lag_seconds: float
+    count_cap: int = 10_000
+    due_jobs_capped: bool = False
 
 
 class QueueTypeOut(Struct, kw_only=True):

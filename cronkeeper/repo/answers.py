@@ -147,6 +147,20 @@ def brand_days(
     return days, competitors
 
 
+def range_scores(
+    conn: psycopg.Connection, brand_id: UUID, ranges: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> list[dict[str, Any]]:
+    """The brand's scores of the runs created in each ``(start, end)`` of ``ranges`` (sorted, disjoint),
+    one row per range in order: ``{day (its start), day_end, runs, answers, mention_rate,
+    mean_position, mean_sentiment, share_of_voice, competitors: [name], competitor_counts: [answers
+    mentioning it], open}`` (``open``: a run of the range was pending or processing)."""
+    if not ranges:
+        return []
+    starts, ends = [a for a, _ in ranges], [b for _, b in ranges]
+    params = {"brand_id": brand_id, "starts": starts, "ends": ends, "lo": starts[0], "hi": ends[-1]}
+    return conn.execute(S["range_scores"], params).fetchall()
+
+
 def stream_export_rows(conn: psycopg.Connection, run_id: int, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """A run's answers with their latest score, from a server-side cursor (constant memory).
 

@@ -137,8 +137,13 @@ def earliest_next_run(conn: psycopg.Connection) -> dt.datetime | None:
     return conn.execute(Q["earliest_next_run"]).fetchone()["next_run_at"]
 
 
-def count_due(conn: psycopg.Connection, now: dt.datetime) -> dict[str, Any]:
-    return conn.execute(Q["count_due"], {"now": now}).fetchone()
+def count_due(conn: psycopg.Connection, now: dt.datetime, *, cap: int | None = None) -> dict[str, Any]:
+    """``{due, oldest}``: the active jobs due at ``now`` and the oldest ``next_run_at`` among them.
+    With ``cap``, at most ``cap`` are counted and ``capped`` says whether there were more."""
+    if cap is None:
+        return conn.execute(Q["count_due"], {"now": now}).fetchone()
+    row = conn.execute(Q["count_due_capped"], {"now": now, "cap": cap}).fetchone()
+    return {"due": min(row["due"], cap), "oldest": row["oldest"], "capped": row["due"] > cap}
 
 
 def lock_future_cron_jobs(

@@ -311,8 +311,14 @@ def cancel_run(conn: psycopg.Connection, run_id: int, now: dt.datetime) -> JobRu
 
 
 def queue_depth(conn: psycopg.Connection) -> dict[str, int]:
-    """Pending and processing runs, by status (from the partial indexes: cheap at any table size)."""
+    """Pending and processing runs, by status (from the partial indexes: cost follows the queue)."""
     return {r["status"]: r["n"] for r in conn.execute(Q["count_by_status"])}
+
+
+def queue_depth_capped(conn: psycopg.Connection, cap: int) -> tuple[dict[str, int], list[str]]:
+    """``queue_depth`` counting at most ``cap`` runs of each status, and the statuses that had more."""
+    rows = conn.execute(Q["count_by_status_capped"], {"cap": cap}).fetchall()
+    return {r["status"]: min(r["n"], cap) for r in rows}, [r["status"] for r in rows if r["n"] > cap]
 
 
 def oldest_pending(conn: psycopg.Connection, now: dt.datetime) -> dt.datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.support.factories import make_brand, make_job, make_run
+from tests.support.factories import make_brand, make_customer, make_job, make_run
 
 RUNS = "/api/admin/job-runs"
 NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
@@ -194,3 +194,16 @@ def test_jobs_sort_by_next_and_last_run_across_pages(api, conn):
     assert r.status_code == 400 and r.json()["field"] == "sort"
     r = api.get("/api/admin/scheduled-jobs", params={"sort": "next_run", "cursor": "eyJ4Ijox"})
     assert r.status_code == 400 and r.json()["field"] == "cursor"
+
+
+def test_collector_figures_are_counted_once_per_5_seconds_per_scope(api, conn, monkeypatch):
+    from cronkeeper.repo import runs as runs_repo
+
+    calls = []
+    real = runs_repo.collector_stats
+    monkeypatch.setattr(runs_repo, "collector_stats", lambda *a, **k: calls.append(k["customer_id"]) or real(*a, **k))
+    for _ in range(3):
+        assert api.get("/api/admin/system/collectors").status_code == 200
+    bound = api.token("viewer", customer_id=make_customer(conn).id)
+    assert api.get("/api/admin/system/collectors", headers=bound).status_code == 200
+    assert len(calls) == 2 and calls[0] is None and calls[1] is not None  # every run's once, the customer's once

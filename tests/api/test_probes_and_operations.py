@@ -189,3 +189,26 @@ def test_the_status_and_tick_queries_read_no_finished_runs(conn, t0):
     conn.execute("SET enable_seqscan = off")  # a handful of rows: ask whether the index can serve it
     plan = _plan(conn, processes_q["last_beat"], {"kind": "worker", "hostname": "h", "id": None})
     assert "processes_heartbeat_idx" in plan, plan
+
+
+def test_due_jobs_and_queue_depth_are_counted_up_to_the_cap(api, conn, monkeypatch):
+    """A backlog is counted up to COUNT_CAP (each request's cost stays bounded), then flagged."""
+    from cronkeeper.api.controllers import operations, system
+
+    monkeypatch.setattr(system, "COUNT_CAP", 3)
+    monkeypatch.setattr(operations, "COUNT_CAP", 3)
+    now = api.clock.now()
+    job = make_job(conn, next_run_at=now - 5 * M)
+    for _ in range(3):
+        make_job(conn, next_run_at=now - M)
+    for _ in range(4):
+        make_run(conn, job)  # pending
+    body = api.get("/api/admin/system").json()
+    assert body["due_jobs"] == 3 and body["due_jobs_capped"] is True and body["count_cap"] == 3
+    assert body["queue_depth"] == {"pending": 3, "processing": 0} and body["queue_depth_capped"] == ["pending"]
+    assert body["scheduler_lag_seconds"] == 300.0  # the oldest is exact whatever the count
+    status = api.get("/api/admin/scheduler/status").json()
+    assert status["due_jobs"] == 3 and status["due_jobs_capped"] is True and status["lag_seconds"] == 300.0
+    conn.execute("UPDATE scheduled_jobs SET is_active = false WHERE id = %s", (job.id,))
+    body = api.get("/api/admin/system").json()
+    assert body["due_jobs"] == 3 and body["due_jobs_capped"] is False

@@ -69,7 +69,7 @@ def shared_api_client(dsn: str) -> Iterator[Api]:
     """Like ``api_client(dsn)`` with the defaults, on an app built once per process.
 
     Everything a test could leave behind is made anew: the settings (its database),
-    the fixed clock, the 429 limits, the token cache and the readiness flag. The
+    the fixed clock, the 429 limits, the token and collector caches and the readiness flag. The
     HTTP request counters of ``/metrics`` carry over: tests of them build their own app.
     """
     if not _SHARED:
@@ -79,7 +79,7 @@ def shared_api_client(dsn: str) -> Iterator[Api]:
     app.state.settings = settings(database_url=dsn)
     app.state.clock = clock
     app.state.limits = Limits(RequestLimits.from_env(os.environ))
-    for leftover in ("token_cache", "schema_current"):
+    for leftover in ("token_cache", "schema_current", "collector_cache"):
         app.state.pop(leftover, None)
     conn = connect(dsn, autocommit=True)
     try:

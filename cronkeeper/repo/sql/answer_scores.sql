@@ -91,3 +91,43 @@ CROSS JOIN LATERAL unnest(s.competitors_mentioned) AS c(name)
 WHERE r.brand_id = %(brand_id)s AND r.status IN ('completed', 'partial')
   AND r.created_at >= %(start)s AND r.created_at < %(end)s
 GROUP BY 1, 2
+
+-- name: range_scores
+-- As brand_days and brand_competitor_days at once, per range [starts[i],
+-- ends[i]) (sorted, disjoint: whole days, or the part of one a chart covers),
+-- one row per range (zeros without scores): the brand's runs created in
+-- [lo, hi) read once through job_runs_brand_idx, each placed in its range by a
+-- binary search (width_bucket), their scores by answer_scores_run_idx (OFFSET 0
+-- keeps the lateral a loop, not a hash of the whole table). open: a run of
+-- the range was pending or processing (its scores may still come or go).
+WITH ranges AS (
+    SELECT d.i::int AS i, d.lo, d.hi
+    FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS d(lo, hi, i)
+), placed AS MATERIALIZED (
+    SELECT r.id, r.status, d.i
+    FROM job_runs r
+    JOIN ranges d ON d.i = width_bucket(r.created_at, %(starts)s::timestamptz[]) AND r.created_at < d.hi
+    WHERE r.brand_id = %(brand_id)s AND r.created_at >= %(lo)s AND r.created_at < %(hi)s
+), scored AS MATERIALIZED (
+    SELECT p.i, p.id AS run_id, s.mentioned, s.position, s.sentiment, s.share_of_voice, s.competitors_mentioned
+    FROM placed p CROSS JOIN LATERAL (
+        SELECT x.mentioned, x.position, x.sentiment, x.share_of_voice, x.competitors_mentioned
+        FROM answer_scores x WHERE x.run_id = p.id OFFSET 0) s
+    WHERE p.status IN ('completed', 'partial')
+), means AS (
+    SELECT i, count(DISTINCT run_id)::int AS runs, count(*)::int AS answers,
+           avg(mentioned::int)::float8 AS mention_rate, avg(position)::float8 AS mean_position,
+           avg(sentiment)::float8 AS mean_sentiment, avg(share_of_voice)::float8 AS share_of_voice
+    FROM scored GROUP BY i
+), rivals AS (
+    SELECT i, array_agg(name ORDER BY name) AS competitors, array_agg(n ORDER BY name) AS competitor_counts
+    FROM (SELECT scored.i, c.name, count(*)::int AS n
+          FROM scored CROSS JOIN LATERAL unnest(scored.competitors_mentioned) AS c(name) GROUP BY 1, 2) x
+    GROUP BY i
+)
+SELECT d.lo AS day, d.hi AS day_end, coalesce(m.runs, 0) AS runs, coalesce(m.answers, 0) AS answers,
+       m.mention_rate, m.mean_position, m.mean_sentiment, m.share_of_voice,
+       coalesce(v.competitors, '{}') AS competitors, coalesce(v.competitor_counts, '{}') AS competitor_counts,
+       EXISTS (SELECT 1 FROM placed p WHERE p.i = d.i AND p.status IN ('pending', 'processing')) AS open
+FROM ranges d LEFT JOIN means m ON m.i = d.i LEFT JOIN rivals v ON v.i = d.i
+ORDER BY d.i

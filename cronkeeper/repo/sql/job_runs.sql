@@ -296,6 +296,13 @@ SELECT 'pending' AS status, count(*) AS n FROM job_runs WHERE status = 'pending'
 UNION ALL
 SELECT 'processing', count(*) FROM job_runs WHERE status = 'processing'
 
+-- name: count_by_status_capped
+-- count_by_status for the pages: at most %(cap)s + 1 runs of each status counted.
+SELECT 'pending' AS status, count(*) AS n
+FROM (SELECT 1 FROM job_runs WHERE status = 'pending' LIMIT %(cap)s + 1) p
+UNION ALL
+SELECT 'processing', count(*) FROM (SELECT 1 FROM job_runs WHERE status = 'processing' LIMIT %(cap)s + 1) q
+
 -- name: oldest_pending
 SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_after <= %(now)s
 

@@ -111,6 +111,13 @@ SELECT min(next_run_at) AS next_run_at FROM scheduled_jobs WHERE is_active
 SELECT count(*) AS due, min(next_run_at) AS oldest
 FROM scheduled_jobs WHERE is_active AND next_run_at <= %(now)s
 
+-- name: count_due_capped
+-- count_due for the pages: at most %(cap)s + 1 due jobs counted (a backlog of
+-- 45,000 made each request count them all), the oldest from the index's first entry.
+SELECT (SELECT count(*) FROM (SELECT 1 FROM scheduled_jobs WHERE is_active AND next_run_at <= %(now)s
+                              LIMIT %(cap)s + 1) d) AS due,
+       (SELECT min(next_run_at) FROM scheduled_jobs WHERE is_active AND next_run_at <= %(now)s) AS oldest
+
 -- name: lock_future_cron_jobs
 -- active cron jobs not yet due, by id after a cursor, locked (waiting for a tick that holds one)
 SELECT * FROM scheduled_jobs

@@ -60,6 +60,15 @@ function processesPanel(system, scheduler, offsetMs) {
   ];
 }
 
+// The server counts due jobs up to a cap (a backlog would make every poll count them all): past
+// it, "10,000+" with the reason in words beside it.
+function dueJobs(system) {
+  if (!system.due_jobs_capped) return h("span", { "data-due-jobs": String(system.due_jobs) }, String(system.due_jobs));
+  const cap = system.count_cap.toLocaleString("en-US");
+  return h("span", { "data-due-jobs": `${system.count_cap}+` }, `${cap}+`,
+    h("span", { class: "sub" }, `more than ${cap}: counting stops there`));
+}
+
 function queuePanel(system, queue, scheduler) {
   const summary = summaryList([
     ["Pending", String(queue.depth.pending ?? 0)],
@@ -67,7 +76,7 @@ function queuePanel(system, queue, scheduler) {
     ["Oldest due pending run", queue.oldest_pending_run_at
       ? h("span", {}, timeLocal(queue.oldest_pending_run_at), h("span", { class: "sub" }, `waiting ${duration(queue.oldest_pending_age_seconds)}`))
       : "none waiting"],
-    ["Jobs due now", String(system.due_jobs)],
+    ["Jobs due now", dueJobs(system)],
     ["Scheduler lag", scheduler ? duration(scheduler.lag_seconds) : duration(system.scheduler_lag_seconds)],
     scheduler ? ["Last scheduler tick", timeLocal(scheduler.last_tick_at)] : null,
   ]);
