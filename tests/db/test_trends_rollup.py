@@ -40,16 +40,16 @@ def seed(conn, job, t0) -> None:
             CROSS JOIN LATERAL (SELECT CASE WHEN g = 1 THEN 'pending' WHEN g = 2 THEN 'processing'
                                             WHEN g %% 7 = 0 THEN 'failed' WHEN g %% 11 = 0 THEN 'partial'
                                             ELSE 'completed' END AS status) s
-            RETURNING id, created_at
+            RETURNING id, created_at, scheduled_for
         ), answers AS (
-            INSERT INTO collected_answers (run_id, brand_id, query, collector, answer, created_at)
-            SELECT runs.id, %(brand)s, 'q' || k, 'fake', 'text', runs.created_at
+            INSERT INTO collected_answers (run_id, run_scheduled_for, brand_id, query, collector, answer, created_at)
+            SELECT runs.id, runs.scheduled_for, %(brand)s, 'q' || k, 'fake', 'text', runs.created_at
             FROM runs CROSS JOIN generate_series(1, 3) k
-            RETURNING id, run_id, created_at
+            RETURNING id, run_id, run_scheduled_for, created_at
         )
-        INSERT INTO answer_scores (answer_id, run_id, brand_id, mentioned, mention_count, position, sentiment,
-                                   share_of_voice, competitors_mentioned, created_at)
-        SELECT a.id, a.run_id, %(brand)s, a.id %% 3 <> 0, (a.id %% 3 <> 0)::int,
+        INSERT INTO answer_scores (answer_id, run_id, run_scheduled_for, brand_id, mentioned, mention_count, position,
+                                   sentiment, share_of_voice, competitors_mentioned, created_at)
+        SELECT a.id, a.run_id, a.run_scheduled_for, %(brand)s, a.id %% 3 <> 0, (a.id %% 3 <> 0)::int,
                CASE WHEN a.id %% 3 <> 0 THEN 1 + a.id %% 4 END,
                CASE WHEN a.id %% 5 <> 0 THEN ((a.id %% 9) - 4) / 4.0 END,
                CASE WHEN a.id %% 4 <> 0 THEN (a.id %% 10) / 10.0 END,
