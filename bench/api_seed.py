@@ -21,32 +21,22 @@ completes each with a few statements (next to a no-op, through the real handler)
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
+import common
 import psycopg
 from pages_seed import EXPRESSIONS, JOBS, PERIODS, RUNS
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
-
-from cronkeeper.migrate import migrate
 
 CUSTOMERS, BRANDS_PER_CUSTOMER = 100, 10
 BACKLOG_CUSTOMERS, BACKLOG_JOBS = 10, 1000
 BACKLOG_PREFIX = "backlog customer "
 
 
-@contextmanager
+
 def kept_database(server_dsn: str, name: str, *, reseed: bool, drop: bool, jobs: int, runs: int):
     """The bench's database, seeded when new (or asked), migrated to the current schema."""
-    dsn = make_conninfo(server_dsn, dbname=name)
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and reseed:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not exists or reseed:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    migrate(dsn)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+
+    def prepare(conn: psycopg.Connection) -> None:
         seeded = conn.execute("SELECT count(*) FROM scheduled_jobs").fetchone()[0] > 0
         if seeded and not conn.execute("SELECT 1 FROM customers WHERE name LIKE %s", (BACKLOG_PREFIX + "%",)).fetchone():
             raise RuntimeError(f"database {name} holds data this bench did not seed (or a half-done seed): --reseed")
@@ -54,12 +44,8 @@ def kept_database(server_dsn: str, name: str, *, reseed: bool, drop: bool, jobs:
             seed(conn, jobs, runs)
         clear_backlog(conn)  # what an interrupted run left
         answer_backlog_brands(conn)
-    try:
-        yield dsn
-    finally:
-        if drop:
-            with psycopg.connect(server_dsn, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return common.kept_database(server_dsn, name, reseed=reseed, drop=drop, prepare=prepare)
 
 
 def _secondary_indexes(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:

@@ -30,42 +30,29 @@ import os
 import random
 import statistics
 from collections.abc import Callable
-from contextlib import contextmanager
 
+import common
 import psycopg
 from common import admin_token, percentile, record, server, start_api, stop
 from http_load import load
 from pages_seed import seed
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from cronkeeper.api import cursors
-from cronkeeper.migrate import migrate
 
 TARGET = 0.050
 BOUND = "bound:"  # a path with this prefix is asked with a token bound to one customer
 
 
-@contextmanager
+
 def kept_database(server_dsn: str, name: str, *, reseed: bool, drop: bool, jobs: int, runs_per_job: int):
     """The bench's database, seeded when new (or asked), migrated to the current schema."""
-    dsn = make_conninfo(server_dsn, dbname=name)
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and reseed:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not exists or reseed:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    migrate(dsn)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+
+    def prepare(conn: psycopg.Connection) -> None:
         if conn.execute("SELECT count(*) FROM scheduled_jobs").fetchone()[0] == 0:
             seed(conn, jobs, runs_per_job)
-    try:
-        yield dsn
-    finally:
-        if drop:
-            with psycopg.connect(server_dsn, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return common.kept_database(server_dsn, name, reseed=reseed, drop=drop, prepare=prepare)
 
 
 def bound_token(dsn: str) -> str:

@@ -150,6 +150,29 @@ def run_children(commands: list[list[str]], *, timeout: float = 600, env: dict |
     }
 
 
+
+@contextmanager
+def kept_database(server_dsn: str, name: str, *, reseed: bool, drop: bool, prepare):
+    """A bench's own database on ``server_dsn``, kept between runs: created when missing (or
+    dropped and created again with ``reseed``), migrated to the current schema, then handed to
+    ``prepare(conn)`` (autocommit), which seeds it when empty; dropped at the end with ``drop``."""
+    dsn = make_conninfo(server_dsn, dbname=name)
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and reseed:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        if not exists or reseed:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    migrate(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        prepare(conn)
+    try:
+        yield dsn
+    finally:
+        if drop:
+            with psycopg.connect(server_dsn, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
 # -- live cronkeeper processes -------------------------------------------------
 BIN = Path(sys.executable).parent
 BENCH_DIR = ROOT / "bench"
