@@ -99,3 +99,8 @@ def rules_of_customer(conn: psycopg.Connection, customer_id: UUID, scope: UUID |
 
 def set_customer_rules(conn: psycopg.Connection, customer_id: UUID, rules: dict[str, Any]) -> None:
     conn.execute(Q["set_customer_rules"], {"customer_id": customer_id, "rules": Jsonb(rules)})
+
+
+def prune_resolved(conn: psycopg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete at most ``limit`` alerts resolved before ``cutoff`` (deliveries cascade); how many went."""
+    return conn.execute(Q["prune_resolved"], {"cutoff": cutoff, "limit": limit}).rowcount

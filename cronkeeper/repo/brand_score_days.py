@@ -41,3 +41,8 @@ def lock_brand(conn: psycopg.Connection, brand_id: UUID) -> None:
 def try_lock_brand(conn: psycopg.Connection, brand_id: UUID) -> bool:
     """``lock_brand`` without waiting: False when another reader is counting the brand's days."""
     return conn.execute(Q["try_lock_brand"], {"lock_key": LOCK_KEY, "brand_id": brand_id}).fetchone()["locked"]
+
+
+def prune_days(conn: psycopg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete at most ``limit`` brand days that began before ``cutoff``; how many went."""
+    return conn.execute(Q["prune_days"], {"cutoff": cutoff, "limit": limit}).rowcount

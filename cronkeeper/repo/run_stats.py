@@ -124,3 +124,13 @@ def store_days(conn: psycopg.Connection, days: list[dict[str, Any]], timezone: s
     scope = customer_id or EVERY_RUN
     with conn.cursor() as cur:
         cur.executemany(Q["store_day"], [{**d, "scope": scope, "timezone": timezone} for d in days])
+
+
+def prune_slots(conn: psycopg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete at most ``limit`` slot rows that began before ``cutoff``; how many went."""
+    return conn.execute(Q["prune_slots"], {"cutoff": cutoff, "limit": limit}).rowcount
+
+
+def prune_days(conn: psycopg.Connection, cutoff: dt.datetime, limit: int) -> int:
+    """Delete at most ``limit`` summed days that began before ``cutoff``; how many went."""
+    return conn.execute(Q["prune_days"], {"cutoff": cutoff, "limit": limit}).rowcount

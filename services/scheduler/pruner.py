@@ -20,8 +20,14 @@ whose runs all finished before its cutoff (a few catalog statements, however
 many runs) before it deletes the rest row by row. The count rule stays row by
 row: a job's newest runs may lie in any month.
 
-Emits: a ``PruneResult`` (runs deleted by each rule, months dropped) and, when
-it deleted any, the log event ``runs_pruned`` with the counts.
+The age rule also prunes what outlives its runs: the charts' rollups
+(``run_stats_slots``, ``run_stats_days``, ``brand_score_days``) older than the
+cutoff, and alerts resolved before it (open alerts stay). Schedule versions
+and the audit trail are kept.
+
+Emits: a ``PruneResult`` (runs deleted by each rule, months dropped, rollup and
+alert rows deleted) and, when it deleted any, the log event ``runs_pruned``
+with the counts.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from uuid import UUID
 
 import psycopg
 
+from cronkeeper.repo import alerts as alerts_repo
+from cronkeeper.repo import brand_score_days as brand_days_repo
+from cronkeeper.repo import run_stats as run_stats_repo
 from cronkeeper.repo import runs as runs_repo
 from cronkeeper.services.scheduler import partitions
 from cronkeeper.settings import Settings
@@ -41,6 +50,9 @@ from cronkeeper.settings import Settings
 log = logging.getLogger("cronkeeper.services.scheduler.pruner")
 
 JOBS_PER_SLICE = 200
+# what the age rule prunes besides runs: each deletes at most a batch of rows older than the cutoff
+SIDE_TABLES = (run_stats_repo.prune_slots, run_stats_repo.prune_days, brand_days_repo.prune_days,
+               alerts_repo.prune_resolved)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class PruneResult:
     by_age: int = 0
     by_count: int = 0
     months_dropped: tuple[str, ...] = ()
+    side_rows: int = 0  # rollup rows and resolved alerts older than the cutoff
 
 
 @dataclass
@@ -70,9 +83,22 @@ class Pruner:
             months = lock_free(partitions.drop_expired, conn, cutoff) or []
         by_age = self._by_age(conn, now, deadline) if self.settings.retention_days > 0 else 0
         by_count = self._by_count(conn, deadline) if self.settings.retention_runs_per_job > 0 else 0
-        if by_age or by_count or months:
-            log.info("runs_pruned", extra={"by_age": by_age, "by_count": by_count, "months_dropped": months})
-        return PruneResult(by_age=by_age, by_count=by_count, months_dropped=tuple(months))
+        side = self._side_tables(conn, now, deadline) if self.settings.retention_days > 0 else 0
+        if by_age or by_count or months or side:
+            log.info("runs_pruned", extra={"by_age": by_age, "by_count": by_count, "months_dropped": months,
+                                           "side_rows": side})  # fmt: skip
+        return PruneResult(by_age=by_age, by_count=by_count, months_dropped=tuple(months), side_rows=side)
+
+    def _side_tables(self, conn: psycopg.Connection, now: dt.datetime, deadline: float) -> int:
+        cutoff = now - dt.timedelta(days=self.settings.retention_days)
+        batch, deleted = self.settings.retention_batch_size, 0
+        for prune in SIDE_TABLES:
+            while time.monotonic() < deadline:
+                n = prune(conn, cutoff, batch)
+                deleted += n
+                if n < batch:
+                    break
+        return deleted
 
     def _by_age(self, conn: psycopg.Connection, now: dt.datetime, deadline: float) -> int:
         s = self.settings

@@ -125,3 +125,41 @@ def test_settings_read_retention_from_env(tmp_path):
     )  # fmt: skip
     assert (s.retention_days, s.retention_runs_per_job, s.retention_batch_size) == (7, 0, 50)
     assert s.retention_interval_seconds == 300
+
+
+def test_age_rule_prunes_old_rollup_rows_and_resolved_alerts_not_open_ones(conn, t0):
+    """What outlives its runs goes with the age rule: the charts' rollup rows of slots and days
+    before the cutoff, and alerts resolved before it; an open alert stays however old."""
+    job = make_job(conn)
+    old, recent = t0 - dt.timedelta(days=100), t0 - dt.timedelta(days=10)
+    nil = "00000000-0000-0000-0000-000000000000"
+    for when in (old, recent):
+        conn.execute(
+            "INSERT INTO run_stats_slots (scope, slot_start, counts, open, counted_at) VALUES (%s, %s, %s, false, %s)",
+            (nil, when, [0, 0, 1, 0, 0, 0, 0], when),
+        )
+        conn.execute(
+            "INSERT INTO run_stats_days (scope, timezone, day_start, counts) VALUES (%s, 'UTC', %s, %s)",
+            (nil, when, [0, 0, 1, 0, 0, 0, 0]),
+        )
+        conn.execute(
+            "INSERT INTO brand_score_days (brand_id, timezone, day_start, day_end, runs, answers, open, counted_at)"
+            " VALUES (%s, 'UTC', %s, %s, 1, 3, false, %s)",
+            (job.brand_id, when, when + dt.timedelta(days=1), when),
+        )
+    alert = "INSERT INTO alerts (scheduled_job_id, customer_id, kind, message, opened_at, last_seen_at, resolved_at) VALUES (%s, %s, %s, 'x', %s, %s, %s) RETURNING id"  # noqa: E501
+    resolved_old = conn.execute(alert, (job.id, job.customer_id, "failed", old, old, old)).fetchone()["id"]
+    resolved_recent = conn.execute(alert, (job.id, job.customer_id, "late", old, old, recent)).fetchone()["id"]
+    open_old = conn.execute(alert, (job.id, job.customer_id, "missed", old, old, None)).fetchone()["id"]
+
+    result = Pruner(settings(retention_days=90, retention_runs_per_job=0, retention_batch_size=1)).run_once(conn, t0)
+
+    assert result.side_rows == 4  # one of each rollup table, one alert (batches of 1: each loop ran again)
+    for table, column in (("run_stats_slots", "slot_start"), ("run_stats_days", "day_start"),
+                          ("brand_score_days", "day_start")):  # fmt: skip
+        left = [r[column] for r in conn.execute(f"SELECT {column} FROM {table}")]
+        assert left == [recent], table
+    left = {r["id"] for r in conn.execute("SELECT id FROM alerts")}
+    assert left == {resolved_recent, open_old} and resolved_old not in left
+    # retention off: nothing of the kind goes
+    assert Pruner(settings(retention_days=0, retention_runs_per_job=0)).run_once(conn, t0 + dt.timedelta(days=400)).side_rows == 0

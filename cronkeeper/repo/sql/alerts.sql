@@ -105,3 +105,11 @@ FOR UPDATE
 
 -- name: set_customer_rules
 UPDATE customers SET alert_rules = %(rules)s, updated_at = now() WHERE id = %(customer_id)s
+
+-- name: prune_resolved
+-- Retention (services/scheduler/pruner.py): at most %(limit)s alerts resolved before the cutoff
+-- (their deliveries cascade); open alerts stay however old.
+WITH doomed AS (
+    SELECT id FROM alerts WHERE resolved_at < %(cutoff)s LIMIT %(limit)s
+)
+DELETE FROM alerts a USING doomed WHERE a.id = doomed.id

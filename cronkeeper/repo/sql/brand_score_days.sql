@@ -31,3 +31,10 @@ SELECT pg_advisory_xact_lock(%(lock_key)s, hashtext(%(brand_id)s::text))
 
 -- name: try_lock_brand
 SELECT pg_try_advisory_xact_lock(%(lock_key)s, hashtext(%(brand_id)s::text)) AS locked
+
+-- name: prune_days
+-- Retention (services/scheduler/pruner.py): at most %(limit)s brand days that began before the cutoff.
+WITH doomed AS (
+    SELECT ctid FROM brand_score_days WHERE day_start < %(cutoff)s LIMIT %(limit)s
+)
+DELETE FROM brand_score_days d USING doomed WHERE d.ctid = doomed.ctid

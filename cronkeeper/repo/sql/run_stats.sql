@@ -146,3 +146,18 @@ ORDER BY day_start
 INSERT INTO run_stats_days (scope, timezone, day_start, counts, dur_classes, dur_counts)
 VALUES (%(scope)s, %(timezone)s, %(day)s, %(counts)s::integer[], %(cls)s::smallint[], %(n)s::integer[])
 ON CONFLICT DO NOTHING
+
+-- name: prune_slots
+-- Retention (services/scheduler/pruner.py): at most %(limit)s slot rows that began before the
+-- cutoff, by run_stats_slots_slot_idx; their runs are gone or going.
+WITH doomed AS (
+    SELECT ctid FROM run_stats_slots WHERE slot_start < %(cutoff)s LIMIT %(limit)s
+)
+DELETE FROM run_stats_slots s USING doomed WHERE s.ctid = doomed.ctid
+
+-- name: prune_days
+-- Retention: at most %(limit)s summed days that began before the cutoff.
+WITH doomed AS (
+    SELECT ctid FROM run_stats_days WHERE day_start < %(cutoff)s LIMIT %(limit)s
+)
+DELETE FROM run_stats_days d USING doomed WHERE d.ctid = doomed.ctid
