@@ -8,14 +8,13 @@ by binary COPY (straight into job_runs, and into a temp table for an
 contender once per round, each on a freshly reset table); a ratio is the median
 of the rounds' ratios, with their min and max. Schedulers are separate
 processes started together (``childsync``: start-up excluded), each ticking
-``SKIP LOCKED`` batches until none is due. ``tick (arrays)`` is the tick
-writing by binary arrays instead of COPY, for comparison.
+``SKIP LOCKED`` batches until none is due.
 
 Targets (issue 23): tick <= 1.3x the COPY floor; 1,000,000 due jobs in under
 60 s with 2 schedulers; linear growth (us/job flat across sizes).
 
     python bench/bench_scheduler.py [--jobs 10000,100000] [--rounds 3] [--batch 5000]
-    python bench/bench_scheduler.py --jobs 1000000 --rounds 1 --no-arrays   # ~15-25 min here
+    python bench/bench_scheduler.py --jobs 1000000 --rounds 1   # ~15-25 min here
 """
 
 from __future__ import annotations
@@ -133,16 +132,16 @@ def copy_floor(conn) -> float:
     return time.perf_counter() - start
 
 
-def ticks(dsn: str, schedulers: int, batch: int, write: str, jobs: int) -> float:
+def ticks(dsn: str, schedulers: int, batch: int, jobs: int) -> float:
     """Wall time of ``schedulers`` processes ticking together until no job is due."""
-    cmd = [sys.executable, "bench_scheduler.py", "--child", dsn, "--batch", str(batch), "--write", write]
+    cmd = [sys.executable, "bench_scheduler.py", "--child", dsn, "--batch", str(batch)]
     out = run_children([cmd] * schedulers, timeout=3600)
     made = sum(r["n"] for r in out["results"])
     assert made == jobs, (made, jobs, out["results"])
     return out["seconds"]
 
 
-def child(dsn: str, batch: int, write: str) -> None:
+def child(dsn: str, batch: int) -> None:
     """One scheduler process: tick every due job (SKIP LOCKED batches), report the runs it made."""
     import childsync
 
@@ -151,7 +150,7 @@ def child(dsn: str, batch: int, write: str) -> None:
     conn = connect(dsn, autocommit=True)
     conn.execute("SELECT 1")
     start = childsync.ready()
-    result = tick(conn, NOW, batch_size=batch, rng=random.Random(os.getpid()), write=write)
+    result = tick(conn, NOW, batch_size=batch, rng=random.Random(os.getpid()))
     childsync.done(start, result.runs_created, batches=result.batches)
 
 
@@ -159,16 +158,12 @@ def _ratio(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
 
-def measure(
-    dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int], arrays: bool
-) -> list[list[object]]:
+def measure(dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int]) -> list[list[object]]:
     conn = connect(dsn, autocommit=True)
     seed(conn, jobs)
     contenders = {"COPY floor": lambda: copy_floor(conn), "unnest floor": lambda: unnest_floor(conn)}
     for n in schedulers:
-        contenders[f"tick, {n} scheduler{'s' if n > 1 else ''}"] = lambda n=n: ticks(dsn, n, batch, "copy", jobs)
-    if arrays:
-        contenders["tick (arrays), 1 scheduler"] = lambda: ticks(dsn, 1, batch, "arrays", jobs)
+        contenders[f"tick, {n} scheduler{'s' if n > 1 else ''}"] = lambda n=n: ticks(dsn, n, batch, jobs)
     times: dict[str, list[float]] = {k: [] for k in contenders}
     names = list(contenders)
     for r in range(rounds):
@@ -194,11 +189,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--schedulers", default="1,2")
     parser.add_argument("--child", metavar="DSN")
-    parser.add_argument("--write", default="copy")
-    parser.add_argument("--no-arrays", action="store_true", help="leave out the tick writing by arrays")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.batch, args.write)
+        child(args.child, args.batch)
         return
     sizes = [int(x) for x in args.jobs.split(",")]
     schedulers = [int(x) for x in args.schedulers.split(",")]
@@ -206,7 +199,7 @@ def main() -> None:
     with server() as srv:
         for jobs in sizes:
             with fresh_database(srv) as dsn:
-                rows += measure(dsn, jobs, args.rounds, args.batch, schedulers, not args.no_arrays)
+                rows += measure(dsn, jobs, args.rounds, args.batch, schedulers)
     record(
         f"Scheduler tick, {', '.join(f'{n:,}' for n in sizes)} due jobs ({len(EXPRESSIONS)} expressions x "
         f"{len(ZONES)} zones), batch {args.batch}",

@@ -30,10 +30,10 @@ settings named in brackets):
 - ``max_catchup`` (100) [``max_catchup_runs``]: slots run under ``run_all``;
 - ``rng`` (a fresh ``random.Random``): draws each run's jitter;
 - ``local_settings`` (none): server settings ``SET LOCAL`` in each batch's
-  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``);
-- ``write`` (``copy``): how the runs and advances are written, by binary COPY
-  through staging tables or (``arrays``) by binary arrays and ``unnest``; both
-  insert with ``ON CONFLICT DO NOTHING`` on the slot key.
+  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``).
+
+The runs and the advances are written by binary COPY through staging tables,
+then one ``INSERT ... ON CONFLICT DO NOTHING`` on the slot key and one UPDATE.
 
 Per job, the Python work is small: jobs without jitter that share what their
 plan depends on (schedule, ``next_run_at``, bounds, calendar, policies, whether
@@ -64,7 +64,6 @@ from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import DueJob, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
-from cronkeeper.repo.runs import NewRun
 from cronkeeper.schedule.bounds import Bounds, CalendarRule, bounded_slots, cap_runs
 from cronkeeper.schedule.slots import due_slots
 from cronkeeper.services.scheduler import skips
@@ -317,22 +316,13 @@ def _plan_batch(
     return batch
 
 
-WRITES = ("copy", "arrays")
-
-
-def _write(conn: psycopg.Connection, batch: _Batch, write: str, returning: bool) -> tuple[int, int, list]:
-    """Insert the batch's runs and advance its jobs: by binary COPY through staging tables
-    (``copy``, the default) or by binary arrays and ``unnest`` (``arrays``); both insert with
-    ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows when ``returning``)."""
-    if write == "copy":
-        written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
-        jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
-        return written
-    columns = runs_repo.SCHEDULED_RUN_COLUMNS
-    new_runs = [NewRun(trigger="schedule", **dict(zip(columns, row, strict=True))) for row in batch.rows]
-    inserted = [(r["id"], r["scheduled_job_id"], r["status"]) for r in runs_repo.insert_runs(conn, new_runs)]
-    jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
-    return sum(1 for r in inserted if r[2] == "pending"), len(inserted), inserted
+def _write(conn: psycopg.Connection, batch: _Batch, returning: bool) -> tuple[int, int, list]:
+    """Insert the batch's runs and advance its jobs, each by binary COPY through a staging table;
+    the insert is ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows
+    when ``returning``)."""
+    written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
+    jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+    return written
 
 
 def tick_batch(
@@ -344,11 +334,8 @@ def tick_batch(
     max_catchup: int = 100,
     rng: random.Random | None = None,
     local_settings: dict[str, str] | None = None,
-    write: str = "copy",
 ) -> TickResult:
     """One transaction: lock up to ``batch_size`` due jobs, insert their runs, advance them."""
-    if write not in WRITES:
-        raise ValueError(f"write must be one of {', '.join(WRITES)}, not {write!r}")
     rng = rng or random.Random()
     logged = log.isEnabledFor(logging.INFO)
     with conn.transaction():
@@ -368,7 +355,7 @@ def tick_batch(
                 now,
                 "cancelled: replaced by a newer run (overlap policy replace)",
             )
-        created, inserted, rows = _write(conn, batch, write, logged)
+        created, inserted, rows = _write(conn, batch, logged)
         skips.count_down(conn, batch.skips_used)  # in this transaction, under the jobs' locks
     for run_id, job_id, status in rows:  # only when INFO is on: each run's event
         event = "run_scheduled" if status == "pending" else "run_skipped"

@@ -6,8 +6,6 @@ import datetime as dt
 import random
 import threading
 
-import pytest
-
 from cronkeeper.db import connect
 from cronkeeper.models import DueJob
 from cronkeeper.repo import jobs as jobs_repo
@@ -30,8 +28,7 @@ def test_the_due_job_query_returns_the_fields_of_due_job_in_order(conn, t0):
     assert locked.schedule is full.schedule  # the same Schedule, its H resolved by the job's id
 
 
-@pytest.mark.parametrize("write", ["copy", "arrays"])
-def test_both_writes_insert_skips_and_leave_an_existing_slot_alone(conn, t0, write):
+def test_the_copy_write_inserts_skips_and_leaves_an_existing_slot_alone(conn, t0):
     brand = make_brand(conn)
     late = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0 - 3 * M)  # run_once: 3 skipped
     taken = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0, overlap_policy="allow")
@@ -40,7 +37,7 @@ def test_both_writes_insert_skips_and_leave_an_existing_slot_alone(conn, t0, wri
             conn, [(taken.id, taken.customer_id, taken.brand_id, "data_collection", "pending", None, t0, t0, None)],
             returning=False,
         )  # the slot exists already (another scheduler, a replan)
-    result = tick(conn, t0 + dt.timedelta(seconds=1), rng=random.Random(1), write=write)
+    result = tick(conn, t0 + dt.timedelta(seconds=1), rng=random.Random(1))
     assert (result.jobs, result.runs_created, result.runs_skipped, result.duplicates) == (2, 1, 3, 1)
     statuses = [(r["status"], r["scheduled_for"], r["finished_at"] is not None) for r in runs_of(conn, late.id)]
     assert statuses == [("skipped", t0 - 3 * M, True), ("skipped", t0 - 2 * M, True),
@@ -49,10 +46,6 @@ def test_both_writes_insert_skips_and_leave_an_existing_slot_alone(conn, t0, wri
     nexts = conn.execute("SELECT next_run_at, last_run_at, scheduled_run_count FROM scheduled_jobs ORDER BY name")
     assert all(r["next_run_at"] == t0 + M and r["last_run_at"] in (t0, None) for r in nexts)
 
-
-def test_a_bad_write_option_is_refused(conn, t0):
-    with pytest.raises(ValueError, match="write must be one of copy, arrays, not 'csv'"):
-        tick(conn, t0, write="csv")
 
 
 def test_a_slot_inserted_by_two_writers_at_once_is_kept_once(dsn, t0):
