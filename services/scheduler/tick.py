@@ -32,8 +32,11 @@ settings named in brackets):
 - ``local_settings`` (none): server settings ``SET LOCAL`` in each batch's
   transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``).
 
-The runs and the advances are written by binary COPY through staging tables,
-then one ``INSERT ... ON CONFLICT DO NOTHING`` on the slot key and one UPDATE.
+A batch of ``COPY_MIN_ROWS`` runs or more is written by binary COPY through
+staging tables (temporary, dropped at commit), then one ``INSERT ... ON
+CONFLICT DO NOTHING`` on the slot key and one UPDATE; a smaller one, the usual
+tick, by binary arrays and ``unnest`` into the same statements' shape, so a
+tick of a few jobs a second creates no temporary tables (catalog churn).
 
 Per job, the Python work is small: jobs without jitter that share what their
 plan depends on (schedule, ``next_run_at``, bounds, calendar, policies, whether
@@ -64,6 +67,7 @@ from cronkeeper.errors import CronkeeperError
 from cronkeeper.models import DueJob, MisfirePolicy, OverlapPolicy, ScheduledJob
 from cronkeeper.repo import jobs as jobs_repo
 from cronkeeper.repo import runs as runs_repo
+from cronkeeper.repo.runs import NewRun
 from cronkeeper.schedule.bounds import Bounds, CalendarRule, bounded_slots, cap_runs
 from cronkeeper.schedule.slots import due_slots
 from cronkeeper.services.scheduler import skips
@@ -316,13 +320,24 @@ def _plan_batch(
     return batch
 
 
+# from this many runs a batch is written by COPY (faster for big ticks; below it the temporary
+# tables' creation would cost more than it saves, and churn the catalog at every small tick)
+COPY_MIN_ROWS = 500
+
+
 def _write(conn: psycopg.Connection, batch: _Batch, returning: bool) -> tuple[int, int, list]:
-    """Insert the batch's runs and advance its jobs, each by binary COPY through a staging table;
-    the insert is ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows
-    when ``returning``)."""
-    written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
-    jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
-    return written
+    """Insert the batch's runs and advance its jobs (see the module docstring); the insert is
+    ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows when ``returning``)."""
+    if len(batch.rows) >= COPY_MIN_ROWS:
+        written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
+        jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+        return written
+    columns = runs_repo.SCHEDULED_RUN_COLUMNS
+    new_runs = [NewRun(trigger="schedule", **dict(zip(columns, row, strict=True))) for row in batch.rows]
+    inserted = [(r["id"], r["scheduled_job_id"], r["status"]) for r in runs_repo.insert_runs(conn, new_runs)]
+    jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
+    pending = sum(1 for r in inserted if r[2] == "pending")
+    return pending, len(inserted), inserted if returning else []
 
 
 def tick_batch(

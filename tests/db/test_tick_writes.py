@@ -6,6 +6,8 @@ import datetime as dt
 import random
 import threading
 
+import pytest
+
 from cronkeeper.db import connect
 from cronkeeper.models import DueJob
 from cronkeeper.repo import jobs as jobs_repo
@@ -28,7 +30,9 @@ def test_the_due_job_query_returns_the_fields_of_due_job_in_order(conn, t0):
     assert locked.schedule is full.schedule  # the same Schedule, its H resolved by the job's id
 
 
-def test_the_copy_write_inserts_skips_and_leaves_an_existing_slot_alone(conn, t0):
+@pytest.mark.parametrize("copy_min_rows", [0, 10_000], ids=["copy", "arrays"])
+def test_both_writes_insert_skips_and_leave_an_existing_slot_alone(conn, t0, monkeypatch, copy_min_rows):
+    monkeypatch.setattr(tick_module, "COPY_MIN_ROWS", copy_min_rows)
     brand = make_brand(conn)
     late = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0 - 3 * M)  # run_once: 3 skipped
     taken = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0, overlap_policy="allow")
@@ -89,3 +93,12 @@ def test_jobs_that_share_a_schedule_share_one_plan_per_batch(conn, t0, monkeypat
     afters = conn.execute("SELECT run_after FROM job_runs JOIN scheduled_jobs j ON j.id = scheduled_job_id"
                           " WHERE j.jitter_seconds > 0").fetchall()  # fmt: skip
     assert len({r["run_after"] for r in afters}) == 4  # each its own jitter
+
+
+def test_a_small_tick_creates_no_temporary_table(conn, t0):
+    """The usual tick (a few runs) goes by arrays: no staging table made and dropped each time."""
+    make_job(conn, make_brand(conn), cron_expression="* * * * *", next_run_at=t0)
+    with conn.transaction():
+        assert tick(conn, t0, rng=random.Random(1)).runs_created == 1
+        staged = conn.execute("SELECT to_regclass('pg_temp.ck_tick_runs') AS t, to_regclass('pg_temp.ck_tick_advance') AS a")
+        assert staged.fetchone() == {"t": None, "a": None}
