@@ -41,7 +41,7 @@ from cronkeeper import redaction
 from cronkeeper.models import Brand, BrandQuery, Customer, JobRun, ScheduledJob
 from cronkeeper.repo import audit as audit_repo
 
-RESOURCE_TYPES = ("job", "run", "brand", "query", "customer", "token", "alert", "alert_channel")
+RESOURCE_TYPES = ("job", "run", "brand", "query", "customer", "token", "alert", "alert_channel", "calendar")
 MASK = redaction.MASK
 # a field whose own name says it holds a secret is masked whatever its value;
 # names of secrets (``secret_env``, ``secret_name``) are not secrets

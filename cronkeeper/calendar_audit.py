@@ -2,12 +2,14 @@
 
 ``cronkeeper.calendars`` calls these inside its own transactions, so the API,
 the CLI and the Python API record the same events, by the current actor
-(``cronkeeper.audit``). A calendar is its customer's: each event is the
-customer's (``resource_type`` ``customer``, ``resource_id`` and ``customer_id``
-the customer's id; ``GET /api/admin/audit?resource_type=customer&resource_id=…``
-lists them with the customer's other changes), its action names the calendar
-change, and its ``changes`` always hold ``calendar_id`` (``[id, id]``; ``[null,
-id]`` on create, ``[id, null]`` on delete):
+(``cronkeeper.audit``). Each event is the calendar's (``resource_type``
+``calendar``, ``resource_id`` its id: ``GET
+/api/admin/audit?resource_type=calendar&resource_id=…`` is its history, shown on
+the calendar's page) and its customer's (``customer_id``: ``?customer_id=`` and
+a token bound to the customer list them with the customer's other changes). Its
+action names the calendar change, and its ``changes`` always hold
+``calendar_id`` (``[id, id]``; ``[null, id]`` on create, ``[id, null]`` on
+delete):
 
 | action | ``changes`` besides ``calendar_id`` |
 | --- | --- |
@@ -18,8 +20,8 @@ id]`` on create, ``[id, null]`` on delete):
 | ``calendar_import`` | ``calendar``, ``dates`` (as above), ``dates_added``, ``events`` read from the ``.ics`` file |
 | ``calendar_delete`` | ``name``, ``business_days_only``, ``date_count``: ``[value, null]`` |
 
-(The audit table's ``resource_type`` CHECK predates calendars; giving them a
-type of their own needs a migration.) A list of dates longer than
+(Before migration 0027 these events were recorded under ``resource_type``
+``customer`` and the customer's id; the migration moved them.) A list of dates longer than
 ``SHOWN_DATES`` keeps its first ones and says how many more there were
 (``"… and 4 more"``), so a 5,000-date import stays one small event.
 """
@@ -35,7 +37,7 @@ import psycopg
 from cronkeeper import audit
 from cronkeeper.repo.calendars import Calendar
 
-RESOURCE = "customer"
+RESOURCE = "calendar"
 SHOWN_DATES = 50
 _FIELDS = ("name", "business_days_only")
 
@@ -56,7 +58,7 @@ def _record(
     head: dict[str, list[Any]] = {"calendar_id": ident or [str(calendar.id), str(calendar.id)]}
     if named:
         head["calendar"] = [calendar.name, calendar.name]
-    audit.record(conn, f"calendar_{action}", RESOURCE, calendar.customer_id, customer_id=calendar.customer_id,
+    audit.record(conn, f"calendar_{action}", RESOURCE, calendar.id, customer_id=calendar.customer_id,
                  changes={**head, **changes})  # fmt: skip
 
 

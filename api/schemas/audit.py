@@ -11,7 +11,7 @@ from msgspec import Struct
 from cronkeeper.api.schemas.common import utc
 from cronkeeper.audit import AuditEvent
 
-ResourceType = Literal["job", "run", "brand", "query", "customer", "token", "alert", "alert_channel"]
+ResourceType = Literal["job", "run", "brand", "query", "customer", "token", "alert", "alert_channel", "calendar"]
 
 
 class AuditEventOut(Struct, kw_only=True):

@@ -86,7 +86,7 @@ def test_filters_and_pages(api, conn):
 
 
 
-def test_calendar_changes_through_the_api_are_the_customers_events(api, conn):
+def test_calendar_changes_through_the_api_are_the_calendars_and_its_customers_events(api, conn):
     brand = make_brand(conn)
     cid = str(brand.customer_id)
     cal = api.post("/api/admin/calendars", json={"customer_id": cid, "name": "Hols"}).json()
@@ -97,9 +97,10 @@ def test_calendar_changes_through_the_api_are_the_customers_events(api, conn):
     ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270106\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     assert api.post("/api/admin/calendars/import", json={"calendar_id": cal["id"], "ics": ics}).status_code in (200, 201)
     assert api.delete(url).status_code == 204
-    r = api.get(AUDIT, params={"resource_type": "customer", "resource_id": cid})
+    r = api.get(AUDIT, params={"resource_type": "calendar", "resource_id": cal["id"]})
     assert r.status_code == 200, r.text
     found = r.json()["data"]
+    assert [e["id"] for e in api.get(AUDIT, params={"customer_id": cid}).json()["data"]] == [e["id"] for e in found]
     assert [e["action"] for e in found] == [
         "calendar_delete", "calendar_import", "calendar_remove_date", "calendar_add_dates", "calendar_update",
         "calendar_create",

@@ -46,6 +46,9 @@ def test_calendars_from_the_command_line(ck, conn, tmp_path):
     assert missing.returncode != 0 and "does not exclude" in missing.stderr
     bad = ck("calendars", "add-date", cal["id"], "31.12.2027", ok=False)
     assert bad.returncode != 0 and "DATE" in bad.stderr, bad.stderr
+    history = ck.json("audit", "list", "--resource-type", "calendar", "--resource-id", cal["id"])
+    assert [e["action"] for e in history] == ["calendar_remove_date", "calendar_import", "calendar_add_dates",
+                                              "calendar_create"]  # fmt: skip
 
     job = ck.json("jobs", "create", "--brand", str(brand.id), "--type", "scoring", "--cron", "0 10 * * *",
                   "--timezone", "Europe/Berlin", "--calendar", cal["id"], "--starts-at", "2030-01-01T00:00",

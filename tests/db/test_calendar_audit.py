@@ -1,11 +1,14 @@
 """Every calendar change (create, rename, dates added and removed, import, delete) is an audit event
-of the calendar's customer, written in the change's transaction (a refused change writes none)."""
+of the calendar (and of its customer), written in the change's transaction (a refused change writes
+none); migration 0027 moved the events recorded before as the customer's."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from cronkeeper import audit, calendar_audit, calendars
 from cronkeeper.errors import Conflict, NotFound
@@ -38,9 +41,12 @@ def test_each_calendar_change_is_one_event_with_who_and_what(conn):
         "calendar_create", "calendar_update", "calendar_add_dates", "calendar_remove_date", "calendar_import",
         "calendar_delete",
     ]  # fmt: skip
-    assert {(e.resource_type, e.resource_id, e.token_name) for e in events} == {
-        ("customer", str(brand.customer_id), "alice")}
     ident = str(cal.id)
+    assert {(e.resource_type, e.resource_id, e.customer_id, e.token_name) for e in events} == {
+        ("calendar", ident, brand.customer_id, "alice")}
+    # the calendar's own history is the same six, newest first
+    history = audit.list_events(conn, resource_type="calendar", resource_id=ident, limit=100)
+    assert [e.id for e in history] == [e.id for e in reversed(events)]
     create, rename, added, removed, imported, deleted = (e.changes for e in events)
     assert create == {"calendar_id": [None, ident], "name": [None, "Hols"], "business_days_only": [None, False],
                       "dates": [None, ["2027-01-01"]]}  # fmt: skip
@@ -83,3 +89,25 @@ def test_a_long_list_of_dates_is_shortened_in_the_event(conn):
     calendars.add_dates(conn, cal.id, days)
     shown = _events(conn, brand.customer_id)[-1].changes["dates"][1]
     assert len(shown) == calendar_audit.SHOWN_DATES + 1 and shown[-1] == "… and 4 more"
+
+
+MIGRATION = next((Path(__file__).parents[2] / "sql" / "migrations").glob("*_calendar_audit.sql"))
+
+
+def test_the_migration_moves_the_calendar_events_recorded_as_the_customers(conn):
+    brand = make_brand(conn)
+    cal = calendars.create_calendar(conn, {"customer_id": brand.customer_id, "name": "Hols"})
+    ident, customer = str(cal.id), str(brand.customer_id)
+    insert = """INSERT INTO audit_events (token_name, customer_id, action, resource_type, resource_id, changes)
+                VALUES ('old', %s, %s, 'customer', %s, %s) RETURNING id"""
+    old = [conn.execute(insert, (customer, action, customer, Jsonb({"calendar_id": ids}))).fetchone()["id"]
+           for action, ids in [("calendar_add_dates", [ident, ident]), ("calendar_delete", [ident, None]),
+                               ("calendar_create", [None, ident])]]  # fmt: skip
+    other = conn.execute(insert, (customer, "update", customer, Jsonb({"name": ["A", "B"]}))).fetchone()["id"]
+    conn.execute(MIGRATION.read_text())  # the constraint swap runs again unchanged; the rows move
+    rows = conn.execute("SELECT id, resource_type, resource_id, customer_id FROM audit_events WHERE id = ANY(%s) "
+                        "ORDER BY id", ([*old, other],)).fetchall()  # fmt: skip
+    assert [(r["resource_type"], r["resource_id"], str(r["customer_id"])) for r in rows] == [
+        ("calendar", ident, customer), ("calendar", ident, customer), ("calendar", ident, customer),
+        ("customer", customer, customer),  # the customer's own change stays its own
+    ]  # fmt: skip

@@ -56,6 +56,11 @@ def test_a_calendar_date_shows_as_a_skipped_slot_in_the_job_preview(browser, dsn
         upload.get_by_role("button", name="Import").click()
         expect(page.locator("tr[data-date='2030-12-25']")).to_contain_text("Christmas")
         expect(page.locator(".list-status")).to_contain_text("2 dates excluded")
+        changes = page.locator("[data-audit] li")  # the calendar's own history, newest first
+        expect(changes).to_have_count(3)
+        expect(changes.nth(0)).to_contain_text("Imported dates into a calendar by ui admin")
+        expect(changes.nth(1)).to_contain_text("Added dates to a calendar by ui admin")
+        expect(changes.nth(2)).to_contain_text("Created a calendar by ui admin")
         screenshot(page, "calendar-dates", full_page=False)
         assert axe_violations(page) == []  # the calendar's page, with a date
         page.set_viewport_size({"width": 390, "height": 844})

@@ -1,11 +1,13 @@
 // Calendars: a customer's named lists of dates on which the jobs that use one do not run
 // (and, optionally, no weekends). The list creates one, by hand or from an .ics file; a
-// calendar's page adds and removes dates. A job picks one in its form ("Calendar and bounds").
+// calendar's page adds and removes dates and lists its changes (the audit trail's "calendar"
+// events). A job picks one in its form ("Calendar and bounds").
 import { ApiError, api, getAll } from "../lib/api.js";
 import { field, h, input } from "../lib/dom.js";
 import { plural } from "../lib/names.js";
 import { navigate } from "../lib/router.js";
 import { canWrite } from "../lib/session.js";
+import { renderAudit } from "../components/audit_list.js";
 import { confirmDelete } from "../components/confirm_delete.js";
 import { emptyState } from "../components/empty.js";
 import { formErrors, saving } from "../components/form_errors.js";
@@ -151,6 +153,7 @@ function detailForms(cal, reload) {
     try {
       await api.put(`/calendars/${cal.id}`, { business_days_only: weekends.checked });
       toast(weekends.checked ? "Weekends are skipped now." : "Weekends run again.");
+      reload();
     } catch (error) {
       weekends.checked = !weekends.checked;
       toastError("Could not change it", error);
@@ -180,14 +183,17 @@ export async function calendarView(main, [id], _query, state) {
   document.title = `${cal.name} · Calendars · cronkeeper`;
   const tbody = h("tbody", {});
   const count = h("p", { class: "list-status", role: "status" });
+  let changes = null;
   const reload = async () => {
     const fresh = await api.get(`/calendars/${id}`);
     count.textContent = fresh.dates.length ? `${plural(fresh.dates.length, "date", "dates")} excluded.` : "No dates yet.";
     tbody.replaceChildren(...fresh.dates.map((d) => dateRow(cal, d, reload)));
+    changes?.reload();
   };
   main.append(crumbs(["Calendars", "/admin/calendars"], cal.name), h("h1", {}, cal.name),
     ...(canWrite() ? detailForms(cal, reload) : []), count,
     h("div", { class: "table-wrap" }, dataTable("calendar-dates", `Dates of ${cal.name}`, ["Date", "Label", "Actions"], tbody)));
   await reload();
+  changes = renderAudit(main, { resourceType: "calendar", resourceId: cal.id });
   return null;
 }
