@@ -214,7 +214,7 @@ class Completer:
         if not done:
             return failed
         now = self.clock.now()
-        rows = [(c.run.id, str(o.status), now, o.metrics, o.error_message) for c, o in done]
+        rows = [(c.run.id, c.run.scheduled_for, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
             with reading(self.pool) as conn, conn.transaction():
                 ours = runs_repo.finish_runs(conn, self.worker_id, rows)

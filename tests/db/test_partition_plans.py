@@ -3,9 +3,11 @@
 A year of monthly partitions plus the default, runs in each, analyzed. By-id statements
 (finish, heartbeat, the run page) carry no slot, so they probe each partition's primary
 key once: bounded by the months kept, and measured in docs/partitioning.md. The slot key
-(the tick's ON CONFLICT) and everything keyed by a slot reach one partition."""
+(the tick's ON CONFLICT), everything keyed by a slot, and the worker's batched write-back
+(each outcome with its run's slot) reach one partition."""
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -107,3 +109,24 @@ def test_statements_keyed_by_a_slot_reach_one_partition(conn, year):
         " DO NOTHING RETURNING id", (run["id"],),
     ).fetchall()  # fmt: skip
     assert got == []  # the slot is taken: exactly once, across partitions as before
+
+
+@pytest.mark.slow  # over 0.5 s: creates 12 months of partitions and 50,000 runs
+def test_a_batch_of_outcomes_reaches_only_the_months_of_its_runs(conn, year):
+    """The worker's write-back (finish_runs): each outcome carries its run's slot, so when the
+    outcomes are looked up one by one (the plan of a big batch among many processing runs) each
+    lookup is pruned to its run's month at run time. (With few processing runs the planner
+    hashes them instead: read through each month's partial index of active runs.)"""
+    conn.execute("UPDATE job_runs SET status = 'processing', worker_id = 'w', started_at = run_after, "
+                 "heartbeat_at = run_after, lease_expires_at = run_after + interval '1 hour' WHERE status = 'pending'")
+    conn.execute("ANALYZE job_runs")
+    run = conn.execute("SELECT id, scheduled_for FROM job_runs WHERE status = 'processing' LIMIT 1").fetchone()
+    t = run["scheduled_for"] + dt.timedelta(minutes=1)
+    outcomes = json.dumps([[run["id"], run["scheduled_for"].isoformat(), "completed", t.isoformat(), {}, None]])
+    conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
+    plan = plan_text(conn.execute(b"EXPLAIN (ANALYZE, COSTS OFF) " + load("job_runs")["finish_runs"],
+                                  {"outcomes": outcomes, "worker_id": "w"}).fetchall())  # fmt: skip
+    assert "Nested Loop" in plan, plan
+    ran = [line for line in plan.splitlines() if re.search(r"Scan .*\bon job_runs ", line) and "never executed" not in line]
+    assert len(ran) == 1 and "rows=1 " in ran[0], plan  # one month's primary key, the run found in it
+    assert conn.execute("SELECT status FROM job_runs WHERE id = %s", (run["id"],)).fetchone()["status"] == "completed"
