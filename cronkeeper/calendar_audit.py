@@ -20,7 +20,7 @@ delete):
 | ``calendar_import`` | ``calendar``, ``dates`` (as above), ``dates_added``, ``events`` read from the ``.ics`` file |
 | ``calendar_delete`` | ``name``, ``business_days_only``, ``date_count``: ``[value, null]`` |
 
-(Before migration 0027 these events were recorded under ``resource_type``
+(Before migration 0029 these events were recorded under ``resource_type``
 ``customer`` and the customer's id; the migration moved them.) A list of dates longer than
 ``SHOWN_DATES`` keeps its first ones and says how many more there were
 (``"… and 4 more"``), so a 5,000-date import stays one small event.

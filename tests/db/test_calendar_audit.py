@@ -1,6 +1,6 @@
 """Every calendar change (create, rename, dates added and removed, import, delete) is an audit event
 of the calendar (and of its customer), written in the change's transaction (a refused change writes
-none); migration 0027 moved the events recorded before as the customer's."""
+none); migration 0029 moved the events recorded before as the customer's."""
 
 from __future__ import annotations
 
