@@ -144,8 +144,8 @@ def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0)
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
     """The runs page's filters (migration 0014): a rare trigger within a customer is one range of
-    job_runs_trigger_idx; a time range becomes an id range found on job_runs_created_idx, read
-    through the index of the page's other filter."""
+    job_runs_trigger_idx; a time range becomes an id range found on job_runs_created_idx (by the
+    functions of migration 0027, planned once), read through the index of the page's other filter."""
     from cronkeeper.repo.pages import _statement
 
     brand, crowd = make_brand(conn), make_brand(conn)
@@ -176,9 +176,24 @@ def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
         ((("status", "'failed'"), ("created_to", None)), "job_runs_status_idx"),
     ]:
         plan = _plan(conn, _statement("runs_page", given), params)
-        assert "job_runs_created_idx" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
+        assert "InitPlan" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
+        assert "job_runs_created_idx" not in plan, (given, plan)  # the bounds are the functions' (0027)
+    for function in ("ck_run_id_from", "ck_run_id_before"):  # their one statement, as written in the function
+        body, config = conn.execute("SELECT prosrc, proconfig FROM pg_proc WHERE proname = %s", (function,)).fetchone().values()
+        assert config == ["plan_cache_mode=force_generic_plan"], function
+        query = re.search(r"RETURN \((SELECT .*)\);", body, re.S).group(1).replace(" at", " %(at)s")
+        plan = _plan(conn, query.encode(), {"at": t0 + dt.timedelta(days=3)})
+        assert "job_runs_created_idx" in plan and not re.search(r"^\s*(->\s*)?Sort  \(", plan, re.M), plan
     rows = conn.execute(_statement("runs_page", (("created_from", None), ("created_to", None))), params).fetchall()
     assert len(rows) == 51  # a day of minutely runs, capped by the page's limit
+    # the bounds: the first run created at or after `from`, the last one before `to`; none: NULL (an empty page)
+    bounds = conn.execute(
+        "SELECT ck_run_id_from(%(created_from)s) AS lo, ck_run_id_before(%(created_to)s) AS hi, "
+        "(SELECT min(id) FROM job_runs WHERE created_at >= %(created_from)s) AS min_id, "
+        "(SELECT max(id) FROM job_runs WHERE created_at < %(created_to)s) AS max_id, "
+        "ck_run_id_from(%(created_to)s + interval '1 year') AS none", params,
+    ).fetchone()  # fmt: skip
+    assert (bounds["lo"], bounds["hi"], bounds["none"]) == (bounds["min_id"], bounds["max_id"], None), bounds
 
 
 def test_sorted_jobs_pages_walk_an_index_in_their_order(conn, t0):
