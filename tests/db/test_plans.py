@@ -126,6 +126,33 @@ def _generic_plan(conn, query: bytes, params: dict, raw: bool = False) -> str:
         conn.execute("DEALLOCATE page")
 
 
+def test_a_run_page_statement_is_fit_for_a_plan_made_once(conn, t0):
+    """GET /job-runs/{id} plans get_run_named once per connection (the pages' generic pool): that one
+    plan reads the run, its brand and its retries by their keys, with or without a customer, and the
+    customer's filter still hides another customer's run."""
+    job, other = make_job(conn), make_job(conn)
+    run = make_run(conn, job, now=t0)
+    query = load("job_runs")["get_run_named"]
+    conn.execute("SET enable_seqscan = off")  # a few rows: as _plan, ask which index each read can use
+    for customer in (None, job.customer_id):
+        plan = _generic_plan(conn, query, {"id": run.id, "customer_id": customer})
+        assert "Index Scan using job_runs_pkey on job_runs r " in plan, plan
+        assert re.search(r"Index Scan using brands_\w+ on brands b", plan), plan  # not a hash of every brand
+        assert "Seq Scan" not in plan and "Hash" not in plan, plan
+    conn.execute("PREPARE run_page(bigint, uuid) AS " + query.decode().replace("%(id)s", "$1")
+                 .replace("%(customer_id)s", "$2"))  # fmt: skip
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    with psycopg.ClientCursor(conn) as cur:  # EXECUTE's arguments as literals
+        seen = [cur.execute("EXECUTE run_page(%s, %s)", (run.id, c)).fetchone()
+                for c in (None, job.customer_id, other.customer_id)]  # fmt: skip
+    conn.execute("RESET plan_cache_mode")
+    assert [r and (r["id"], r["brand_name"]) for r in seen] == [(run.id, job_brand(conn, job))] * 2 + [None]
+
+
+def job_brand(conn, job) -> str:
+    return conn.execute("SELECT name FROM brands WHERE id = %s", (job.brand_id,)).fetchone()["name"]
+
+
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0):
     """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007)."""
