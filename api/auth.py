@@ -92,9 +92,10 @@ class TokenCache:
     """Tokens verified in the last ``ttl`` seconds, keyed by their secret's hash.
 
     A hit skips the database: no thread hop, query and commit per request (30 %
-    of a one-row GET). The price is that a token revoked meanwhile is still
-    accepted by this process for up to ``ttl`` seconds; an expired one is not
-    (``get`` compares its ``expires_at`` with the app's clock). Only successes
+    of a one-row GET). The price is that a token revoked by another process (another
+    API process, the CLI) is still accepted by this one for up to ``ttl`` seconds;
+    one revoked through this process is forgotten at once (``forget``), and an
+    expired one is never served (``get`` compares its ``expires_at`` with the app's clock). Only successes
     are kept, so a new token works at once. ``cronkeeper api`` uses one with
     ``CRONKEEPER_API_TOKEN_CACHE_SECONDS`` (5); an app without one (tests,
     ``create_app`` as such) checks every request.
@@ -115,6 +116,10 @@ class TokenCache:
             self._tokens.pop(key, None)
             return None
         return hit[1]
+
+    def forget(self, token_id: int) -> None:
+        """Drop a token revoked through this process: refused here from the next request on."""
+        self._tokens = {k: v for k, v in self._tokens.items() if v[1].id != token_id}
 
     def put(self, secret: str, token: ApiToken) -> None:
         now = self.clock()

@@ -13,6 +13,10 @@ descriptors). Here:
   uvicorn answers 503 to requests once ``limit_concurrency`` is reached).
 
 Cut connections are logged as one ``slow_clients_cut`` line per ``LOG_EVERY_SECONDS`` at most.
+
+A response's head goes out with its body in one write (``_HeadWithBody``): uvicorn writes the head
+on ``http.response.start`` and the body on ``http.response.body``, two sends (and two wake-ups of
+the client) where one does.
 """
 
 from __future__ import annotations
@@ -61,6 +65,44 @@ def request_seconds() -> float:
     return ServerLimits.from_env(os.environ).request_seconds
 
 
+class _HeadWithBody:
+    """The transport of one request's response cycle, holding the response head until the body.
+
+    uvicorn writes the head as soon as the app starts the response; held here, it goes out with
+    the first body write when that comes in the same step of the event loop (a whole response:
+    Litestar sends both back to back), else at the end of that step (a stream that waits for its
+    first chunk, a HEAD answer without a body), or before a close. Writes before the response
+    starts (``100 Continue``) pass at once. Everything else is the transport's.
+    """
+
+    __slots__ = ("transport", "cycle", "loop", "held")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport, self.cycle, self.loop = transport, cycle, loop
+        self.held: bytes | None = None  # the head, while held; b"" once it went out
+
+    def write(self, data: bytes) -> None:
+        if self.held is None and self.cycle.response_started:  # the head, written as the response starts
+            self.held = data
+            self.loop.call_soon(self.flush)
+            return
+        if self.held:
+            data, self.held = self.held + data, b""
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        if self.held:
+            self.transport.write(self.held)
+            self.held = b""
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(
         self, config: Config, server_state: ServerState, app_state: dict[str, Any],
@@ -100,6 +142,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.transport is self.transport:
+            self.cycle.transport = _HeadWithBody(self.transport, self.cycle, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._cancel_deadline()

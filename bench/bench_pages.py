@@ -25,6 +25,7 @@ slots of its range once, so the first round's warm-up pays for it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -130,7 +131,33 @@ def calls(conn: psycopg.Connection, rng: random.Random) -> list[tuple[str, str, 
     ]  # fmt: skip
 
 
-def one_round(base: str, tokens: tuple[str, str], chosen: list, args: argparse.Namespace, n: int) -> list[dict]:
+def api_cpu(api_pid: int) -> float:
+    """CPU seconds (user + system) used so far by the ``cronkeeper api`` process and its workers."""
+    import psutil
+
+    total = 0.0
+    for p in [psutil.Process(api_pid), *psutil.Process(api_pid).children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def db_cpu(conn: psycopg.Connection) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to the bench's database (this
+    script's own included: it is idle during a load), by pid."""
+    import psutil
+
+    out = {}
+    for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"):
+        with contextlib.suppress(psutil.Error):
+            t = psutil.Process(pid).cpu_times()
+            out[pid] = t.user + t.system
+    return out
+
+
+def one_round(base: str, tokens: tuple[str, str], chosen: list, args: argparse.Namespace, n: int,
+              api_pid: int, conn: psycopg.Connection) -> list[dict]:  # fmt: skip
     out = []
     for page, label, make in chosen:
         token = tokens[1] if make().startswith(BOUND) else tokens[0]
@@ -138,11 +165,15 @@ def one_round(base: str, tokens: tuple[str, str], chosen: list, args: argparse.N
         warm = load(base, token, path, clients=args.clients, seconds=args.warmup)
         if warm["errors"]:
             print(f"  {page} {label}: {warm['errors']} errors in warm-up, e.g. {warm['sample_error']}", flush=True)
+        cpu, backends = api_cpu(api_pid), db_cpu(conn)
         r = load(base, token, path, clients=args.clients, seconds=args.seconds)
+        cpu = (api_cpu(api_pid) - cpu) / max(r["count"], 1)  # the API's own CPU per request (ms of a core)
+        dbcpu = sum(t - backends.get(pid, 0.0) for pid, t in db_cpu(conn).items()) / max(r["count"], 1)
         p50, p99 = percentile(r["latency"], 50), percentile(r["latency"], 99)
-        out.append({"p50": p50, "p99": p99, "rps": r["count"] / r["seconds"], "errors": r["errors"]})
+        out.append({"p50": p50, "p99": p99, "rps": r["count"] / r["seconds"], "errors": r["errors"], "cpu": cpu,
+                    "db": dbcpu})
         print(f"  round {n} {page}: {label}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-              f"errors {r['errors']}, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+              f"CPU ms/req API {cpu * 1000:.2f} DB {dbcpu * 1000:.2f}, errors {r['errors']}, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     return out
 
 
@@ -176,12 +207,14 @@ def main() -> None:
         tokens = (admin_token(dsn), bound_token(dsn))
         os.environ["CRONKEEPER_API_WORKERS"] = str(args.api_workers)
         api, base = start_api(dsn)
+        watch = psycopg.connect(dsn, autocommit=True)
         try:
             rounds = []
             for n in range(1, args.rounds + 1):
                 loads.append(os.getloadavg()[0])
-                rounds.append(one_round(base, tokens, chosen, args, n))
+                rounds.append(one_round(base, tokens, chosen, args, n, api.pid, watch))
         finally:
+            watch.close()
             stop(api)
     rows = []
     for i, (page, label, _) in enumerate(chosen):
@@ -191,10 +224,12 @@ def main() -> None:
         verdict = "-" if page == "floor" else ("met" if p99 < TARGET and not any(g["errors"] for g in got) else "MISSED")
         rows.append([page, label, spread([g["p50"] for g in got]), spread([g["p99"] for g in got]),
                      f"{p99 / TARGET:.2f}", f"{floor:.2f}", f"{statistics.median(g['rps'] for g in got):,.0f}",
+                     f"{statistics.median(g['cpu'] for g in got) * 1000:.2f}",
+                     f"{statistics.median(g['db'] for g in got) * 1000:.2f}",
                      sum(g["errors"] for g in got), verdict])  # fmt: skip
     record(
         f"Admin pages' API calls, {jobs:,} jobs and {runs:,} runs, {args.clients} clients",
-        ["page", "call", "p50 ms", "p99 ms", "p99 / 50 ms", "p50 / floor p50", "req/s", "errors", "p99 < 50 ms"],
+        ["page", "call", "p50 ms", "p99 ms", "p99 / 50 ms", "p50 / floor p50", "req/s", "API CPU ms/req", "DB CPU ms/req", "errors", "p99 < 50 ms"],
         rows,
         notes=f"median (min-max) of {args.rounds} rounds, {args.seconds:g} s per call after {args.warmup:g} s warm-up; "
         f"`cronkeeper api --workers {args.api_workers}`; database {conninfo_to_dict(dsn).get('dbname')}; "

@@ -103,18 +103,19 @@ CROSS JOIN generate_series(%(events)s, 1, -1) g
 
 ANSWERS = """
 WITH runs AS (
-    SELECT r.id, r.brand_id, r.created_at, r.id %% 3 AS q FROM job_runs r
+    SELECT r.id, r.scheduled_for, r.brand_id, r.created_at, r.id %% 3 AS q FROM job_runs r
     WHERE r.brand_id = ANY(%(brands)s) AND r.status = 'completed'
 ), answers AS (
-    INSERT INTO collected_answers (run_id, brand_id, query, collector, answer, latency_ms, created_at)
-    SELECT runs.id, runs.brand_id, 'query ' || g, (ARRAY['openai', 'perplexity'])[1 + g %% 2], 'an answer',
+    INSERT INTO collected_answers (run_id, run_scheduled_for, brand_id, query, collector, answer, latency_ms,
+                                   created_at)
+    SELECT runs.id, runs.scheduled_for, runs.brand_id, 'query ' || g, (ARRAY['openai', 'perplexity'])[1 + g %% 2], 'an answer',
            200 + (runs.id * 7 + g) %% 900, runs.created_at
     FROM runs CROSS JOIN generate_series(1, 3) g
-    RETURNING id, run_id, brand_id, created_at
+    RETURNING id, run_id, run_scheduled_for, brand_id, created_at
 )
-INSERT INTO answer_scores (answer_id, run_id, brand_id, mentioned, mention_count, position, sentiment,
+INSERT INTO answer_scores (answer_id, run_id, run_scheduled_for, brand_id, mentioned, mention_count, position, sentiment,
                            share_of_voice, competitors_mentioned, created_at)
-SELECT a.id, a.run_id, a.brand_id, a.id %% 3 <> 0, (a.id %% 3 <> 0)::int,
+SELECT a.id, a.run_id, a.run_scheduled_for, a.brand_id, a.id %% 3 <> 0, (a.id %% 3 <> 0)::int,
        CASE WHEN a.id %% 3 <> 0 THEN 1 + a.id %% 5 END, ((a.id %% 21) - 10) / 10.0, (a.id %% 10) / 10.0,
        CASE WHEN a.id %% 2 = 0 THEN ARRAY['Rival A'] ELSE ARRAY['Rival A', 'Rival B'] END, a.created_at
 FROM answers a
@@ -138,6 +139,9 @@ def seed(conn: psycopg.Connection, jobs: int, runs_per_job: int) -> None:
     brands = CUSTOMERS * BRANDS_PER_CUSTOMER
     conn.execute(JOBS.format(periods=periods), {"jobs": jobs, "exprs": list(EXPRESSIONS), "brands": brands})
     print(f"  jobs in {time.perf_counter() - t:.0f} s", flush=True)
+    # the months the runs reach back into, as a scheduler running then would have made them (0025)
+    conn.execute("SELECT ck_run_partition_ensure(m) FROM generate_series(now() - interval '11 days', now(), "
+                 "interval '1 day') m")
     conn.execute(RUNS.format(periods=periods), {"runs_per_job": runs_per_job})
     print(f"  runs in {time.perf_counter() - t:.0f} s", flush=True)
     conn.execute(ALERTS, {})

@@ -126,7 +126,8 @@ class JobRunController(Controller):
     def get_run(self, run_id: IntPath, page_pools: PagePoolsDep, access: AccessDep) -> RunOut:
         """One run with its metrics and error, and the run retrying it (``retried_by``) if any."""
         ident = int_param(run_id, "run_id")
-        with reading(page_pools.custom) as conn:
+        # planned once per connection: by id whatever the values (see the statement)
+        with reading(page_pools.generic) as conn:
             run, named = runs.get_run_named(conn, ident, customer_id=access.customer_id)
         return RunOut.of(run, named)
 

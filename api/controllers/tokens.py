@@ -3,14 +3,15 @@
 Only an admin token not bound to a customer may call these routes (a viewer, or
 any customer-bound token, gets 403), since a token can make another with any
 role and scope. A token may revoke itself: the request succeeds and the token is
-refused from then on (within ``CRONKEEPER_API_TOKEN_CACHE_SECONDS`` on other
-API processes). The secret is in the ``201`` of its creation only.
+refused from then on (by the API process that revoked it at once, by the others
+within ``CRONKEEPER_API_TOKEN_CACHE_SECONDS``). The secret is in the ``201`` of its creation only.
 """
 
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
@@ -58,9 +59,13 @@ class TokenController(Controller):
         "/{token_id:str}", operation_id="revokeToken", responses=errors(400, 401, 403, 404, 409),
         sync_to_thread=True,
     )  # fmt: skip
-    def revoke_token(self, token_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep) -> None:
+    def revoke_token(
+        self, token_id: IntPath, pool: PoolDep, access: AccessDep, clock: ClockDep, state: State
+    ) -> None:
         """Revoke a token at once (404 if there is none, 409 if it is revoked already)."""
         ident = int_param(token_id, "token_id")
         with pool.connection() as conn:
             tokens.revoke_token(conn, ident, clock.now())
+        if (cache := state.get("token_cache")) is not None:
+            cache.forget(ident)  # this process refuses it from now on; the others within their cache's TTL
         access.audit("token_revoked", revoked_token_id=ident)

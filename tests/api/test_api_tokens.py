@@ -156,3 +156,26 @@ def test_the_service_checks_expiry(conn):
         tokens.authenticate(conn, made.secret, NOW + dt.timedelta(days=2))
     assert [t.id for t in tokens.list_tokens(conn, active_at=NOW + dt.timedelta(days=3))] == []
     assert made.token.state(NOW) == "active" and made.token.state(NOW + dt.timedelta(days=2)) == "expired"
+
+
+def test_a_token_revoked_through_this_process_leaves_its_cache_at_once(dsn, conn):
+    """The token cache (5 s by default) never outlives a revocation made through the same API
+    process, whatever its TTL; a revocation made elsewhere (another process, the CLI) waits for
+    the TTL (tests/e2e/test_api_serving.py). Other cached tokens stay cached."""
+    with api_client(dsn) as api:
+        api.client.app.state.token_cache = cache = TokenCache(300)
+        doomed = tokens.create_token(conn, name="doomed", role="viewer")
+        kept = tokens.create_token(conn, name="kept", role="viewer")
+        for made in (doomed, kept):
+            assert api.get(JOBS, headers=bearer(made.secret)).status_code == 200  # cached for 300 s
+        assert cache.get(doomed.secret) is not None
+        assert api.delete(f"{TOKENS}/{doomed.token.id}").status_code == 204
+        r = api.get(JOBS, headers=bearer(doomed.secret))
+        assert r.status_code == 401, r.text
+        assert cache.get(doomed.secret) is None and cache.get(kept.secret) is not None
+        assert api.get(JOBS, headers=bearer(kept.secret)).status_code == 200
+        # a token revoking itself is refused from its next request on
+        selfish = tokens.create_token(conn, name="selfish", role="admin")
+        assert api.get(JOBS, headers=bearer(selfish.secret)).status_code == 200
+        assert api.delete(f"{TOKENS}/{selfish.token.id}", headers=bearer(selfish.secret)).status_code == 204
+        assert api.get(JOBS, headers=bearer(selfish.secret)).status_code == 401

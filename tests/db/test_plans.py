@@ -126,6 +126,33 @@ def _generic_plan(conn, query: bytes, params: dict, raw: bool = False) -> str:
         conn.execute("DEALLOCATE page")
 
 
+def test_a_run_page_statement_is_fit_for_a_plan_made_once(conn, t0):
+    """GET /job-runs/{id} plans get_run_named once per connection (the pages' generic pool): that one
+    plan reads the run, its brand and its retries by their keys, with or without a customer, and the
+    customer's filter still hides another customer's run."""
+    job, other = make_job(conn), make_job(conn)
+    run = make_run(conn, job, now=t0)
+    query = load("job_runs")["get_run_named"]
+    conn.execute("SET enable_seqscan = off")  # a few rows: as _plan, ask which index each read can use
+    for customer in (None, job.customer_id):
+        plan = _generic_plan(conn, query, {"id": run.id, "customer_id": customer})
+        assert "Index Scan using job_runs_pkey on job_runs r " in plan, plan
+        assert re.search(r"Index Scan using brands_\w+ on brands b", plan), plan  # not a hash of every brand
+        assert "Seq Scan" not in plan and "Hash" not in plan, plan
+    conn.execute("PREPARE run_page(bigint, uuid) AS " + query.decode().replace("%(id)s", "$1")
+                 .replace("%(customer_id)s", "$2"))  # fmt: skip
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    with psycopg.ClientCursor(conn) as cur:  # EXECUTE's arguments as literals
+        seen = [cur.execute("EXECUTE run_page(%s, %s)", (run.id, c)).fetchone()
+                for c in (None, job.customer_id, other.customer_id)]  # fmt: skip
+    conn.execute("RESET plan_cache_mode")
+    assert [r and (r["id"], r["brand_name"]) for r in seen] == [(run.id, job_brand(conn, job))] * 2 + [None]
+
+
+def job_brand(conn, job) -> str:
+    return conn.execute("SELECT name FROM brands WHERE id = %s", (job.brand_id,)).fetchone()["name"]
+
+
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0):
     """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007)."""
@@ -144,8 +171,8 @@ def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0)
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
     """The runs page's filters (migration 0014): a rare trigger within a customer is one range of
-    job_runs_trigger_idx; a time range becomes an id range found on job_runs_created_idx, read
-    through the index of the page's other filter."""
+    job_runs_trigger_idx; a time range becomes an id range found on job_runs_created_idx (by the
+    functions of migration 0027, planned once), read through the index of the page's other filter."""
     from cronkeeper.repo.pages import _statement
 
     brand, crowd = make_brand(conn), make_brand(conn)
@@ -176,9 +203,24 @@ def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
         ((("status", "'failed'"), ("created_to", None)), "job_runs_status_idx"),
     ]:
         plan = _plan(conn, _statement("runs_page", given), params)
-        assert "job_runs_created_idx" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
+        assert "InitPlan" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
+        assert "job_runs_created_idx" not in plan, (given, plan)  # the bounds are the functions' (0027)
+    for function in ("ck_run_id_from", "ck_run_id_before"):  # their one statement, as written in the function
+        body, config = conn.execute("SELECT prosrc, proconfig FROM pg_proc WHERE proname = %s", (function,)).fetchone().values()
+        assert config == ["plan_cache_mode=force_generic_plan"], function
+        query = re.search(r"RETURN \((SELECT .*)\);", body, re.S).group(1).replace(" at", " %(at)s")
+        plan = _plan(conn, query.encode(), {"at": t0 + dt.timedelta(days=3)})
+        assert "job_runs_created_idx" in plan and not re.search(r"^\s*(->\s*)?Sort  \(", plan, re.M), plan
     rows = conn.execute(_statement("runs_page", (("created_from", None), ("created_to", None))), params).fetchall()
     assert len(rows) == 51  # a day of minutely runs, capped by the page's limit
+    # the bounds: the first run created at or after `from`, the last one before `to`; none: NULL (an empty page)
+    bounds = conn.execute(
+        "SELECT ck_run_id_from(%(created_from)s) AS lo, ck_run_id_before(%(created_to)s) AS hi, "
+        "(SELECT min(id) FROM job_runs WHERE created_at >= %(created_from)s) AS min_id, "
+        "(SELECT max(id) FROM job_runs WHERE created_at < %(created_to)s) AS max_id, "
+        "ck_run_id_from(%(created_to)s + interval '1 year') AS none", params,
+    ).fetchone()  # fmt: skip
+    assert (bounds["lo"], bounds["hi"], bounds["none"]) == (bounds["min_id"], bounds["max_id"], None), bounds
 
 
 def test_sorted_jobs_pages_walk_an_index_in_their_order(conn, t0):
