@@ -27,6 +27,8 @@ import psycopg
 from pages_seed import EXPRESSIONS, JOBS, PERIODS, RUNS
 from psycopg import sql
 
+from cronkeeper.repo import run_partitions
+
 CUSTOMERS, BRANDS_PER_CUSTOMER = 100, 10
 BACKLOG_CUSTOMERS, BACKLOG_JOBS = 10, 1000
 BACKLOG_PREFIX = "backlog customer "
@@ -75,6 +77,14 @@ def seed(conn: psycopg.Connection, jobs: int, runs: int) -> None:
     conn.execute(JOBS.format(periods=periods),
                  {"jobs": jobs, "exprs": list(EXPRESSIONS), "brands": CUSTOMERS * BRANDS_PER_CUSTOMER})  # fmt: skip
     lap(f"{jobs:,} jobs")
+    # the months the runs fall in (docs/partitioning.md), else they all land in the default partition;
+    # made before the indexes are dropped, so each month gets the parent's indexes back with them
+    oldest = conn.execute("SELECT min(last_run_at) - interval '1 day' * %s FROM scheduled_jobs",
+                          (max(1, runs // jobs),)).fetchone()[0]  # fmt: skip
+    month = run_partitions.month_start(oldest)
+    while month <= conn.execute("SELECT now()").fetchone()[0]:
+        run_partitions.ensure(conn, month)
+        month = run_partitions.add_months(month, 1)
     indexes = _secondary_indexes(conn, "job_runs")
     for name, _ in indexes:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
@@ -89,8 +99,13 @@ def seed(conn: psycopg.Connection, jobs: int, runs: int) -> None:
     conn.execute("UPDATE job_runs SET lease_expires_at = now() + interval '10 years' WHERE status = 'processing'")
     lap("runs")
     for name, definition in indexes:
-        conn.execute(definition)
+        # a partitioned table's definition reads "ON ONLY job_runs": an invalid index of the parent alone
+        conn.execute(definition.replace(" ON ONLY ", " ON ", 1))
         lap(f"index {name}")
+    for part in conn.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'job_runs'::regclass"
+                             ).fetchall():  # fmt: skip
+        # each month's indexes named after their parent's (job_runs_status_idx_p2026_11), as the app names them
+        conn.execute("SELECT ck_name_partition_indexes(%s::regclass, %s)", (part[0], part[0].removeprefix("job_runs")))
     conn.execute(
         "INSERT INTO customers (name) SELECT %s || g FROM generate_series(1, %s) g", (BACKLOG_PREFIX, BACKLOG_CUSTOMERS)
     )
@@ -129,10 +144,10 @@ def answer_backlog_brands(conn: psycopg.Connection) -> None:
             FROM scheduled_jobs j JOIN customers c ON c.id = j.customer_id
             WHERE c.name LIKE %s AND NOT EXISTS (SELECT 1 FROM collected_answers a WHERE a.brand_id = j.brand_id)
             ORDER BY j.brand_id
-            RETURNING id, brand_id
+            RETURNING id, scheduled_for, brand_id
         )
-        INSERT INTO collected_answers (run_id, brand_id, query, collector, answer)
-        SELECT r.id, r.brand_id, 'best tools?', 'bench', b.name || ' is good, better than Rival A, says everyone.'
+        INSERT INTO collected_answers (run_id, run_scheduled_for, brand_id, query, collector, answer)
+        SELECT r.id, r.scheduled_for, r.brand_id, 'best tools?', 'bench', b.name || ' is good, better than Rival A, says everyone.'
         FROM r JOIN brands b ON b.id = r.brand_id
         """,
         (BACKLOG_PREFIX + "%",),

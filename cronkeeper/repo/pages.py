@@ -105,8 +105,9 @@ LITERALS: dict[str, dict[Any, str]] = {
 }
 
 
-# statuses job_runs_status_idx holds (migration 0005), as the literals a statement carries
-INDEXED_STATUSES = frozenset({"'failed'", "'partial'", "'cancelled'", "'skipped'"})
+# statuses kept in id order by an index, as the literals a statement carries: the rare ones in
+# job_runs_status_idx (migration 0005), completed in job_runs_completed_idx (migration 0028)
+INDEXED_STATUSES = frozenset({"'failed'", "'partial'", "'cancelled'", "'skipped'", "'completed'"})
 
 
 @cache
@@ -116,20 +117,20 @@ def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     A runs page whose filters are not plan-stable picks its ids and has
     ``ck_run_docs`` render them (``runs_page_by_ids``), so that only the id query
     is planned for the value. So does a page of a status job_runs_status_idx
-    holds: its ids alone are an index-only scan of that index, 51 entries
-    however the runs are spread. Asked for whole rows, the planner walked the
+    holds (or job_runs_completed_idx): its ids alone are an index-only scan of
+    that index, 51 entries however the runs are spread. Asked for whole rows, the planner walked the
     primary key instead (cheaper on average: the heap in order), and a backlog
     of 200,000 newer pending runs made that walk skip them all (2-3 s a page at
     10,000,000 runs with workers busy; bench/results/bench_api.md). A page of
-    pending runs, or of a trigger across customers, looks at the newest runs
-    first (``runs_page_window``, ``runs_page_window_per_customer``)."""
+    pending runs looks at the newest runs first (``runs_page_window``); a page of
+    a trigger across customers walks job_runs_trigger_id_idx (migration 0028)."""
     fragments = RUN_FILTERS if name == "runs_page" else JOB_FILTERS
     status = dict(given).get("status")
     window = "true"
     if name == "runs_page" and (status in INDEXED_STATUSES or not PLAN_STABLE.issuperset(k for k, _ in given)):
         name = "runs_page_by_ids"
-    elif name == "runs_page" and (status == "'pending'" or (status is None and "trigger" in dict(given))):
-        name = "runs_page_window" if status else "runs_page_window_per_customer"
+    elif name == "runs_page" and status == "'pending'":
+        name = "runs_page_window"
         window = fragments["before_id"] if "before_id" in dict(given) else "true"
     where = " AND ".join(fragments[k].format(v) if v else fragments[k] for k, v in given) or "true"
     keys = {k for k, _ in given}

@@ -52,33 +52,6 @@ SELECT run_id, doc FROM ck_run_docs(ARRAY(
      LIMIT %(limit)s)
 ))
 
--- name: runs_page_window_per_customer
--- A trigger's runs (manual, retry) across customers, planned once: the newest runs first, as
--- runs_page_window; else each customer's newest from job_runs_trigger_idx (trigger, customer_id,
--- id DESC), merged. The primary key walked by the plain query went through every newer scheduled
--- run: a burst of 200,000 due slots made that 2-3 s a page at 10,000,000 runs.
-SELECT run_id, doc FROM ck_run_docs(ARRAY(
-    WITH newest AS MATERIALIZED (
-        SELECT r.id FROM (
-            SELECT * FROM job_runs r WHERE {window} ORDER BY r.id DESC LIMIT 5000
-        ) r
-        WHERE {filters}
-        ORDER BY r.id DESC
-        LIMIT %(limit)s
-    )
-    SELECT id FROM newest WHERE (SELECT count(*) FROM newest) >= %(limit)s
-    UNION ALL
-    (SELECT p.id FROM customers c CROSS JOIN LATERAL (
-        SELECT r.id FROM job_runs r
-        WHERE r.customer_id = c.id AND {filters}
-        ORDER BY r.id DESC
-        LIMIT %(limit)s
-     ) p
-     WHERE (SELECT count(*) FROM newest) < %(limit)s
-     ORDER BY p.id DESC
-     LIMIT %(limit)s)
-))
-
 -- name: jobs_page
 -- schedule_key: the schedule's columns as one record text, the key under which the
 -- API keeps each schedule's description (record_out is unambiguous: it quotes
