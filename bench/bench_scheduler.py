@@ -24,7 +24,7 @@ row on such a server). Durability settings stay at their defaults. The server's
 version and these settings go in the record's notes.
 
     python bench/bench_scheduler.py [--jobs 10000,100000] [--rounds 3] [--batch 5000]
-    python bench/bench_scheduler.py --jobs 1000000 --rounds 1 --embedded
+    python bench/bench_scheduler.py --jobs 1000000 --rounds 1 --embedded --copy-floor-only
 """
 
 from __future__ import annotations
@@ -202,11 +202,12 @@ def _ratio(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
 
-def measure(dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int]) -> list[list[object]]:
+def measure(dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int], quick: bool) -> list[list[object]]:
     conn = connect(dsn, autocommit=True)
     seed(conn, jobs)
-    contenders = {"COPY floor": lambda: copy_floor(conn), "unnest floor": lambda: unnest_floor(conn)}
-    if 1 in schedulers:
+    floors = {"COPY floor": lambda: copy_floor(conn), "unnest floor": lambda: unnest_floor(conn)}
+    contenders = {k: v for k, v in floors.items() if k == "COPY floor" or not quick}
+    if 1 in schedulers and not quick:
         contenders["tick, 1 scheduler, 1 connection"] = lambda: ticks(dsn, 1, batch, jobs, connections=1)
     for n in schedulers:
         contenders[f"tick, {n} scheduler{'s' if n > 1 else ''}"] = lambda n=n: ticks(dsn, n, batch, jobs)
@@ -223,9 +224,10 @@ def measure(dsn: str, jobs: int, rounds: int, batch: int, schedulers: list[int])
     for name in names:
         t = times[name]
         to_copy = [a / b for a, b in zip(t, times["COPY floor"], strict=True)]
-        to_unnest = [a / b for a, b in zip(t, times["unnest floor"], strict=True)]
+        unnest = times.get("unnest floor")
+        to_unnest = _ratio([a / b for a, b in zip(t, unnest, strict=True)]) if unnest else "-"
         rows.append([f"{jobs:,}", name, f"{statistics.median(t):.2f} ({min(t):.2f}-{max(t):.2f})",
-                     f"{statistics.median(t) / jobs * 1e6:.0f}", _ratio(to_copy), _ratio(to_unnest)])  # fmt: skip
+                     f"{statistics.median(t) / jobs * 1e6:.0f}", _ratio(to_copy), to_unnest])  # fmt: skip
     return rows
 
 
@@ -235,6 +237,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--schedulers", default="1,2")
+    parser.add_argument("--copy-floor-only", action="store_true",
+                        help="no unnest floor, no 1-connection scheduler (the 1,000,000 run)")  # fmt: skip
     parser.add_argument("--embedded", action="store_true", help="an embedded server of its own (see above)")
     parser.add_argument("--pg-settings", default=EMBEDDED_SETTINGS, help="with --embedded: name=value,...")
     parser.add_argument("--child", metavar="DSN")
@@ -252,7 +256,7 @@ def main() -> None:
         print(where, flush=True)
         for jobs in sizes:
             with fresh_database(srv, prefix="bench_sched_") as dsn:
-                rows += measure(dsn, jobs, args.rounds, args.batch, schedulers)
+                rows += measure(dsn, jobs, args.rounds, args.batch, schedulers, args.copy_floor_only)
     record(
         f"Scheduler tick, {', '.join(f'{n:,}' for n in sizes)} due jobs ({len(EXPRESSIONS)} expressions x "
         f"{len(ZONES)} zones), batch {args.batch}",
