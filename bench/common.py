@@ -43,8 +43,8 @@ def server():
 
 
 @contextmanager
-def fresh_database(server_dsn: str, *, migrated: bool = True):
-    name = f"ck_bench_{uuid.uuid4().hex[:8]}"
+def fresh_database(server_dsn: str, *, migrated: bool = True, prefix: str = "ck_bench_"):
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     dsn = make_conninfo(server_dsn, dbname=name)

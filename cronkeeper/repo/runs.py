@@ -39,26 +39,50 @@ def insert_runs(conn: psycopg.Connection, runs: Sequence[NewRun]) -> list[dict[s
 # the columns of the tick's rows (write_scheduled_runs), in order
 SCHEDULED_RUN_COLUMNS = (
     "scheduled_job_id", "customer_id", "brand_id", "job_type", "status", "skip_reason",
-    "scheduled_for", "run_after", "finished_at",
+    "scheduled_for", "run_after", "finished_at", "trigger",
 )  # fmt: skip
-_STAGE_TYPES = ["uuid", "uuid", "uuid", "text", "text", "text", "timestamptz", "timestamptz", "timestamptz"]
+_RUN_TYPES = ["uuid"] * 3 + ["text"] * 3 + ["timestamptz"] * 3 + ["text"]
+_STATUS = SCHEDULED_RUN_COLUMNS.index("status")
 
 
 def write_scheduled_runs(
     conn: psycopg.Connection, rows: Sequence[tuple], *, returning: bool
 ) -> tuple[int, int, list[tuple]]:
-    """Insert scheduled runs (tuples of ``SCHEDULED_RUN_COLUMNS``) by binary COPY into a staging
-    table and one ``INSERT ... ON CONFLICT DO NOTHING``: a slot that exists already is left alone,
-    however many schedulers insert it. Returns (pending inserted, all inserted, and when
-    ``returning`` the ``(id, scheduled_job_id, status)`` of each inserted run, else ``[]``).
+    """Insert scheduled runs (tuples of ``SCHEDULED_RUN_COLUMNS``) by binary COPY; a slot that exists
+    already is left alone, however many schedulers insert it. Returns (pending inserted, all
+    inserted, and when ``returning`` the ``(id, scheduled_job_id, status)`` of each inserted run).
 
-    Call it inside a transaction: the staging table is dropped at commit."""
+    The rows go by COPY straight into ``job_runs`` in a savepoint (the server inserts them while
+    the next are encoded; with ``returning`` their ids are taken from the sequence first). A slot
+    already there fails that COPY on ``job_runs_slot_key``: the savepoint is rolled back and the
+    rows go through a staging table and ``INSERT ... ON CONFLICT DO NOTHING``. Call it inside a
+    transaction (the staging table is dropped at commit)."""
     if not rows:
         return 0, 0, []
+    try:
+        with conn.transaction():  # a savepoint: a slot already there undoes this COPY only
+            return _copy_runs(conn, rows, returning)
+    except psycopg.errors.UniqueViolation:
+        return _stage_runs(conn, rows, returning)
+
+
+def _copy_runs(conn: psycopg.Connection, rows: Sequence[tuple], returning: bool) -> tuple[int, int, list]:
+    with conn.cursor(row_factory=tuple_row) as cur:
+        ids = [r[0] for r in cur.execute(Q["reserve_run_ids"], {"n": len(rows)})] if returning else []
+        with cur.copy(Q["copy_runs_with_ids" if returning else "copy_runs"]) as copy:
+            copy.set_types(["int8", *_RUN_TYPES] if returning else _RUN_TYPES)
+            for row in ((i, *r) for i, r in zip(ids, rows, strict=True)) if returning else rows:
+                copy.write_row(row)
+    status = _STATUS
+    inserted = [(i, r[0], r[status]) for i, r in zip(ids, rows, strict=True)] if returning else []
+    return sum(1 for r in rows if r[status] == "pending"), len(rows), inserted
+
+
+def _stage_runs(conn: psycopg.Connection, rows: Sequence[tuple], returning: bool) -> tuple[int, int, list]:
     with conn.cursor(row_factory=tuple_row) as cur:
         cur.execute(Q["stage_scheduled_runs"])
         with cur.copy(Q["copy_scheduled_runs"]) as copy:
-            copy.set_types(_STAGE_TYPES)
+            copy.set_types(_RUN_TYPES)
             for row in rows:
                 copy.write_row(row)
         if returning:

@@ -25,6 +25,8 @@ heartbeat row. Connections have the scheduler's bounded waits
 Options (from ``Settings``): ``scheduler_poll_seconds`` (60), the longest
 sleep; ``scheduler_batch_size`` (1000), ``misfire_grace_seconds`` (120) and
 ``max_catchup_runs`` (100), passed to the tick; ``retention_*``, the pruner's.
+A tick of more than one batch runs its batches on two connections at once
+(``tick``'s ``helper``: the second is opened at the first such tick and kept).
 
 Emits: ``run_once()`` returns the tick's ``TickResult``; log events
 ``scheduler_started``, ``tz_data_replanned`` (from the re-plan),
@@ -87,6 +89,7 @@ class SchedulerLoop:
         self.rng = self.rng or random.Random()
         self._conn: psycopg.Connection | None = None
         self._listener: psycopg.Connection | None = None  # where LISTEN runs, if anywhere
+        self._helper: psycopg.Connection | None = None  # a big tick's second connection (tick's helper)
         self.listen_dsn = db.listen_dsn(self.dsn, self.settings)
         self.pruner = Pruner(self.settings)
 
@@ -100,6 +103,15 @@ class SchedulerLoop:
                 self._conn.execute("LISTEN cronkeeper_jobs")
                 self._listener = self._conn
         return self._conn
+
+    def _helper_connection(self) -> psycopg.Connection:
+        """The second connection of a tick of more than one batch, opened at the first such tick."""
+        if self._helper is None or self._helper.closed:
+            self._helper = connect(
+                self.dsn, autocommit=True, pooler=self.settings.pooled, kind="scheduler",
+                timeouts=self.settings.db_timeouts,
+            )  # fmt: skip
+        return self._helper
 
     def _listening(self) -> psycopg.Connection | None:
         """The connection that receives job changes; None when polling (behind a pooler without a listen URL)."""
@@ -115,7 +127,7 @@ class SchedulerLoop:
         return self._listener
 
     def _disconnect(self) -> None:
-        for conn in (self._conn, self._listener):
+        for conn in (self._conn, self._listener, self._helper):
             if conn is not None and not conn.closed:
                 conn.close()
 
@@ -166,6 +178,7 @@ class SchedulerLoop:
             max_catchup=self.settings.max_catchup_runs,
             rng=self.rng,
             local_settings=self._local_limits,
+            helper=self._helper_connection,
         )
         processes.heartbeat(
             conn, self.process_id, "scheduler", self.clock.now(),

@@ -3,8 +3,8 @@
 ``tick(conn, now)`` locks a batch of due active jobs (``FOR UPDATE SKIP LOCKED``),
 plans each job's slots (``plan_job``, pure), inserts the runs (pending or
 skipped, with the reason) and advances the jobs, all in one transaction per
-batch (``tick_batch``). Any number of schedulers may tick at once: the row
-locks keep them apart, and the unique index on ``(scheduled_job_id,
+batch (``tick_batch``). Any number of schedulers (and connections) may tick at
+once: the row locks keep them apart, the unique index on ``(scheduled_job_id,
 scheduled_for)`` makes a doubled slot impossible.
 
 Every slot is accounted for: a slot that does not run is inserted with status
@@ -30,20 +30,16 @@ settings named in brackets):
 - ``max_catchup`` (100) [``max_catchup_runs``]: slots run under ``run_all``;
 - ``rng`` (a fresh ``random.Random``): draws each run's jitter;
 - ``local_settings`` (none): server settings ``SET LOCAL`` in each batch's
-  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``).
+  transaction (the loop's bounded waits behind a pooler, ``cronkeeper.dblimits``);
+- ``helper`` (none; the loop's second connection): ``tick``'s, see there.
 
-A batch of ``COPY_MIN_ROWS`` runs or more is written by binary COPY through
-staging tables (temporary, dropped at commit), then one ``INSERT ... ON
-CONFLICT DO NOTHING`` on the slot key and one UPDATE; a smaller one, the usual
-tick, by binary arrays and ``unnest`` into the same statements' shape, so a
-tick of a few jobs a second creates no temporary tables (catalog churn).
-
-Per job, the Python work is small: jobs without jitter that share what their
-plan depends on (schedule, ``next_run_at``, bounds, calendar, policies, whether
-a run is active) share one plan per batch (``_plan_key``), so 100,000 jobs of a
-few hundred distinct schedules compute a few hundred plans; each run is one
-tuple copied to the server. Any number of schedulers divide a big tick: each
-batch locks the next ``batch_size`` due jobs with ``SKIP LOCKED``.
+A batch of ``COPY_MIN_ROWS`` runs or more is written by binary COPY straight into
+``job_runs`` (in a savepoint: a slot already there sends the rows through a staging
+table and ``ON CONFLICT DO NOTHING``, ``runs_repo.write_scheduled_runs``) and its
+advances by COPY into a temporary table and one UPDATE; a smaller one, the usual
+tick, by binary arrays (no temporary table made at every small tick). Jobs without
+jitter that share what their plan depends on share one plan per batch
+(``_plan_key``); only forbid and replace jobs look up active runs.
 
 Emits: a ``TickResult`` of counts; log events ``run_scheduled`` and
 ``run_skipped`` (run and job ids) per inserted run, and ``job_schedule_invalid``
@@ -56,6 +52,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -248,8 +246,8 @@ class _Batch:
         if shape is None:
             now = self.now
             tails = tuple(
-                ("pending", None, s.scheduled_for, s.run_after, None) if s.skip_reason is None
-                else ("skipped", s.skip_reason, s.scheduled_for, s.run_after, now)
+                ("pending", None, s.scheduled_for, s.run_after, None, "schedule") if s.skip_reason is None
+                else ("skipped", s.skip_reason, s.scheduled_for, s.run_after, now, "schedule")
                 for s in plan.slots
             )  # fmt: skip
             ran = plan.to_run
@@ -259,9 +257,7 @@ class _Batch:
         self.rows.extend(head + tail for tail in tails)
         self.advance(job, plan.next_run_at, last, count)
 
-    def advance(
-        self, job: DueJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0
-    ) -> None:
+    def advance(self, job: DueJob, next_run_at: dt.datetime | None, last: dt.datetime | None, count: int = 0) -> None:
         self.ids.append(job.id)
         self.nexts.append(next_run_at)
         self.lasts.append(last)
@@ -286,14 +282,9 @@ def _plan_key(job: DueJob, has_active: bool) -> tuple | None:
 
 
 def _plan_batch(
-    jobs: list[DueJob],
-    active: set[UUID],
-    now: dt.datetime,
-    grace_seconds: float,
-    max_catchup: int,
-    rng: random.Random,
-    calendars: dict[UUID, CalendarRule] | None = None,
-) -> _Batch:
+    jobs: list[DueJob], active: set[UUID], now: dt.datetime, grace_seconds: float, max_catchup: int,
+    rng: random.Random, calendars: dict[UUID, CalendarRule] | None = None,
+) -> _Batch:  # fmt: skip
     """Plan every locked job; a job whose schedule no longer computes is parked, not fatal."""
     batch = _Batch(now)
     calendars = calendars or {}
@@ -332,12 +323,10 @@ def _write(conn: psycopg.Connection, batch: _Batch, returning: bool) -> tuple[in
         written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
         jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
         return written
-    columns = runs_repo.SCHEDULED_RUN_COLUMNS
-    new_runs = [NewRun(trigger="schedule", **dict(zip(columns, row, strict=True))) for row in batch.rows]
+    new_runs = [NewRun(**dict(zip(runs_repo.SCHEDULED_RUN_COLUMNS, row, strict=True))) for row in batch.rows]
     inserted = [(r["id"], r["scheduled_job_id"], r["status"]) for r in runs_repo.insert_runs(conn, new_runs)]
     jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
-    pending = sum(1 for r in inserted if r[2] == "pending")
-    return pending, len(inserted), inserted if returning else []
+    return sum(1 for r in inserted if r[2] == "pending"), len(inserted), inserted if returning else []
 
 
 def tick_batch(
@@ -359,7 +348,9 @@ def tick_batch(
         jobs = jobs_repo.lock_due_jobs(conn, now, batch_size)
         if not jobs:
             return TickResult()
-        active = runs_repo.active_job_ids(conn, [j.id for j in jobs])
+        # only forbid and replace look at a job's active runs: allow's plan does not depend on them
+        watched = [j.id for j in jobs if j.overlap_policy is not OverlapPolicy.ALLOW]
+        active = runs_repo.active_job_ids(conn, watched) if watched else set()
         calendars = calendar_rules(conn, jobs)  # one query for the batch's calendars
         batch = _plan_batch(jobs, active, now, grace_seconds, max_catchup, rng, calendars)
         replaced = 0
@@ -381,9 +372,26 @@ def tick_batch(
     )  # fmt: skip
 
 
-def tick(conn: psycopg.Connection, now: dt.datetime, **options) -> TickResult:
-    """Materialise every job due at ``now``, batch after batch, until none is left."""
+def tick(
+    conn: psycopg.Connection, now: dt.datetime, *, helper: Callable[[], psycopg.Connection] | None = None, **options
+) -> TickResult:
+    """Materialise every job due at ``now``, batch after batch (each its own transaction) until none
+    is left. With ``helper`` (returns a second autocommit connection; called once the first batch
+    was full) the rest run on both connections at once, one in a thread: while one batch writes,
+    the next is locked and planned (``SKIP LOCKED`` keeps them apart, as two schedulers)."""
     batch_size = options.get("batch_size", 1000)
+    first = tick_batch(conn, now, **options)
+    if first.jobs < batch_size:
+        return first
+    if helper is None:
+        return first + _drain(conn, now, batch_size, options)
+    with ThreadPoolExecutor(1, thread_name_prefix="tick-helper") as pool:
+        other = pool.submit(_drain, helper(), now, batch_size, options)
+        mine = _drain(conn, now, batch_size, options)
+        return first + mine + other.result()
+
+
+def _drain(conn: psycopg.Connection, now: dt.datetime, batch_size: int, options: dict) -> TickResult:
     total = TickResult()
     while True:
         result = tick_batch(conn, now, **options)

@@ -38,7 +38,7 @@ def test_both_writes_insert_skips_and_leave_an_existing_slot_alone(conn, t0, mon
     taken = make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0, overlap_policy="allow")
     with conn.transaction():  # the staging table lives as long as the transaction
         runs_repo.write_scheduled_runs(
-            conn, [(taken.id, taken.customer_id, taken.brand_id, "data_collection", "pending", None, t0, t0, None)],
+            conn, [(taken.id, taken.customer_id, taken.brand_id, "data_collection", "pending", None, t0, t0, None, "schedule")],
             returning=False,
         )  # the slot exists already (another scheduler, a replan)
     result = tick(conn, t0 + dt.timedelta(seconds=1), rng=random.Random(1))
@@ -56,7 +56,7 @@ def test_a_slot_inserted_by_two_writers_at_once_is_kept_once(dsn, t0):
     """Not the job locks: the slot key itself. The second insert waits on the first and inserts nothing."""
     a, b = connect(dsn, autocommit=True), connect(dsn, autocommit=True)
     job = make_job(a, next_run_at=t0)
-    row = (job.id, job.customer_id, job.brand_id, "data_collection", "pending", None, t0, t0, None)
+    row = (job.id, job.customer_id, job.brand_id, "data_collection", "pending", None, t0, t0, None, "schedule")
     got = {}
     with a.transaction():
         assert runs_repo.write_scheduled_runs(a, [row], returning=False)[:2] == (1, 1)
@@ -102,3 +102,106 @@ def test_a_small_tick_creates_no_temporary_table(conn, t0):
         assert tick(conn, t0, rng=random.Random(1)).runs_created == 1
         staged = conn.execute("SELECT to_regclass('pg_temp.ck_tick_runs') AS t, to_regclass('pg_temp.ck_tick_advance') AS a")
         assert staged.fetchone() == {"t": None, "a": None}
+
+
+def test_the_copy_returns_the_ids_of_the_runs_it_inserted(conn, t0):
+    """The logged path: ids are taken from the sequence first and copied with the rows."""
+    job = make_job(conn, next_run_at=t0)
+    rows = [(job.id, job.customer_id, job.brand_id, "data_collection", "pending", None, t0 + i * M, t0 + i * M, None,
+             "schedule") for i in range(3)]  # fmt: skip
+    rows.append((job.id, job.customer_id, job.brand_id, "data_collection", "skipped", "why", t0 + 3 * M, t0 + 3 * M,
+                 t0, "schedule"))  # fmt: skip
+    with conn.transaction():
+        pending, total, inserted = runs_repo.write_scheduled_runs(conn, rows, returning=True)
+    assert (pending, total) == (3, 4)
+    stored = [(r["id"], r["scheduled_job_id"], r["status"]) for r in runs_of(conn, job.id)]
+    assert inserted == stored
+    # the sequence moved past them: a run inserted the usual way gets a new id
+    [later] = runs_repo.insert_runs(conn, [runs_repo.NewRun(
+        scheduled_job_id=job.id, customer_id=job.customer_id, brand_id=job.brand_id, job_type="data_collection",
+        trigger="manual", status="pending", scheduled_for=t0, run_after=t0)])  # fmt: skip
+    assert later["id"] > max(i for i, _, _ in inserted)
+
+
+def test_a_failed_copy_leaves_nothing_of_itself_before_the_staged_insert(conn, t0):
+    """A slot already there fails the COPY: its savepoint goes, the others are inserted once through staging."""
+    job = make_job(conn, next_run_at=t0)
+    row = lambda i: (job.id, job.customer_id, job.brand_id, "data_collection", "pending", None, t0 + i * M,  # noqa: E731
+                     t0 + i * M, None, "schedule")  # fmt: skip
+    with conn.transaction():
+        runs_repo.write_scheduled_runs(conn, [row(2)], returning=False)
+    with conn.transaction():
+        assert runs_repo.write_scheduled_runs(conn, [row(i) for i in range(5)], returning=False) == (4, 4, [])
+    assert [r["scheduled_for"] for r in runs_of(conn, job.id)] == [t0 + i * M for i in range(5)]
+
+
+def _many_jobs(conn, t0, n):
+    brand = make_brand(conn)
+    return [make_job(conn, brand, cron_expression="* * * * *", next_run_at=t0, overlap_policy="allow", name=f"m{i}")
+            for i in range(n)]  # fmt: skip
+
+
+def test_a_tick_of_several_batches_runs_them_on_two_connections(dsn, t0):
+    """``helper``: opened only once the first batch was full; every slot once, every job advanced."""
+    a, b = connect(dsn, autocommit=True), connect(dsn, autocommit=True)
+    jobs = _many_jobs(a, t0, 40)
+    asked = []
+    small = tick(a, t0 - M, batch_size=5, helper=lambda: asked.append(1) or b)  # nothing due yet
+    assert (small.jobs, asked) == (0, [])
+    seen = set()
+    real = tick_module.tick_batch
+
+    def batch(conn, *args, **kw):
+        seen.add(conn.info.backend_pid)
+        return real(conn, *args, **kw)
+
+    tick_module.tick_batch = batch
+    try:
+        result = tick(a, t0 + dt.timedelta(seconds=1), batch_size=5, rng=random.Random(1),
+                      helper=lambda: asked.append(1) or b)  # fmt: skip
+    finally:
+        tick_module.tick_batch = real
+    assert (result.jobs, result.runs_created, result.duplicates) == (40, 40, 0)
+    assert asked == [1] and seen == {a.info.backend_pid, b.info.backend_pid}
+    counts = a.execute("SELECT count(*) AS n, count(DISTINCT scheduled_job_id) AS jobs FROM job_runs").fetchone()
+    assert counts == {"n": 40, "jobs": 40}
+    advanced = a.execute("SELECT count(*) AS n FROM scheduled_jobs WHERE next_run_at = %s", (t0 + M,)).fetchone()
+    assert advanced["n"] == len(jobs)
+    a.close()
+    b.close()
+
+
+def test_a_batch_that_fails_on_the_helper_connection_loses_and_doubles_nothing(dsn, t0, monkeypatch):
+    """The helper's batch dies between its runs and its advances: both roll back; the next tick makes them."""
+    a, b, killer = (connect(dsn, autocommit=True) for _ in range(3))
+    _many_jobs(a, t0, 40)
+    real = jobs_repo.advance_jobs_copied
+    failed = []
+
+    def advance(conn, *args):
+        if conn is b and not failed:
+            # the runs of this batch are copied already; kill its connection before the advance
+            killer.execute("SELECT pg_terminate_backend(%s)", (b.info.backend_pid,))
+            failed.append(1)
+        return real(conn, *args)
+
+    monkeypatch.setattr(jobs_repo, "advance_jobs_copied", advance)
+    monkeypatch.setattr(tick_module, "COPY_MIN_ROWS", 0)
+    now = t0 + dt.timedelta(seconds=1)
+    with pytest.raises(Exception):  # noqa: B017 - whichever error the dead connection raises
+        tick(a, now, batch_size=5, rng=random.Random(1), helper=lambda: b)
+    assert failed == [1]
+    made = a.execute("SELECT count(*) AS n FROM job_runs").fetchone()["n"]
+    due = a.execute("SELECT count(*) AS n FROM scheduled_jobs WHERE next_run_at <= %s", (now,)).fetchone()["n"]
+    # each job advanced with its run, or still due without one (the first connection may have
+    # taken the dead batch's jobs once their locks went)
+    assert made + due == 40
+    stray = a.execute("SELECT count(*) AS n FROM job_runs r JOIN scheduled_jobs j ON j.id = r.scheduled_job_id"
+                      " WHERE j.next_run_at <= %s", (now,)).fetchone()  # fmt: skip
+    assert stray["n"] == 0  # no run committed without its job's advance
+    again = tick(a, now, batch_size=5, rng=random.Random(1))
+    assert again.jobs == due and again.duplicates == 0
+    per_job = a.execute("SELECT scheduled_job_id, count(*) AS n FROM job_runs GROUP BY 1").fetchall()
+    assert len(per_job) == 40 and {r["n"] for r in per_job} == {1}
+    a.close()
+    killer.close()

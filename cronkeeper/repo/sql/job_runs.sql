@@ -13,19 +13,36 @@ ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTH
 RETURNING id, scheduled_job_id, status
 
 -- name: stage_scheduled_runs
--- The tick's runs, written by COPY (binary) into a table of the transaction's own
--- (no index, no WAL), then inserted in one statement (insert_staged_runs*) whose
--- ON CONFLICT on job_runs_slot_key keeps each slot once, whoever else inserts it:
--- COPY into job_runs itself has no ON CONFLICT. IF NOT EXISTS: a tick inside a
--- caller's transaction reuses it (the inserts empty it).
+-- When copy_runs met a slot already there: the tick's runs, written by COPY
+-- (binary) into a table of the transaction's own (no index, no WAL), then
+-- inserted in one statement (insert_staged_runs*) whose ON CONFLICT on
+-- job_runs_slot_key keeps each slot once, whoever else inserts it: COPY into
+-- job_runs itself has no ON CONFLICT. The trigger column is 'schedule' (ignored).
+-- IF NOT EXISTS: a tick inside a caller's transaction reuses it (the inserts empty it).
 CREATE TEMP TABLE IF NOT EXISTS ck_tick_runs (
     scheduled_job_id uuid, customer_id uuid, brand_id uuid, job_type text, status text,
-    skip_reason text, scheduled_for timestamptz, run_after timestamptz, finished_at timestamptz
+    skip_reason text, scheduled_for timestamptz, run_after timestamptz, finished_at timestamptz,
+    trigger text
 ) ON COMMIT DROP
 
 -- name: copy_scheduled_runs
 COPY ck_tick_runs (scheduled_job_id, customer_id, brand_id, job_type, status, skip_reason,
-    scheduled_for, run_after, finished_at) FROM STDIN (FORMAT BINARY)
+    scheduled_for, run_after, finished_at, trigger) FROM STDIN (FORMAT BINARY)
+
+-- name: copy_runs
+-- The tick's runs straight into job_runs (in a savepoint: a slot already there
+-- fails it, and the rows go again through ck_tick_runs and ON CONFLICT).
+COPY job_runs (scheduled_job_id, customer_id, brand_id, job_type, status, skip_reason,
+    scheduled_for, run_after, finished_at, trigger) FROM STDIN (FORMAT BINARY)
+
+-- name: copy_runs_with_ids
+-- copy_runs when the runs are logged: their ids taken beforehand (reserve_run_ids).
+-- COPY writes an identity column's given values (as OVERRIDING SYSTEM VALUE).
+COPY job_runs (id, scheduled_job_id, customer_id, brand_id, job_type, status, skip_reason,
+    scheduled_for, run_after, finished_at, trigger) FROM STDIN (FORMAT BINARY)
+
+-- name: reserve_run_ids
+SELECT nextval((SELECT pg_get_serial_sequence('job_runs', 'id'))::regclass) FROM generate_series(1, %(n)s)
 
 -- name: insert_staged_runs
 WITH staged AS (DELETE FROM ck_tick_runs RETURNING *)
