@@ -42,7 +42,10 @@ jitter that share what their plan depends on share one plan per batch
 (``_plan_key``); only forbid and replace jobs look up active runs.
 
 Emits: a ``TickResult`` of counts; log events ``run_scheduled`` and
-``run_skipped`` (run and job ids) per inserted run, and ``job_schedule_invalid``
+``run_skipped`` (run and job ids) per inserted run of a batch of at most
+``RUN_EVENTS_PER_BATCH`` runs (a bigger batch, a mass tick, logs one
+``runs_scheduled`` with its counts instead, and takes no run ids back; DEBUG
+logs each run whatever the size), and ``job_schedule_invalid``
 (error) for a job whose schedule no longer computes, which is parked
 (``next_run_at`` cleared).
 """
@@ -71,6 +74,8 @@ from cronkeeper.schedule.slots import due_slots
 from cronkeeper.services.scheduler import skips
 
 log = logging.getLogger("cronkeeper.scheduler")
+# a batch with more runs than this logs one runs_scheduled event instead of one per run
+RUN_EVENTS_PER_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -341,7 +346,7 @@ def tick_batch(
 ) -> TickResult:
     """One transaction: lock up to ``batch_size`` due jobs, insert their runs, advance them."""
     rng = rng or random.Random()
-    logged = log.isEnabledFor(logging.INFO)
+    info = log.isEnabledFor(logging.INFO)
     with conn.transaction():
         if local_settings:
             set_local(conn, local_settings)
@@ -361,11 +366,15 @@ def tick_batch(
                 now,
                 "cancelled: replaced by a newer run (overlap policy replace)",
             )
-        created, inserted, rows = _write(conn, batch, logged)
+        each = info and (len(batch.rows) <= RUN_EVENTS_PER_BATCH or log.isEnabledFor(logging.DEBUG))
+        created, inserted, rows = _write(conn, batch, each)
         skips.count_down(conn, batch.skips_used)  # in this transaction, under the jobs' locks
-    for run_id, job_id, status in rows:  # only when INFO is on: each run's event
+    for run_id, job_id, status in rows:  # only when they are logged: each run's event
         event = "run_scheduled" if status == "pending" else "run_skipped"
         log.info(event, extra={"run_id": run_id, "job_id": str(job_id)})
+    if info and not each and inserted:  # a mass tick: one line, not a million
+        log.info("runs_scheduled", extra={"jobs": len(jobs), "runs_created": created,
+                                          "runs_skipped": inserted - created})  # fmt: skip
     return TickResult(
         jobs=len(jobs), runs_created=created, runs_skipped=inserted - created, replaced=replaced,
         duplicates=len(batch.rows) - inserted, batches=1, errors=tuple(batch.errors),
