@@ -21,8 +21,7 @@ processing; of several slots due at one tick it keeps the first, except under
 misfire ``run_all``, where every slot is inserted and the worker's claim runs
 them one after another, in slot order (``job_runs.sql: claim_runs``).
 
-Options (keyword arguments of ``tick``/``tick_batch``; the loop passes the
-settings named in brackets):
+Options (of ``tick``/``tick_batch``; the loop passes the settings in brackets):
 
 - ``batch_size`` (1000) [``scheduler_batch_size``]: jobs locked per transaction;
 - ``grace_seconds`` (120) [``misfire_grace_seconds``]: how late a slot may
@@ -41,13 +40,9 @@ tick, by binary arrays (no temporary table made at every small tick). Jobs witho
 jitter that share what their plan depends on share one plan per batch
 (``_plan_key``); only forbid and replace jobs look up active runs.
 
-Emits: a ``TickResult`` of counts; log events ``run_scheduled`` and
-``run_skipped`` (run and job ids) per inserted run of a batch of at most
-``RUN_EVENTS_PER_BATCH`` runs (a bigger batch, a mass tick, logs one
-``runs_scheduled`` with its counts instead, and takes no run ids back; DEBUG
-logs each run whatever the size), and ``job_schedule_invalid``
-(error) for a job whose schedule no longer computes, which is parked
-(``next_run_at`` cleared).
+Emits: a ``TickResult``; ``run_scheduled``/``run_skipped`` (run and job ids) per run of a
+batch of up to ``RUN_EVENTS_PER_BATCH`` runs, else (below DEBUG) one ``runs_scheduled`` of
+counts; ``job_schedule_invalid`` (error) for a job whose schedule no longer computes (parked).
 """
 
 from __future__ import annotations
@@ -74,8 +69,7 @@ from cronkeeper.schedule.slots import due_slots
 from cronkeeper.services.scheduler import skips
 
 log = logging.getLogger("cronkeeper.scheduler")
-# a batch with more runs than this logs one runs_scheduled event instead of one per run
-RUN_EVENTS_PER_BATCH = 100
+RUN_EVENTS_PER_BATCH = 100  # a bigger batch logs one runs_scheduled line, not one per run
 
 
 @dataclass(frozen=True)
@@ -361,11 +355,7 @@ def tick_batch(
         replaced = 0
         if batch.replace_ids:
             replaced = runs_repo.cancel_active_for_jobs(
-                conn,
-                batch.replace_ids,
-                now,
-                "cancelled: replaced by a newer run (overlap policy replace)",
-            )
+                conn, batch.replace_ids, now, "cancelled: replaced by a newer run (overlap policy replace)")
         each = info and (len(batch.rows) <= RUN_EVENTS_PER_BATCH or log.isEnabledFor(logging.DEBUG))
         created, inserted, rows = _write(conn, batch, each)
         skips.count_down(conn, batch.skips_used)  # in this transaction, under the jobs' locks
