@@ -128,5 +128,5 @@ def test_a_batch_of_outcomes_reaches_only_the_months_of_its_runs(conn, year):
                                   {"outcomes": outcomes, "worker_id": "w"}).fetchall())  # fmt: skip
     assert "Nested Loop" in plan, plan
     ran = [line for line in plan.splitlines() if re.search(r"Scan .*\bon job_runs ", line) and "never executed" not in line]
-    assert len(ran) == 1 and "rows=1 " in ran[0], plan  # one month's primary key, the run found in it
+    assert len(ran) == 1 and re.search(r"rows=1(\.00)? ", ran[0]), plan  # one month's primary key, the run found in it
     assert conn.execute("SELECT status FROM job_runs WHERE id = %s", (run["id"],)).fetchone()["status"] == "completed"
