@@ -45,51 +45,33 @@ _RUN_TYPES = ["uuid"] * 3 + ["text"] * 3 + ["timestamptz"] * 3 + ["text"]
 _STATUS = SCHEDULED_RUN_COLUMNS.index("status")
 
 
-def write_scheduled_runs(
-    conn: psycopg.Connection, rows: Sequence[tuple], *, returning: bool
-) -> tuple[int, int, list[tuple]]:
+def write_scheduled_runs(conn: psycopg.Connection, rows: Sequence[tuple]) -> tuple[int, int]:
     """Insert scheduled runs (tuples of ``SCHEDULED_RUN_COLUMNS``) by binary COPY; a slot that exists
-    already is left alone, however many schedulers insert it. Returns (pending inserted, all
-    inserted, and when ``returning`` the ``(id, scheduled_job_id, status)`` of each inserted run).
+    already is left alone, however many schedulers insert it. Returns (pending inserted, all inserted).
 
     The rows go by COPY straight into ``job_runs`` in a savepoint (the server inserts them while
-    the next are encoded; with ``returning`` their ids are taken from the sequence first). A slot
-    already there fails that COPY on ``job_runs_slot_key``: the savepoint is rolled back and the
-    rows go through a staging table and ``INSERT ... ON CONFLICT DO NOTHING``. Call it inside a
-    transaction (the staging table is dropped at commit)."""
+    the next are encoded). A slot already there fails that COPY on ``job_runs_slot_key``: the
+    savepoint is rolled back and the rows go through a staging table and ``INSERT ... ON CONFLICT
+    DO NOTHING``. Call it inside a transaction (the staging table is dropped at commit). No run ids
+    come back: a batch this big is logged as counts (``services.scheduler.tick``)."""
     if not rows:
-        return 0, 0, []
+        return 0, 0
     try:
-        with conn.transaction():  # a savepoint: a slot already there undoes this COPY only
-            return _copy_runs(conn, rows, returning)
+        with conn.transaction(), conn.cursor() as cur:  # a savepoint: a slot already there undoes this COPY only
+            _copy_rows(cur, "copy_runs", rows)
+        return sum(1 for r in rows if r[_STATUS] == "pending"), len(rows)
     except psycopg.errors.UniqueViolation:
-        return _stage_runs(conn, rows, returning)
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(Q["stage_scheduled_runs"])
+            _copy_rows(cur, "copy_scheduled_runs", rows)
+            return cur.execute(Q["insert_staged_runs"]).fetchone()
 
 
-def _copy_runs(conn: psycopg.Connection, rows: Sequence[tuple], returning: bool) -> tuple[int, int, list]:
-    with conn.cursor(row_factory=tuple_row) as cur:
-        ids = [r[0] for r in cur.execute(Q["reserve_run_ids"], {"n": len(rows)})] if returning else []
-        with cur.copy(Q["copy_runs_with_ids" if returning else "copy_runs"]) as copy:
-            copy.set_types(["int8", *_RUN_TYPES] if returning else _RUN_TYPES)
-            for row in ((i, *r) for i, r in zip(ids, rows, strict=True)) if returning else rows:
-                copy.write_row(row)
-    status = _STATUS
-    inserted = [(i, r[0], r[status]) for i, r in zip(ids, rows, strict=True)] if returning else []
-    return sum(1 for r in rows if r[status] == "pending"), len(rows), inserted
-
-
-def _stage_runs(conn: psycopg.Connection, rows: Sequence[tuple], returning: bool) -> tuple[int, int, list]:
-    with conn.cursor(row_factory=tuple_row) as cur:
-        cur.execute(Q["stage_scheduled_runs"])
-        with cur.copy(Q["copy_scheduled_runs"]) as copy:
-            copy.set_types(_RUN_TYPES)
-            for row in rows:
-                copy.write_row(row)
-        if returning:
-            inserted = cur.execute(Q["insert_staged_runs"]).fetchall()
-            return sum(1 for r in inserted if r[2] == "pending"), len(inserted), inserted
-        pending, total = cur.execute(Q["insert_staged_runs_counted"]).fetchone()
-        return pending, total, []
+def _copy_rows(cur: psycopg.Cursor, query: str, rows: Sequence[tuple]) -> None:
+    with cur.copy(Q[query]) as copy:
+        copy.set_types(_RUN_TYPES)
+        for row in rows:
+            copy.write_row(row)
 
 
 def active_job_ids(conn: psycopg.Connection, job_ids: Sequence[UUID]) -> set[UUID]:

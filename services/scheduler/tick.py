@@ -41,8 +41,8 @@ jitter that share what their plan depends on share one plan per batch
 (``_plan_key``); only forbid and replace jobs look up active runs.
 
 Emits: a ``TickResult``; ``run_scheduled``/``run_skipped`` (run and job ids) per run of a
-batch of up to ``RUN_EVENTS_PER_BATCH`` runs, else (below DEBUG) one ``runs_scheduled`` of
-counts; ``job_schedule_invalid`` (error) for a job whose schedule no longer computes (parked).
+batch of up to ``RUN_EVENTS_PER_BATCH`` runs, else one ``runs_scheduled`` of counts;
+``job_schedule_invalid`` (error) for a job whose schedule no longer computes (parked).
 """
 
 from __future__ import annotations
@@ -317,11 +317,12 @@ COPY_MIN_ROWS = 500
 
 def _write(conn: psycopg.Connection, batch: _Batch, returning: bool) -> tuple[int, int, list]:
     """Insert the batch's runs and advance its jobs (see the module docstring); the insert is
-    ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows when ``returning``)."""
-    if len(batch.rows) >= COPY_MIN_ROWS:
-        written = runs_repo.write_scheduled_runs(conn, batch.rows, returning=returning)
+    ``ON CONFLICT DO NOTHING`` on the slot key. Returns (pending, inserted, rows when ``returning``:
+    only the arrays' insert gives the runs back)."""
+    if len(batch.rows) >= COPY_MIN_ROWS and not returning:
+        pending, inserted = runs_repo.write_scheduled_runs(conn, batch.rows)
         jobs_repo.advance_jobs_copied(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
-        return written
+        return pending, inserted, []
     new_runs = [NewRun(**dict(zip(runs_repo.SCHEDULED_RUN_COLUMNS, row, strict=True))) for row in batch.rows]
     inserted = [(r["id"], r["scheduled_job_id"], r["status"]) for r in runs_repo.insert_runs(conn, new_runs)]
     jobs_repo.advance_jobs(conn, batch.ids, batch.nexts, batch.lasts, batch.counts)
@@ -356,7 +357,7 @@ def tick_batch(
         if batch.replace_ids:
             replaced = runs_repo.cancel_active_for_jobs(
                 conn, batch.replace_ids, now, "cancelled: replaced by a newer run (overlap policy replace)")
-        each = info and (len(batch.rows) <= RUN_EVENTS_PER_BATCH or log.isEnabledFor(logging.DEBUG))
+        each = info and len(batch.rows) <= RUN_EVENTS_PER_BATCH
         created, inserted, rows = _write(conn, batch, each)
         skips.count_down(conn, batch.skips_used)  # in this transaction, under the jobs' locks
     for run_id, job_id, status in rows:  # only when they are logged: each run's event

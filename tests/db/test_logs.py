@@ -65,20 +65,25 @@ def test_run_lifecycle_events_carry_job_run_and_worker_ids(dsn, conn, t0, caplog
 @pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
 def test_a_mass_tick_logs_one_line_per_batch_not_one_per_run(conn, t0, caplog, monkeypatch, level):
     monkeypatch.setattr(tick, "RUN_EVENTS_PER_BATCH", 3)
-    jobs = [make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0) for _ in range(5)]
+    for _ in range(5):
+        make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0)
     caplog.set_level(level, logger="cronkeeper.scheduler")
     result = tick.tick_batch(conn, t0 + S, batch_size=10)
     assert result.runs_created == 5
     by_event: dict[str, list] = {}
     for e in events(caplog, "scheduler"):
         by_event.setdefault(e["event"], []).append(e)
-    if level == logging.INFO:  # 5 runs > 3: one summary, no run ids taken back
-        assert "run_scheduled" not in by_event
-        [summary] = by_event["runs_scheduled"]
-        assert (summary["jobs"], summary["runs_created"], summary["runs_skipped"]) == (5, 5, 0)
-    else:  # DEBUG: every run, whatever the batch
-        assert {e["job_id"] for e in by_event["run_scheduled"]} == {str(j.id) for j in jobs}
-        assert "runs_scheduled" not in by_event
+    assert "run_scheduled" not in by_event  # 5 runs > 3: one summary, at any level
+    [summary] = by_event["runs_scheduled"]
+    assert (summary["jobs"], summary["runs_created"], summary["runs_skipped"]) == (5, 5, 0)
+    assert conn.execute("SELECT count(*) AS n FROM job_runs").fetchone()["n"] == 5
+    monkeypatch.setattr(tick, "RUN_EVENTS_PER_BATCH", 100)  # a batch of a few runs: each run's event,
+    monkeypatch.setattr(tick, "COPY_MIN_ROWS", 0)  # written by arrays even where COPY would be (COPY gives no ids)
+    caplog.clear()
+    late = [make_job(conn, cron_expression="*/5 * * * *", next_run_at=t0) for _ in range(2)]
+    assert tick.tick_batch(conn, t0 + S, batch_size=10).runs_created == 2
+    assert {e["job_id"] for e in events(caplog, "scheduler") if e["event"] == "run_scheduled"} == {
+        str(j.id) for j in late}
 
 
 def test_lease_expiry_is_logged_with_the_dead_workers_id(dsn, conn, t0, caplog):

@@ -15,7 +15,7 @@ RETURNING id, scheduled_job_id, status
 -- name: stage_scheduled_runs
 -- When copy_runs met a slot already there: the tick's runs, written by COPY
 -- (binary) into a table of the transaction's own (no index, no WAL), then
--- inserted in one statement (insert_staged_runs*) whose ON CONFLICT on
+-- inserted in one statement (insert_staged_runs) whose ON CONFLICT on
 -- job_runs_slot_key keeps each slot once, whoever else inserts it: COPY into
 -- job_runs itself has no ON CONFLICT. The trigger column is 'schedule' (ignored).
 -- IF NOT EXISTS: a tick inside a caller's transaction reuses it (the inserts empty it).
@@ -35,29 +35,8 @@ COPY ck_tick_runs (scheduled_job_id, customer_id, brand_id, job_type, status, sk
 COPY job_runs (scheduled_job_id, customer_id, brand_id, job_type, status, skip_reason,
     scheduled_for, run_after, finished_at, trigger) FROM STDIN (FORMAT BINARY)
 
--- name: copy_runs_with_ids
--- copy_runs when the runs are logged: their ids taken beforehand (reserve_run_ids).
--- COPY writes an identity column's given values (as OVERRIDING SYSTEM VALUE).
-COPY job_runs (id, scheduled_job_id, customer_id, brand_id, job_type, status, skip_reason,
-    scheduled_for, run_after, finished_at, trigger) FROM STDIN (FORMAT BINARY)
-
--- name: reserve_run_ids
-SELECT nextval((SELECT pg_get_serial_sequence('job_runs', 'id'))::regclass) FROM generate_series(1, %(n)s)
-
 -- name: insert_staged_runs
-WITH staged AS (DELETE FROM ck_tick_runs RETURNING *)
-INSERT INTO job_runs (
-    scheduled_job_id, customer_id, brand_id, job_type, trigger, status, skip_reason,
-    scheduled_for, run_after, finished_at
-)
-SELECT scheduled_job_id, customer_id, brand_id, job_type, 'schedule', status, skip_reason,
-    scheduled_for, run_after, finished_at
-FROM staged
-ON CONFLICT (scheduled_job_id, scheduled_for) WHERE trigger = 'schedule' DO NOTHING
-RETURNING id, scheduled_job_id, status
-
--- name: insert_staged_runs_counted
--- insert_staged_runs when no run is logged: the counts only, one row back.
+-- The staged runs into job_runs, a slot already there left alone; the counts only, one row back.
 WITH staged AS (DELETE FROM ck_tick_runs RETURNING *), inserted AS (
     INSERT INTO job_runs (
         scheduled_job_id, customer_id, brand_id, job_type, trigger, status, skip_reason,
