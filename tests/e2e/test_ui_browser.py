@@ -29,6 +29,7 @@ from tests.support.ui import (
     progress_handler,
     screenshot,
     sign_in,
+    wait_js,
 )
 
 needs_chromium = pytest.mark.skipif(
@@ -115,19 +116,6 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> Non
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
-
-def wait_js(page, expression: str, timeout: float = 10.0):
-    """Poll a JS expression until it is truthy; returns its value.
-
-    (``page.wait_for_function`` evaluates with ``eval``, which the page's CSP forbids.)
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {expression}")
 
 
 def no_horizontal_scroll(page) -> bool:

@@ -13,7 +13,7 @@ from cronkeeper import calendars
 from cronkeeper.clock import utcnow
 from cronkeeper.tokens import create_token
 from tests.support.factories import make_brand, make_job, runs_of
-from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in, wait_js
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +86,6 @@ def test_the_diff_dialog_marks_what_each_sides_calendar_skips(browser, dsn, conn
             "The calendar skips 1 of these runs now and 1 after saving (each recorded as skipped).")
         screenshot(page, "schedule-diff-calendar-excluded", full_page=False)
         dialog.get_by_role("button", name="Back").click()
-        page.wait_for_function("window.__saved === false")
+        wait_js(page, "window.__saved === false")
         watch.assert_clean()
         context.close()

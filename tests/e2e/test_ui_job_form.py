@@ -15,7 +15,7 @@ from cronkeeper import brands
 from cronkeeper.tokens import create_token
 from tests.support.axe import axe_violations, no_horizontal_scroll
 from tests.support.factories import make_brand, make_customer, make_job
-from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in
+from tests.support.ui import ConsoleWatch, live_server, open_page, screenshot, sign_in, wait_js
 
 JOBS = "/admin/scheduled-jobs"
 HOOK_OK = "https://hooks.example.com/ok"
@@ -131,7 +131,7 @@ def test_webhooks_and_export_are_saved_shown_and_edited_and_history_is_one_click
         page.wait_for_url(re.compile(rf"{JOBS}/{job_id}#runs$"))
         history = page.locator("#runs")
         history.get_by_role("link", name=f"#{run_id}").wait_for()
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'history-h'")
+        wait_js(page, "document.activeElement && document.activeElement.id === 'history-h'")
         settings = page.locator("dl.summary").inner_text()
         assert HOOK_OK in settings and "signed with HOOK_SECRET" in settings
         assert "{job_id}/{run_id}.csv" in settings

@@ -8,6 +8,8 @@
   ``sign_in(page, token)`` signs in on the token screen.
 - ``ConsoleWatch``: every console error, page error and failed response of a page, so a test
   can assert there were none besides the HTTP errors it provoked on purpose.
+- ``wait_js(page, expression)``: poll a JS expression until truthy (never
+  ``page.wait_for_function``: it evaluates strings with ``eval``, which the page's CSP forbids).
 """
 
 from __future__ import annotations
@@ -188,3 +190,18 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def wait_js(page: Any, expression: str, timeout: float = 10.0) -> Any:
+    """Poll a JS expression until it is truthy; returns its value.
+
+    (``page.wait_for_function`` evaluates with ``eval`` once its first check fails, which the
+    page's CSP forbids: it passes only while the condition already holds.)
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {expression}")
