@@ -300,13 +300,16 @@ class Worker:
                 if free < low and free <= self.prefetch:  # (free > prefetch: a slot is idle, claim now)
                     self.wake.wait(0.05)  # set when outcomes are written back (_forget)
                     continue
+                holding = bool(self.in_hand())  # before the claim reads: see below
                 batch = self.claim(free)
                 if batch:
                     self._dispatch(batch)
-                elif not self.in_hand():
-                    break
-                else:  # a run in hand may hold back the next run of its job (overlap forbid)
+                elif self.in_hand():  # a run in hand may hold back the next run of its job (overlap forbid)
                     self.wake.wait(1.0)  # set when a run is written back
+                elif not holding:
+                    break
+                # else a run was written back while the claim read: its snapshot may predate that
+                # commit and miss the run it releases (forbid), so claim once more before stopping
             self._wait_idle()
         finally:
             stop.set()
