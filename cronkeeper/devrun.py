@@ -2,8 +2,8 @@
 
 Uses ``DATABASE_URL`` when set, else the embedded PostgreSQL; applies the
 migrations; makes an admin token; then runs the API, the scheduler and two
-workers under supervisor (``ops/supervisord.conf``) until Ctrl-C, when it
-stops them cleanly (and the embedded server too, if this command started it).
+workers under supervisor (``ops/supervisord.conf``) until Ctrl-C (or SIGTERM,
+SIGHUP), when it stops them cleanly (and the embedded server too, if this command started it).
 """
 
 from __future__ import annotations
@@ -62,6 +62,10 @@ def offer_demo(dsn: str, env: dict[str, str], ask=input, interactive: bool | Non
             f"{len(result.jobs)} jobs; its first runs complete as soon as a worker starts")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> int:
     settings = Settings.from_env()
     embedded = not settings.database_url
@@ -89,9 +93,13 @@ def main() -> int:
     print("Ctrl-C stops everything", flush=True)
     conf = ROOT / "ops" / "supervisord.conf"
     proc = subprocess.Popen([str(bindir / "supervisord"), "-n", "-c", str(conf)], env=env, cwd=ROOT)
+    # SIGTERM (kill, timeout, a service manager) and SIGHUP (the terminal closed) reach only this
+    # process: handled like Ctrl-C, or supervisord, its programs and the database outlive it
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         code = proc.wait()
-    except KeyboardInterrupt:  # the terminal sent SIGINT to supervisord too; it stops the programs
+    except KeyboardInterrupt:  # Ctrl-C reached supervisord too (its process group); it stops the programs
         proc.send_signal(signal.SIGTERM)
         code = proc.wait()
     if embedded and not was_running:
