@@ -125,20 +125,26 @@ INDEXED_STATUSES = frozenset({"'failed'", "'partial'", "'cancelled'", "'skipped'
 # partition cost 0.8-1.5 ms, as much as the page (docs/benchmarks.md, "Admin API at 10 M runs").
 OWNERS = {"job_id": "r.scheduled_job_id", "brand_id": "r.brand_id", "customer_id": "r.customer_id"}
 OWNED_STABLE = frozenset({*OWNERS, "hide_skipped", "before_id", "created_from", "created_to"})
+RANGE = frozenset({"created_from", "created_to"})
+
+
+def _owned(name: str, keys: set[str]) -> bool:
+    """A runs page planned once by its shape: its lead's index (``_lead``), or the primary key, walked
+    within its cursor and time range. A status only with a time range: the walk stops at the range's
+    end however few of the runs have the status (without one a customer with no failed runs would be
+    read whole; that page keeps a plan made for its customer)."""
+    return name == "runs_page" and keys <= (OWNED_STABLE | {"status"} if keys & RANGE else OWNED_STABLE)
 
 
 def _lead(name: str, keys: set[str]) -> str | None:
     """The filter a runs page's plan made once walks the index of, when it has one (``OWNERS``)."""
-    if name != "runs_page" or not keys <= OWNED_STABLE:
-        return None
-    return next((k for k in OWNERS if k in keys), None)
+    return next((k for k in OWNERS if k in keys), None) if _owned(name, keys) else None
 
 
 def _stable(name: str, keys: set[str]) -> bool:
     """Whether the statement for these filters is planned once per connection (the generic pool):
-    its filters are plan-stable, or it is a runs page whose plan walks its lead filter's index
-    (``_lead``) or the primary key within a time range's ids."""
-    return PLAN_STABLE.issuperset(keys) or (name == "runs_page" and keys <= OWNED_STABLE)
+    its filters are plan-stable, or it is a runs page planned by its shape (``_owned``)."""
+    return PLAN_STABLE.issuperset(keys) or _owned(name, keys)
 
 
 @cache

@@ -109,25 +109,33 @@ def test_a_runs_page_of_a_rare_customer_walks_its_index_on_a_plan_made_once(conn
     suffix = month["p"].removeprefix("job_runs")  # the month holding the runs (docs/partitioning.md)
     params = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_id": busy.id, "before_id": 10**12,
               "limit": 51, "created_from": t0, "created_to": t0 + dt.timedelta(days=9)}  # fmt: skip
+    crowd_params = {"customer_id": crowd.customer_id, "brand_id": crowd.id, "job_id": busy.id,
+                    **conn.execute("SELECT min(created_at) AS created_from, max(created_at) + interval '1 s' "
+                                   "AS created_to FROM job_runs").fetchone()}  # fmt: skip
     plain = b"SELECT r.id FROM job_runs r WHERE r.customer_id = %(customer_id)s ORDER BY r.id DESC LIMIT 51"
     assert f"job_runs_customer_idx{suffix} " not in _generic_plan(conn, plain, params, raw=True)  # why
     for given, index in [
         (("customer_id",), "job_runs_customer_idx"), (("brand_id", "hide_skipped"), "job_runs_brand_idx"),
         (("customer_id", "job_id", "before_id"), "job_runs_job_idx"),  # a customer's token on a job's history
         (("customer_id", "hide_skipped", "created_from", "created_to"), "job_runs_customer_idx"),
+        (("customer_id", "status", "created_from", "created_to"), "job_runs_customer_idx"),  # bounded by the range
     ]:
-        statement = _statement("runs_page", tuple((k, "true" if k == "hide_skipped" else None) for k in given))
+        literal = {"hide_skipped": "true", "status": "'pending'"}
+        statement = _statement("runs_page", tuple((k, literal.get(k)) for k in given))
         assert _stable("runs_page", set(given))  # the API plans it once per connection
         plan = _generic_plan(conn, statement, params, raw=True)
         assert f"{index}{suffix} " in plan, (given, plan)
         assert not re.search(r"^\s*(->\s*)?Sort  \(", plan, re.M), (given, plan)  # the index is the order
-        # the same runs as the plain query, in the same order
-        got = [r["run_id"] for r in conn.execute(statement, params)]
+        # the same runs as the plain query, in the same order: none of ours, 51 of the crowd's
         column = {"customer_id": "customer_id", "brand_id": "brand_id", "job_id": "scheduled_job_id"}
         where = " AND ".join(f"{column[k]} = %({k})s" for k in given if k in column)
-        want = [r["id"] for r in conn.execute(f"SELECT id FROM job_runs WHERE {where} AND id < %(before_id)s "
-                                              "ORDER BY id DESC LIMIT 51", params)]  # fmt: skip
-        assert got == want, given
+        where += " AND status = 'pending'" if "status" in given else ""
+        for values, size in ((params, 0), ({**params, **crowd_params}, 51)):
+            got = [r["run_id"] for r in conn.execute(statement, values)]
+            want = [r["id"] for r in conn.execute(f"SELECT id FROM job_runs WHERE {where} AND id < %(before_id)s "
+                                                  "ORDER BY id DESC LIMIT 51", values)]  # fmt: skip
+            assert got == want and len(got) == size, given
+    assert not _stable("runs_page", {"customer_id", "status"})  # no range: planned for its customer, as before
     crowded = _statement("runs_page", (("customer_id", None),))
     got = [r["run_id"] for r in conn.execute(crowded, {**params, "customer_id": crowd.customer_id})]
     want = [r["id"] for r in conn.execute("SELECT id FROM job_runs ORDER BY id DESC LIMIT 51")]
