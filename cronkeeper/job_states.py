@@ -8,7 +8,7 @@ Python API's ``Job.state``), first match wins:
 3. ``finished``: active but with no next run: a one-off that has run;
 4. ``scheduled``: active with a next run.
 
-The jobs list computes the same in SQL (``jobs_page`` in ``repo/sql/pages.sql``).
+The jobs list computes the same in SQL (``ck_job_docs``, migration 0030, which renders its pages).
 """
 
 from __future__ import annotations

@@ -19,12 +19,17 @@ Planning each execution cost as much as running it (0.3 ms of a 50-run page,
 most of it inlining ``ck_json_time`` eight times), so statements whose best
 plan does not depend on their values -- no filter, a cursor, the closed-set
 filters -- run on a pool with ``plans="generic"`` and are planned once per
-connection. A filter on a customer, brand, job or name keeps a plan made for
-its value: a generic plan sees only an average, and with few customers (or
-one job running far more often than the rest) it walks the primary key,
-reading the whole table for a customer with few runs. Such a runs page plans
-only its id query and leaves the rendering to ``ck_run_docs`` (migration 0007),
-whose plan is made once per connection. ``Pools`` routes each statement; a
+connection. So does a runs page of a customer, brand or job (or a time range):
+its filter leads the page's order (``OWNERS``), so that one plan walks that
+column's index for every value (with a plain ``col = $1`` a generic plan sees only
+an average, and with few customers, or one job running far more often than the
+rest, it walked the primary key, reading the whole table for a rare one). Such a
+page, and a page of a status an index keeps, picks its ids and leaves the
+rendering to ``ck_run_docs`` (migration 0007). A jobs page picks its ids and
+``ck_job_docs`` (migration 0030) renders them, both functions on plans made once
+per connection: a jobs page filtered by customer, brand or name keeps a plan made
+for its value (a search for a rare name walks its brands' jobs, a common one the
+newest jobs), but plans only its id query. ``Pools`` routes each statement; a
 plain connection runs everything.
 """
 
@@ -74,7 +79,7 @@ JOB_FILTERS = {
     "brand_id": "j.brand_id = %(brand_id)s",
     "is_active": "j.is_active = {}",
     "job_type": "j.job_type = {}",
-    "search": "b.name ILIKE '%%' || %(search)s || '%%'",
+    "search": "j.brand_id IN (SELECT b.id FROM brands b WHERE b.name ILIKE '%%' || %(search)s || '%%')",
     "after_created": "(j.created_at, j.id) < (%(after_created)s, %(after_id)s::uuid)",
     # sorted by next run: the active jobs with one, soonest first (scheduled_jobs_due_idx), then the rest
     "next_phase": "j.is_active AND j.next_run_at IS NOT NULL",
@@ -110,6 +115,38 @@ LITERALS: dict[str, dict[Any, str]] = {
 INDEXED_STATUSES = frozenset({"'failed'", "'partial'", "'cancelled'", "'skipped'", "'completed'"})
 
 
+# a runs page narrowed to a job, a brand or a customer (with a cursor, a time range, skipped hidden):
+# the most specific one leads, as a one-element array, and orders the page with the id. Then no plan
+# but a walk of that column's index (column, id DESC) gives the order without sorting every match,
+# so the plan made once per connection is that walk for every value. With the plain `col = $1` a
+# generic plan sees only the column's average: with few customers (or one job running far more
+# often than the rest) it walked the primary key, reading the whole table for a rare one
+# (tests/db/test_plans.py); planned per value instead, the id query's plan over every month's
+# partition cost 0.8-1.5 ms, as much as the page (docs/benchmarks.md, "Admin API at 10 M runs").
+OWNERS = {"job_id": "r.scheduled_job_id", "brand_id": "r.brand_id", "customer_id": "r.customer_id"}
+OWNED_STABLE = frozenset({*OWNERS, "hide_skipped", "before_id", "created_from", "created_to"})
+RANGE = frozenset({"created_from", "created_to"})
+
+
+def _owned(name: str, keys: set[str]) -> bool:
+    """A runs page planned once by its shape: its lead's index (``_lead``), or the primary key, walked
+    within its cursor and time range. A status only with a time range: the walk stops at the range's
+    end however few of the runs have the status (without one a customer with no failed runs would be
+    read whole; that page keeps a plan made for its customer)."""
+    return name == "runs_page" and keys <= (OWNED_STABLE | {"status"} if keys & RANGE else OWNED_STABLE)
+
+
+def _lead(name: str, keys: set[str]) -> str | None:
+    """The filter a runs page's plan made once walks the index of, when it has one (``OWNERS``)."""
+    return next((k for k in OWNERS if k in keys), None) if _owned(name, keys) else None
+
+
+def _stable(name: str, keys: set[str]) -> bool:
+    """Whether the statement for these filters is planned once per connection (the generic pool):
+    its filters are plan-stable, or it is a runs page planned by its shape (``_owned``)."""
+    return PLAN_STABLE.issuperset(keys) or _owned(name, keys)
+
+
 @cache
 def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     """The statement for these filters: (name, literal or None for a bound parameter) each.
@@ -123,24 +160,32 @@ def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     of 200,000 newer pending runs made that walk skip them all (2-3 s a page at
     10,000,000 runs with workers busy; bench/results/bench_api.md). A page of
     pending runs looks at the newest runs first (``runs_page_window``); a page of
-    a trigger across customers walks job_runs_trigger_id_idx (migration 0028)."""
-    fragments = RUN_FILTERS if name == "runs_page" else JOB_FILTERS
+    a trigger across customers walks job_runs_trigger_id_idx (migration 0028). A page of
+    a job, a brand or a customer (``_lead``) or of a time range is planned once.
+    A jobs page picks its ids and has ``ck_job_docs`` (migration 0030) render them."""
+    fragments = dict(RUN_FILTERS if name == "runs_page" else JOB_FILTERS)
     status = dict(given).get("status")
-    window = "true"
-    if name == "runs_page" and (status in INDEXED_STATUSES or not PLAN_STABLE.issuperset(k for k, _ in given)):
+    keys = {k for k, _ in given}
+    window, lead = "true", _lead(name, keys)
+    order = next((o for phase, o in JOB_ORDERS.items() if phase in keys), "j.created_at DESC, j.id DESC")
+    if name == "runs_page":
+        order = "r.id DESC"
+    if lead is not None:
+        column = OWNERS[lead]
+        fragments[lead] = f"{column} = ANY (ARRAY[%({lead})s]::uuid[])"  # not an equality: see OWNERS
+        order = f"{column}, r.id DESC"
+    if name == "runs_page" and (status in INDEXED_STATUSES or not PLAN_STABLE.issuperset(keys)):
         name = "runs_page_by_ids"
     elif name == "runs_page" and status == "'pending'":
         name = "runs_page_window"
-        window = fragments["before_id"] if "before_id" in dict(given) else "true"
+        window = fragments["before_id"] if "before_id" in keys else "true"
     where = " AND ".join(fragments[k].format(v) if v else fragments[k] for k, v in given) or "true"
-    keys = {k for k, _ in given}
-    order = next((o for phase, o in JOB_ORDERS.items() if phase in keys), "j.created_at DESC, j.id DESC")
     statement = load("pages")[name].replace(b"{filters}", where.encode()).replace(b"{order}", order.encode())
     return statement.replace(b"{window}", window.encode())
 
 
 # filters whose best plan is the same for every value (a cursor bounds the key the page is ordered by)
-# (a time range is not: job_run_docs' created_at is text, and the id range's size varies)
+# (a time range is not, for a page of whole rows: job_run_docs' created_at is text; its ids are: OWNED_STABLE)
 PLAN_STABLE = frozenset({
     "status", "job_type", "trigger", "hide_skipped", "is_active", "before_id", "after_created",
     "next_phase", "after_next", "rest_of_next", "last_phase", "after_last", "rest_of_last",
@@ -178,7 +223,7 @@ def _run(source: psycopg.Connection | Pools, name: str, params: Mapping[str, Any
             given.append((k, None))
     statement = _statement(name, tuple(given))
     if isinstance(source, Pools):
-        stable = PLAN_STABLE.issuperset(k for k, _ in given)
+        stable = _stable(name, {k for k, _ in given})
         pool = source.generic if stable else source.custom
         if stable:
             statement = _with_limit(statement, int(params["limit"]))

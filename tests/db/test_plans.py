@@ -74,18 +74,24 @@ def test_api_list_pages_use_the_index_of_their_filter(conn, t0):
         if not given or given[0] in PLAN_STABLE:  # the API plans these once per connection: so must the generic plan
             assert index in _generic_plan(conn, statement, params), (given, index)
     one_customer = _statement("jobs_page", (("customer_id", None),))
-    assert "scheduled_jobs_customer_idx" in _plan(conn, one_customer, {"customer_id": brand.customer_id, "limit": 51})
+    plan = _plan(conn, one_customer, {"customer_id": brand.customer_id, "limit": 51})
+    assert "scheduled_jobs_customer_idx" in plan
+    # planned per value: only the id query; ck_job_docs (migration 0030) renders on its plan made once
+    assert "job_runs" not in plan and "Function Scan on ck_job_docs" in plan, plan
+    [config] = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'ck_job_docs'").fetchone().values()
+    assert config == ["plan_cache_mode=force_generic_plan"]
     for plan in (_plan, _generic_plan):
         assert "scheduled_jobs_created_idx" in plan(conn, _statement("jobs_page", ()), {"limit": 51})
 
 
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
-def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0):
-    """Why a customer/brand/job filter keeps a plan made for its value (cronkeeper.repo.pages.PLAN_STABLE)."""
-    from cronkeeper.repo.pages import PLAN_STABLE, _statement
+def test_a_runs_page_of_a_rare_customer_walks_its_index_on_a_plan_made_once(conn, t0):
+    """A customer/brand/job filter leads the page's order as a one-element array
+    (cronkeeper.repo.pages.OWNERS), so the plan made once per connection walks that column's index
+    whatever the statistics say; the plain equality's generic plan read the whole table for a rare one."""
+    from cronkeeper.repo.pages import _stable, _statement
     from tests.support.factories import make_job
 
-    assert "customer_id" not in PLAN_STABLE and "job_id" not in PLAN_STABLE
     brand, crowd = make_brand(conn), make_brand(conn)
     busy = make_job(conn, crowd)
     conn.execute(
@@ -99,13 +105,41 @@ def test_a_generic_plan_would_read_the_whole_table_for_a_rare_customer(conn, t0)
         {"job": busy.id, "customer": crowd.customer_id, "brand": crowd.id, "t0": t0},
     )  # one customer owns every run: the statistics see a single value
     conn.execute("ANALYZE job_runs")
-    statement = _statement("runs_page", (("customer_id", None),))
-    params = {"customer_id": brand.customer_id, "limit": 51}
-    assert "job_runs_customer_idx" in _plan(conn, statement, params)
-    # the month holding the runs (docs/partitioning.md): its own statistics, read whole by the generic plan
     [month] = conn.execute("SELECT DISTINCT tableoid::regclass::text AS p FROM job_runs").fetchall()
-    suffix = month["p"].removeprefix("job_runs")
-    assert f"job_runs_customer_idx{suffix} " not in _generic_plan(conn, statement, params, raw=True)
+    suffix = month["p"].removeprefix("job_runs")  # the month holding the runs (docs/partitioning.md)
+    params = {"customer_id": brand.customer_id, "brand_id": brand.id, "job_id": busy.id, "before_id": 10**12,
+              "limit": 51, "created_from": t0, "created_to": t0 + dt.timedelta(days=9)}  # fmt: skip
+    crowd_params = {"customer_id": crowd.customer_id, "brand_id": crowd.id, "job_id": busy.id,
+                    **conn.execute("SELECT min(created_at) AS created_from, max(created_at) + interval '1 s' "
+                                   "AS created_to FROM job_runs").fetchone()}  # fmt: skip
+    plain = b"SELECT r.id FROM job_runs r WHERE r.customer_id = %(customer_id)s ORDER BY r.id DESC LIMIT 51"
+    assert f"job_runs_customer_idx{suffix} " not in _generic_plan(conn, plain, params, raw=True)  # why
+    for given, index in [
+        (("customer_id",), "job_runs_customer_idx"), (("brand_id", "hide_skipped"), "job_runs_brand_idx"),
+        (("customer_id", "job_id", "before_id"), "job_runs_job_idx"),  # a customer's token on a job's history
+        (("customer_id", "hide_skipped", "created_from", "created_to"), "job_runs_customer_idx"),
+        (("customer_id", "status", "created_from", "created_to"), "job_runs_customer_idx"),  # bounded by the range
+    ]:
+        literal = {"hide_skipped": "true", "status": "'pending'"}
+        statement = _statement("runs_page", tuple((k, literal.get(k)) for k in given))
+        assert _stable("runs_page", set(given))  # the API plans it once per connection
+        plan = _generic_plan(conn, statement, params, raw=True)
+        assert f"{index}{suffix} " in plan, (given, plan)
+        assert not re.search(r"^\s*(->\s*)?Sort  \(", plan, re.M), (given, plan)  # the index is the order
+        # the same runs as the plain query, in the same order: none of ours, 51 of the crowd's
+        column = {"customer_id": "customer_id", "brand_id": "brand_id", "job_id": "scheduled_job_id"}
+        where = " AND ".join(f"{column[k]} = %({k})s" for k in given if k in column)
+        where += " AND status = 'pending'" if "status" in given else ""
+        for values, size in ((params, 0), ({**params, **crowd_params}, 51)):
+            got = [r["run_id"] for r in conn.execute(statement, values)]
+            want = [r["id"] for r in conn.execute(f"SELECT id FROM job_runs WHERE {where} AND id < %(before_id)s "
+                                                  "ORDER BY id DESC LIMIT 51", values)]  # fmt: skip
+            assert got == want and len(got) == size, given
+    assert not _stable("runs_page", {"customer_id", "status"})  # no range: planned for its customer, as before
+    crowded = _statement("runs_page", (("customer_id", None),))
+    got = [r["run_id"] for r in conn.execute(crowded, {**params, "customer_id": crowd.customer_id})]
+    want = [r["id"] for r in conn.execute("SELECT id FROM job_runs ORDER BY id DESC LIMIT 51")]
+    assert got == want and len(got) == 51
 
 
 def _generic_plan(conn, query: bytes, params: dict, raw: bool = False) -> str:
@@ -199,12 +233,15 @@ def test_runs_page_trigger_and_time_filters_use_indexes(conn, t0):
     assert "job_runs_trigger_idx" in mine_manual and "Seq Scan" not in mine_manual
     for given, index in [
         ((("created_from", None), ("created_to", None)), "job_runs_pkey"),
-        ((("customer_id", None), ("created_from", None)), "Index Cond: (id >= "),  # pkey or customer's; PG 17+ names the InitPlan
+        ((("customer_id", None), ("created_from", None)), "job_runs_customer_idx"),  # the customer's index: its lead
         ((("status", "'failed'"), ("created_to", None)), "job_runs_status_idx"),
     ]:
-        plan = _plan(conn, _statement("runs_page", given), params)
-        assert "InitPlan" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
-        assert "job_runs_created_idx" not in plan, (given, plan)  # the bounds are the functions' (0027)
+        for plan in (_plan(conn, _statement("runs_page", given), params),
+                     _generic_plan(conn, _statement("runs_page", given), params)):  # the API plans the first two once
+            assert "InitPlan" in plan and index in plan and "Seq Scan" not in plan, (given, plan)
+            bound = re.search(r"Index Cond: \(.*\bid [<>]= (\$|\(InitPlan)", plan)  # PG 17+ names the InitPlan
+            assert bound or given[0][0] == "status", (given, plan)  # the id bound bounds the walk
+            assert "job_runs_created_idx" not in plan, (given, plan)  # the bounds are the functions' (0027)
     for function in ("ck_run_id_from", "ck_run_id_before"):  # their one statement, as written in the function
         body, config = conn.execute("SELECT prosrc, proconfig FROM pg_proc WHERE proname = %s", (function,)).fetchone().values()
         assert config == ["plan_cache_mode=force_generic_plan"], function
