@@ -15,7 +15,7 @@ deleted at the finish, in the statement that writes ``job_runs``:
 - ``@slim``: job_runs without its four queue indexes (active, customer_queue, pending, lease);
 - ``@hot``: job_runs without any index on a column a status change writes (also
   completed/finished/status of 0025/0028), fillfactor 50 (``@hot90``: 90): both writes can be HOT;
-- split-fin-log: split-fin that also inserts the outcome (run, status, finished_at) into a
+- split-fin-log (split-cf-log): split-fin (split-cf) that also inserts the outcome (run, status, finished_at) into a
   narrow ``spike.run_outcomes`` with the status indexes @hot took off job_runs (0028's pages);
 - ``+pipe``: the finish of a batch and the next claim sent in one round trip;
 - ``+2conn``: a thread finishes each batch on a second connection while the main
@@ -130,6 +130,7 @@ LOOPS = {  # name -> (claim, finish, status while processing)
     "split-fin": (CLAIM_QUEUE, FINISH_QUEUE, "pending"),
     "split-cf": (CLAIM_QUEUE_RUNS, FINISH_QUEUE, "processing"),
     "split-fin-log": (CLAIM_QUEUE, FINISH_QUEUE_LOG, "pending"),
+    "split-cf-log": (CLAIM_QUEUE_RUNS, FINISH_QUEUE_LOG, "processing"),
 }
 CONFIGS = [  # (label, loop, table shape, mode: serial | pipe | 2conn)
     ("today: bare_claim.py", "bare_claim", "full", "serial"),
@@ -140,6 +141,7 @@ CONFIGS = [  # (label, loop, table shape, mode: serial | pipe | 2conn)
     ("split-fin +pipe", "split-fin", "full", "pipe"),
     ("split-fin +2conn", "split-fin", "full", "2conn"),
     ("split-cf", "split-cf", "full", "serial"),
+    ("split-cf +2conn", "split-cf", "full", "2conn"),
     ("split-cf @slim +pipe", "split-cf", "slim", "pipe"),
     ("split-fin @hot", "split-fin", "hot", "serial"),
     ("split-fin @hot +pipe", "split-fin", "hot", "pipe"),
@@ -149,6 +151,8 @@ CONFIGS = [  # (label, loop, table shape, mode: serial | pipe | 2conn)
     ("split-fin @hot90 +pipe", "split-fin", "hot90", "pipe"),
     ("split-cf @hot90 +pipe", "split-cf", "hot90", "pipe"),
     ("split-fin-log @hot +pipe", "split-fin-log", "hot", "pipe"),
+    ("split-fin-log @hot +2conn", "split-fin-log", "hot", "2conn"),
+    ("split-cf-log @hot +2conn", "split-cf-log", "hot", "2conn"),
 ]
 
 
@@ -298,7 +302,7 @@ def main() -> None:
                     left = conn.execute("SELECT count(*) FROM spike.run_queue").fetchone()[0]
                     if left and loop != "bare_claim" and loop != "today":
                         raise RuntimeError(f"{label}: {left} runs left in the queue")
-                    if loop == "split-fin-log":
+                    if loop.endswith("-log"):
                         logged = conn.execute("SELECT count(*) FROM spike.run_outcomes").fetchone()[0]
                         if logged != args.runs:
                             raise RuntimeError(f"{label}: {logged} outcomes of {args.runs}")
