@@ -3,7 +3,8 @@
     python bench/bare_claim.py DSN LIMIT
 Claims LIMIT pending runs at a time (``UPDATE ... WHERE id IN (SELECT ... FOR
 UPDATE SKIP LOCKED LIMIT n) RETURNING``), marks them completed in one
-statement, until none is left; ready/go protocol, prints JSON.
+statement, until none is left; ready/go protocol, prints JSON (with its
+backend's CPU seconds, ``server_cpu``, when the server is local).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 
 import psycopg
-from childsync import done, ready
+from childsync import backend_cpu, done, ready
 
 CLAIM = """
 UPDATE job_runs SET status = 'processing', worker_id = 'bare', started_at = now(),
@@ -40,6 +41,7 @@ def main() -> None:
     conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=0)
     n = 0
     start = ready()
+    cpu0 = backend_cpu(conn.info.backend_pid)
     while True:
         ids = [r[0] for r in conn.execute(CLAIM, {"n": limit})]
         if not ids:
@@ -49,7 +51,8 @@ def main() -> None:
         else:
             conn.execute(COMPLETE, {"ids": ids})
         n += len(ids)
-    done(start, n)
+    cpu1 = backend_cpu(conn.info.backend_pid)
+    done(start, n, server_cpu=None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
     conn.close()
 
 

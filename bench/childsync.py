@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -26,6 +27,16 @@ def ready() -> float:
     sys.stdin.readline()
     _CPU_AT_START[:] = [time.process_time()]
     return time.monotonic()
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds so far of a PostgreSQL backend on this machine (``pg_backend_pid()``), None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def done(start: float, n: int, **extra: object) -> None:

@@ -2,6 +2,7 @@
 
     python bench/peer_pgqueuer.py setup DSN JOBS     # install the schema, enqueue JOBS no-op jobs
     python bench/peer_pgqueuer.py drain DSN BATCH    # ready/go, drain the queue, print JSON
+                                                     # (server_cpu: its backend's CPU seconds, local server)
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import asyncpg
-from childsync import done, peer_main, ready
+from childsync import backend_cpu, done, peer_main, ready
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
@@ -41,9 +42,12 @@ async def drain(dsn: str, batch: int) -> None:
         nonlocal count
         count += 1
 
+    pid = await conn.fetchval("SELECT pg_backend_pid()")
     start = ready()
+    cpu0 = backend_cpu(pid)
     await qm.run(batch_size=batch, mode=QueueExecutionMode.drain, dequeue_timeout=timedelta(seconds=1))
-    done(start, count)
+    cpu1 = backend_cpu(pid)
+    done(start, count, server_cpu=None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
     await conn.close()
 
 
