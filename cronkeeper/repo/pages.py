@@ -25,7 +25,8 @@ column's index for every value (with a plain ``col = $1`` a generic plan sees on
 an average, and with few customers, or one job running far more often than the
 rest, it walked the primary key, reading the whole table for a rare one). Such a
 page, and a page of a status an index keeps, picks its ids and leaves the
-rendering to ``ck_run_docs`` (migration 0007). A jobs page picks its ids and
+rendering to ``ck_run_docs`` (migrations 0007, 0031: given each run's slot with its id, it
+reads each run in its month only). A jobs page picks its ids and
 ``ck_job_docs`` (migration 0030) renders them, both functions on plans made once
 per connection: a jobs page filtered by customer, brand or name keeps a plan made
 for its value (a search for a rare name walks its brands' jobs, a common one the
@@ -154,8 +155,9 @@ def _statement(name: str, given: tuple[tuple[str, str | None], ...]) -> bytes:
     A runs page whose filters are not plan-stable picks its ids and has
     ``ck_run_docs`` render them (``runs_page_by_ids``), so that only the id query
     is planned for the value. So does a page of a status job_runs_status_idx
-    holds (or job_runs_completed_idx): its ids alone are an index-only scan of
-    that index, 51 entries however the runs are spread. Asked for whole rows, the planner walked the
+    holds (or job_runs_completed_idx): its ids (with their slots, which ``ck_run_docs`` reads each run's
+    month by: migration 0031) are a walk of that index, 51 entries however the runs are spread. Asked
+    for whole rows (the view's documents), the planner walked the
     primary key instead (cheaper on average: the heap in order), and a backlog
     of 200,000 newer pending runs made that walk skip them all (2-3 s a page at
     10,000,000 runs with workers busy; bench/results/bench_api.md). A page of

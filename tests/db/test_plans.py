@@ -189,17 +189,65 @@ def job_brand(conn, job) -> str:
 
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
 def test_run_documents_are_rendered_on_a_plan_made_once_per_connection(conn, t0):
-    """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007)."""
+    """A per-value runs page plans only its id query; ck_run_docs keeps one plan (migration 0007), and
+    its (ids, slots) form (0031) writes the view's documents. ck_run_docs(ids) stays for an older API."""
     from cronkeeper.repo.pages import _statement
 
-    [config] = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'ck_run_docs'").fetchone().values()
-    assert config == ["plan_cache_mode=force_generic_plan"]
-    assert b"ck_run_docs" in _statement("runs_page", (("job_id", None),))
+    configs = conn.execute("SELECT pronargs, proconfig FROM pg_proc WHERE proname = 'ck_run_docs' ORDER BY 1").fetchall()
+    assert [(c["pronargs"], c["proconfig"]) for c in configs] == [(1, ["plan_cache_mode=force_generic_plan"]),
+                                                                   (2, ["plan_cache_mode=force_generic_plan"])]
+    for given in ((("job_id", None),), (("status", "'failed'"),), (("status", "'pending'"),)):
+        assert b"ck_run_docs(a.ids, a.slots)" in _statement("runs_page", given)
     assert b"ck_run_docs" not in _statement("runs_page", (("before_id", None),))
     job = make_job(conn)
     runs = [make_run(conn, job, now=t0) for _ in range(3)]
-    docs = conn.execute("SELECT run_id, doc FROM ck_run_docs(%s)", ([r.id for r in runs[:2]],)).fetchall()
-    assert [d["run_id"] for d in docs] == [runs[1].id, runs[0].id]  # newest first, only those asked for
+    retry = make_run(conn, job, now=t0, trigger="retry", attempt=2, retry_of=runs[0].id)
+    ids, slots = [r.id for r in (runs[0], runs[1], retry)], [r.scheduled_for for r in (runs[0], runs[1], retry)]
+    docs = conn.execute("SELECT run_id, doc FROM ck_run_docs(%s, %s)", (ids, slots)).fetchall()
+    assert [d["run_id"] for d in docs] == [retry.id, runs[1].id, runs[0].id]  # newest first, only those asked for
+    view = conn.execute("SELECT id, row_to_json(d)::text AS doc FROM job_run_docs d WHERE id = ANY(%s) ORDER BY id DESC",
+                        (ids,)).fetchall()  # fmt: skip
+    assert [(d["run_id"], d["doc"]) for d in docs] == [(v["id"], v["doc"]) for v in view]
+    assert f'"retried_by":{retry.id}' in docs[2]["doc"]
+    old = conn.execute("SELECT run_id, doc FROM ck_run_docs(%s)", (ids,)).fetchall()  # the previous release's call
+    assert old == docs
+    assert conn.execute("SELECT count(*) FROM ck_run_docs(%s, %s)", ([runs[2].id], [t0 + dt.timedelta(days=40)])
+                        ).fetchone()["count"] == 0  # fmt: skip  # looked up in its slot's month only
+
+
+@pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
+def test_a_runs_page_is_rendered_reading_each_run_in_its_own_month(conn, t0):
+    """ck_run_docs(ids, slots) (migration 0031): on its one generic plan, each run is one probe of the
+    primary key of its slot's month, pruned at run time; the other months are never executed. (By id
+    alone, ck_run_docs(ids) probes every id in every month.) Its query as the function holds it, with
+    joins other than a nested loop off: the plan of a big table (bench_api_10m), not of this small one."""
+    from cronkeeper.repo import run_partitions
+
+    start = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
+    for i in range(4):
+        run_partitions.ensure(conn, run_partitions.add_months(start, i))
+    job = make_job(conn)
+    slots = [start + dt.timedelta(days=d) for d in (1, 2, 33, 62, 63, 64)]  # 2 in January, 1 in February, 3 in March
+    runs = [make_run(conn, job, now=s) for s in slots]
+    [source] = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'ck_run_docs' AND pronargs = 2").fetchone().values()
+    query = re.search(r"RETURN QUERY\s+(.*?);\s*END", source, re.S).group(1)
+    assert "unnest(ids, slots)" in query, query
+    conn.execute("PREPARE render(bigint[], timestamptz[]) AS "
+                 + query.replace("unnest(ids, slots)", "unnest($1::bigint[], $2::timestamptz[])"))  # fmt: skip
+    conn.execute("SET plan_cache_mode = force_generic_plan; SET enable_hashjoin = off; SET enable_mergejoin = off")
+    with psycopg.ClientCursor(conn) as cur:
+        rows = cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE render(%s, %s)",
+                           ([r.id for r in runs], slots)).fetchall()  # fmt: skip
+    conn.execute("RESET ALL")
+    plan = plan_text(rows)
+    assert "Nested Loop" in plan, plan
+    months = run_partitions.listing(conn)
+    assert len(months) >= 5, months  # the four above, the months around now and the default
+    probes = [line for line in plan.splitlines() if re.search(r"Scan .*\bon job_runs r\b", line)]
+    ran = [line for line in probes if "never executed" not in line]
+    assert len(probes) == len(months) and len(ran) == 3, plan  # every month planned, three read
+    loops = sorted(int(re.search(r"rows=1(?:\.00)? loops=(\d+)\)", line).group(1)) for line in ran)
+    assert loops == [1, 2, 3] and all("job_runs_pkey" in line for line in ran), plan  # one probe per run, found
 
 
 @pytest.mark.slow  # over 0.5 s: make test runs it, make test-fast does not
@@ -404,9 +452,9 @@ def _add_runs(conn, job, n: int, status: str, t0, offset: int = 0, trigger: str 
 @pytest.mark.slow  # over 0.5 s: 13,000 runs loaded and vacuumed
 def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, t0):
     """With workers busy, the newest runs are a backlog of pending ones. A page of failed (or
-    completed) runs reads only its ids, an index-only scan of job_runs_status_idx (or
-    job_runs_completed_idx), planned once as the API does, never a walk of the primary key through
-    the backlog; so does a page of manual runs across customers (job_runs_trigger_id_idx); a page of
+    completed) runs reads only its ids and their slots (migration 0031), a walk of 51 entries of
+    job_runs_status_idx (or job_runs_completed_idx) and their rows, planned once as the API does, never
+    a walk of the primary key through the backlog; so does a page of manual runs across customers (job_runs_trigger_id_idx); a page of
     pending runs is found among the newest runs, or, when they hold too few, by the plain query.
     Each page is exactly the reference query's."""
     from cronkeeper.repo.pages import _statement, _with_limit
@@ -418,12 +466,12 @@ def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, 
         _add_runs(conn, job, 60, "failed", t0, offset=1500 + k * 600)
         _add_runs(conn, job if k % 2 else other, 40, "completed", t0, offset=1560 + k * 600, trigger="manual")
     # the statistics of the idle hours (few pending runs), and the visibility map autovacuum keeps
-    # (autovacuum_vacuum_insert_threshold: inserts alone trigger it): an index-only scan counts on it
+    # (autovacuum_vacuum_insert_threshold: inserts alone trigger it)
     conn.execute("VACUUM ANALYZE job_runs")
     failed = _with_limit(_statement("runs_page", (("status", "'failed'"),)), 51)
     pending = _with_limit(_statement("runs_page", (("status", "'pending'"),)), 51)
     plan = _generic_plan(conn, failed, {})
-    assert "Index Only Scan using job_runs_status_idx" in plan and "job_runs_pkey" not in plan, plan
+    assert "Index Scan using job_runs_status_idx" in plan and "job_runs_pkey" not in plan, plan
 
     def page(statement: bytes | None, status: str, before: int | None = None) -> None:
         key, value = ("trigger", "manual") if status == "manual" else ("status", status)
@@ -447,7 +495,7 @@ def test_status_pages_stay_bounded_behind_a_backlog_of_newer_pending_runs(conn, 
     # 0028), never of the primary key through the backlog (9,400 buffers and 155 ms a manual page,
     # 1.9-3.3 s a completed one at 10,000,000 runs with workers busy: docs/benchmarks.md)
     for statement, index in ((manual, "Index Scan using job_runs_trigger_id_idx"),
-                             (completed, "Index Only Scan using job_runs_completed_idx")):  # fmt: skip
+                             (completed, "Index Scan using job_runs_completed_idx")):  # fmt: skip
         plan = _generic_plan(conn, statement, {})
         assert index in plan and "job_runs_pkey" not in plan and "customers" not in plan, plan
         assert not re.search(r"^\s*(->\s*)?Sort  \(", plan, re.M), plan  # the index is the order

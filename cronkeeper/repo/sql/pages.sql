@@ -21,13 +21,16 @@ ORDER BY x.id DESC
 -- For pages of ids found on an index of their own (a customer, brand or job, whose order
 -- leads with it: cronkeeper/repo/pages.py, OWNERS; a time range; a status):
 -- ck_run_docs renders them on its own plan, so a page planned per execution plans
--- only the id query.
-SELECT run_id, doc FROM ck_run_docs(ARRAY(
-    SELECT r.id FROM job_runs r
-    WHERE {filters}
-    ORDER BY {order}
-    LIMIT %(limit)s
-))
+-- only the id query. Each id comes with its run's slot, so that plan reads each run in its
+-- month only (migration 0031); both arrays are aggregated from the same rows, in step.
+SELECT d.run_id, d.doc FROM (
+    SELECT array_agg(p.id) AS ids, array_agg(p.scheduled_for) AS slots FROM (
+        SELECT r.id, r.scheduled_for FROM job_runs r
+        WHERE {filters}
+        ORDER BY {order}
+        LIMIT %(limit)s
+    ) p
+) a CROSS JOIN LATERAL ck_run_docs(a.ids, a.slots) d
 
 -- name: runs_page_window
 -- The pending runs, planned once (no index keeps them in id order). First the newest runs, at
@@ -37,22 +40,24 @@ SELECT run_id, doc FROM ck_run_docs(ARRAY(
 -- once a tenth of the table changed) still counted the few of idle hours: the plan made once read
 -- every pending run on job_runs_pending_idx and sorted them (200,000: 2-6 s a page at 10,000,000
 -- runs). A few old ones (the idle case) are the second part's, as before.
-SELECT run_id, doc FROM ck_run_docs(ARRAY(
+SELECT d.run_id, d.doc FROM (
     WITH newest AS MATERIALIZED (
-        SELECT r.id FROM (
+        SELECT r.id, r.scheduled_for FROM (
             SELECT * FROM job_runs r WHERE {window} ORDER BY r.id DESC LIMIT 5000
         ) r
         WHERE {filters}
         ORDER BY r.id DESC
         LIMIT %(limit)s
+    ), page AS (
+        SELECT id, scheduled_for FROM newest WHERE (SELECT count(*) FROM newest) >= %(limit)s
+        UNION ALL
+        (SELECT r.id, r.scheduled_for FROM job_runs r
+         WHERE {filters} AND (SELECT count(*) FROM newest) < %(limit)s
+         ORDER BY r.id DESC
+         LIMIT %(limit)s)
     )
-    SELECT id FROM newest WHERE (SELECT count(*) FROM newest) >= %(limit)s
-    UNION ALL
-    (SELECT r.id FROM job_runs r
-     WHERE {filters} AND (SELECT count(*) FROM newest) < %(limit)s
-     ORDER BY r.id DESC
-     LIMIT %(limit)s)
-))
+    SELECT array_agg(id) AS ids, array_agg(scheduled_for) AS slots FROM page
+) a CROSS JOIN LATERAL ck_run_docs(a.ids, a.slots) d
 
 -- name: jobs_page
 -- The ids of the page, in its order; ck_job_docs (migration 0030) renders them on a
