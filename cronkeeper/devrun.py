@@ -67,10 +67,24 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main() -> int:
+    # SIGTERM (kill, timeout, a service manager) and SIGHUP (the terminal closed) reach only this
+    # process: handled like Ctrl-C, or supervisord, its programs and the database outlive it
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     settings = Settings.from_env()
     embedded = not settings.database_url
     was_running = embedded and embedded_running(settings.data_dir)
     dsn = prepared_dsn(settings)
+    try:
+        return _serve(dsn, embedded)
+    finally:  # however it stopped (a signal, Ctrl-C at the demo question, an error): not left running
+        if embedded and not was_running:
+            stop_embedded(settings.data_dir)
+            print("stopped the embedded PostgreSQL")
+
+
+def _serve(dsn: str, embedded: bool) -> int:
+    """Print where everything is, then run supervisord until it exits or this process is stopped."""
     env = dict(os.environ)
     if embedded:
         env["DATABASE_URL"] = dsn  # every process shares the one embedded server
@@ -93,20 +107,11 @@ def main() -> int:
     print("Ctrl-C stops everything", flush=True)
     conf = ROOT / "ops" / "supervisord.conf"
     proc = subprocess.Popen([str(bindir / "supervisord"), "-n", "-c", str(conf)], env=env, cwd=ROOT)
-    # SIGTERM (kill, timeout, a service manager) and SIGHUP (the terminal closed) reach only this
-    # process: handled like Ctrl-C, or supervisord, its programs and the database outlive it
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _interrupt)
     try:
-        code = proc.wait()
+        return proc.wait()
     except KeyboardInterrupt:  # Ctrl-C reached supervisord too (its process group); it stops the programs
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait()
-    if embedded and not was_running:
-        stop_embedded(settings.data_dir)
-        print("stopped the embedded PostgreSQL")
-    return code
-
+        return proc.wait()
 
 if __name__ == "__main__":
     sys.exit(main())
