@@ -15,16 +15,26 @@ are taken within each round (median, min-max). Targets (issue 23), one
 process each: ours >= 1.5x pgqueuer, and the bare LIMIT 50 loop within 1.2x
 of ours.
 
+``--months N`` first makes N months of (empty) history partitions before the
+current one, as a deployment keeping that much history has them: planning a
+statement over ``job_runs`` grows with its partitions. ``--pooler`` adds one
+worker process connected through PgBouncer in transaction mode
+(tests/support/pgbouncer.py; ``CRONKEEPER_DB_POOLER=transaction``: nothing
+prepared client-side) in every round.
+
     python bench/bench_worker.py [--runs 20000] [--procs 1,2,4] [--concurrency 4] [--prefetch 496]
                                  [--repeat 3] [--pgq-batch 200] [--procrastinate-runs 5000] [--no-peers]
+                                 [--months 12] [--pooler]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+from contextlib import nullcontext
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -125,10 +135,16 @@ def check_drained(conn: psycopg.Connection, n: int, what: str) -> None:
         raise RuntimeError(f"{what}: {done} completed, {left} not, of {n}")
 
 
-def drain_ours(conn, dsn: str, runs: int, procs: int, concurrency: int, prefetch: int) -> dict:
+def history_months(conn: psycopg.Connection, months: int) -> None:
+    """The ``months`` month partitions before the current one (migration 0025's function)."""
+    for k in range(1, months + 1):
+        conn.execute("SELECT ck_run_partition_ensure(date_trunc('month', now()) - make_interval(months => %s))", (k,))
+
+
+def drain_ours(conn, dsn: str, runs: int, procs: int, concurrency: int, prefetch: int, env: dict | None = None) -> dict:
     load_runs(conn, runs)
     cmd = [PY, "noop_worker.py", dsn, str(concurrency), str(prefetch), "--sync"]
-    result = run_children([cmd] * procs)
+    result = run_children([cmd] * procs, env=env)
     check_drained(conn, runs, f"cronkeeper x{procs}")
     return result
 
@@ -162,6 +178,8 @@ def main() -> None:
     parser.add_argument("--procrastinate-runs", type=int, default=5_000, help="(slow: ~1,000/s)")
     parser.add_argument("--procrastinate-concurrency", type=int, default=10)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--months", type=int, default=0, help="month partitions of history made first")
+    parser.add_argument("--pooler", action="store_true", help="also 1 worker through PgBouncer (transaction mode)")
     args = parser.parse_args()
     procs = [int(x) for x in args.procs.split(",")]
     pgq_procs = [int(x) for x in args.pgq_procs.split(",")]
@@ -187,9 +205,14 @@ def main() -> None:
             cpus.setdefault(key, []).append(us)
         runs_of[key] = result["n"]
 
-    with server() as srv, fresh_database(srv) as dsn:
+    if args.pooler:
+        from tests.support.pgbouncer import run_pgbouncer
+    with server() as srv, fresh_database(srv) as dsn, (run_pgbouncer(srv) if args.pooler else nullcontext()) as pgb:
         conn = psycopg.connect(dsn, autocommit=True)
         seed_jobs(conn)
+        history_months(conn, args.months)
+        parts = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'job_runs'::regclass").fetchone()[0]
+        pooled_env = {**os.environ, "CRONKEEPER_DB_POOLER": "transaction"}
         peer_dbs = {}
         with (
             fresh_database(srv, migrated=False) as pgq_dsn,
@@ -200,6 +223,9 @@ def main() -> None:
                 print(f"round {round_ + 1}/{args.repeat}", flush=True)
                 for p in procs:
                     keep(("ours", p), drain_ours(conn, dsn, args.runs, p, args.concurrency, args.prefetch))
+                if pgb:
+                    keep(("pooled", 1), drain_ours(conn, pgb.dsn(dsn), args.runs, 1, args.concurrency, args.prefetch,
+                                                   env=pooled_env))  # fmt: skip
                 keep(("bare50", 1), drain_bare(conn, dsn, args.runs, 1, 50))
                 keep(("bare50", 2), drain_bare(conn, dsn, args.runs, 2, 50))
                 keep(("bare1", 1), drain_bare(conn, dsn, args.bare_one_runs, 1, 1))
@@ -224,6 +250,7 @@ def main() -> None:
     median = {k: statistics.median(v) for k, v in rates.items()}
     labels = {
         "ours": f"cronkeeper worker (concurrency {args.concurrency}, prefetch {args.prefetch})",
+        "pooled": "the same through PgBouncer 1.18 (transaction mode)",
         "bare50": "bare claim loop, LIMIT 50 (the limit)",
         "bare1": "bare claim loop, LIMIT 1",
         "pgqueuer": f"pgqueuer {peer_version('pgqueuer') if not peers['pgqueuer'] else ''} "
@@ -257,6 +284,9 @@ def main() -> None:
     if ("pgqueuer", 1) in cpus and ours1 in cpus:
         r = [x / y for x, y in zip(cpus[("pgqueuer", 1)], cpus[ours1], strict=False)]
         notes.append(f"client CPU per run, pgqueuer / ours (1 process each): {spread(r, '.2f', 'x')}")
+    if ("pooled", 1) in rates and ours1 in rates:
+        notes.append(f"through PgBouncer / direct: {spread(per_round(('pooled', 1), ours1), '.2f', 'x')}")
+    notes.append(f"job_runs in {parts} partitions")
     notes.append(f"median (min-max) of {args.repeat} interleaved rounds, every configuration and peer in each; "
                  "process start-up excluded; ours / this: ours with 1 process / that row, within each round; "
                  "client CPU: the draining processes' own CPU (all threads; not the server's) per run")

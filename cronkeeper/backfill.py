@@ -21,7 +21,7 @@ against the job's own ``max_runs`` bound (``scheduled_run_count`` counts the
 scheduler's runs).
 
 Order: the runs are scheduled runs, so the worker's claim holds overlap
-``forbid`` (``job_runs.sql: claim_runs``): they run one after another, in slot
+``forbid`` (``ck_claim_runs``, migration 0032): they run one after another, in slot
 order. A job with overlap ``allow`` runs them side by side. ``replace`` is
 refused (field ``overlap_policy``): the job's next slot would cancel every
 pending backfill run. While a ``forbid`` backfill drains, the job's own new

@@ -103,12 +103,8 @@ def claim_runs(
     """
     lease_until = now + dt.timedelta(seconds=lease_seconds)
     params = {"worker_id": worker_id, "now": now, "limit": limit, "lease_until": lease_until}
-    # The fair claim's per-customer LIMIT is a column, which the planner
-    # prices at a tenth of each customer's runs: a cost past jit_above_cost,
-    # and 50-100 ms of JIT compiling at every claim. Off for this transaction
-    # only, sent in the same round trip.
-    with conn.pipeline(), conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
-        cur.execute(Q["no_jit"])
+    # one statement (ck_claim_runs, migration 0032: JIT off, planned once per server connection)
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(Q["claim_runs"], params).fetchall()
     processing, job_types, triggers = RunStatus.PROCESSING, JOB_TYPES, TRIGGERS
     claimed = []

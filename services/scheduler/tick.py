@@ -19,7 +19,7 @@ transaction (``services.scheduler.skips``).
 Overlap ``forbid`` skips the slots due while a run of the job is pending or
 processing; of several slots due at one tick it keeps the first, except under
 misfire ``run_all``, where every slot is inserted and the worker's claim runs
-them one after another, in slot order (``job_runs.sql: claim_runs``).
+them one after another, in slot order (``ck_claim_runs``, migration 0032).
 
 Options (of ``tick``/``tick_batch``; the loop passes the settings in brackets):
 
@@ -153,7 +153,7 @@ def _overlap_reasons(
     """Which runnable slots the overlap policy skips, and why; also whether active runs are replaced.
 
     ``forbid`` with ``run_all`` keeps every missed slot: the claim runs them one
-    at a time in slot order (``job_runs.sql: claim_runs``).
+    at a time in slot order (``ck_claim_runs``, migration 0032).
     """
     if policy is OverlapPolicy.FORBID:
         if has_active:

@@ -18,7 +18,7 @@ from cronkeeper.services.scheduler.tick import tick
 from cronkeeper.services.worker.loop import Worker
 from cronkeeper.settings import Settings
 from tests.support.factories import make_brand, make_job, make_run, runs_of
-from tests.support.plans import plan_text
+from tests.support.plans import function_plans, plan_text
 
 M = dt.timedelta(minutes=1)
 
@@ -230,8 +230,7 @@ def test_claim_reads_due_runs_in_index_order_and_checks_overlap_by_index(conn, t
     )
     conn.execute("ANALYZE")
     params = {"now": t0 + 2 * M, "limit": 50, "worker_id": "w", "lease_until": t0 + 3 * M}
-    rows = conn.execute(b"EXPLAIN ANALYZE " + load("job_runs")["claim_runs"], params).fetchall()
-    plan = plan_text(rows)
+    plan = function_plans(conn, load("job_runs")["claim_runs"], params, analyze=True)  # ck_claim_runs (0032)
     assert "Index Scan using job_runs_customer_queue_idx" in plan
     assert "Index Scan using job_runs_active_idx on job_runs e" in plan
     assert "Bitmap Heap Scan on job_runs" not in plan

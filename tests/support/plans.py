@@ -28,3 +28,27 @@ def unpartitioned(plan: str) -> str:
 def plan_text(rows: Iterable[Any]) -> str:
     """EXPLAIN's rows (dict or tuple rows) as one text, partitions named as their parents."""
     return unpartitioned("\n".join(r["QUERY PLAN"] if isinstance(r, dict) else r[0] for r in rows))
+
+
+def function_plans(conn: Any, query: bytes | str, params: Any = None, *, analyze: bool = False) -> str:
+    """The plans of the statements a PL/pgSQL function runs (the worker's functions, migration 0032),
+    as ``plan_text`` writes them: ``query`` (which calls it) is executed with auto_explain logging
+    nested statements at NOTICE level, then rolled back. EXPLAIN of the call shows only a Function Scan."""
+    notes: list[str] = []
+
+    def keep(diag: Any) -> None:
+        notes.append(diag.message_primary or "")
+
+    conn.add_notice_handler(keep)
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute("LOAD 'auto_explain'")
+            for name, value in (("log_min_duration", "0"), ("log_nested_statements", "on"),
+                                ("log_level", "notice"), ("log_analyze", "on" if analyze else "off")):
+                conn.execute(f"SET LOCAL auto_explain.{name} = {value}")
+            conn.execute(query, params).fetchall()
+    finally:
+        conn.remove_notice_handler(keep)
+    nested = [n for n in notes if "Query Text:" in n and not re.search(r"Function Scan on ck_\w+", n)]
+    assert nested, notes
+    return unpartitioned("\n".join(nested))
