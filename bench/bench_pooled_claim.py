@@ -33,6 +33,7 @@ import time
 from contextlib import nullcontext
 
 import psycopg
+from bench_worker import history_months
 from common import fresh_database, record, server
 from psycopg.types.json import Jsonb
 
@@ -55,8 +56,7 @@ def body_of(conn: psycopg.Connection, function: str, params: list[str]) -> str:
 
 
 def seed(conn: psycopg.Connection, months: int, customers: int) -> int:
-    for k in range(1, months + 1):
-        conn.execute("SELECT ck_run_partition_ensure(date_trunc('month', now()) - make_interval(months => %s))", (k,))
+    history_months(conn, months)
     conn.execute("INSERT INTO customers (name) SELECT 'c' || g FROM generate_series(1, %s) g", (customers,))
     conn.execute("INSERT INTO brands (customer_id, name) SELECT id, 'b' FROM customers")
     conn.execute(
