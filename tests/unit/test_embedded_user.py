@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from cronkeeper.db import ensure_system_user
+from cronkeeper.embedded_user import ensure_system_user
 
 # CI and the developer machines run as root, where the embedded server needs a user of its own
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating a system user needs root")
