@@ -260,6 +260,15 @@ class Worker:
         with self._lock:
             return self.concurrency + self.prefetch - len(self._outstanding)
 
+    def _claim_limit(self, free: int) -> int:
+        """How many runs to claim with ``free`` room: at most half of ``concurrency + prefetch``
+        (never fewer than ``concurrency``), so that with prefetch two batches are in hand and the
+        next claim runs while the last batch is written back on the write-back's connection. A
+        claim of the whole window is executed and then written back in one piece, and the claim
+        connection waits for it: claim and write-back never overlapped (bench_worker: 7.4k -> 10k
+        runs/s, one process, prefetch 496)."""
+        return min(free, max(self.concurrency, (self.concurrency + self.prefetch) // 2))
+
     def _wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every claimed run is executed and written back."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -283,8 +292,9 @@ class Worker:
 
         Pipelined like ``serve``: outcomes are written back on their own thread
         while this one claims the next batch as soon as half of
-        ``concurrency + prefetch`` is free or a slot is idle, so the handlers never wait for a
-        claim and the claim never waits for a write-back.
+        ``concurrency + prefetch`` is free or a slot is idle. A claim takes at most
+        half of that window (``_claim_limit``), so one batch is written back while the
+        next is claimed and the handlers never wait for a claim.
         """
         before = self.counts()
         with self.pool.connection() as conn:
@@ -301,7 +311,7 @@ class Worker:
                     self.wake.wait(0.05)  # set when outcomes are written back (_forget)
                     continue
                 holding = bool(self.in_hand())  # before the claim reads: see below
-                batch = self.claim(free)
+                batch = self.claim(self._claim_limit(free))
                 if batch:
                     self._dispatch(batch)
                 elif self.in_hand():  # a run in hand may hold back the next run of its job (overlap forbid)
@@ -369,10 +379,11 @@ class Worker:
                     poll = self.settings.worker_poll_seconds
                     self.wake.wait(poll if free <= 0 else wait_seconds(self.clock.now(), self._next_due, poll))
                     continue
-                batch = self.claim(free)
+                limit = self._claim_limit(free)
+                batch = self.claim(limit)
                 self._dispatch(batch)
                 backoff = 0.5
-                if batch and len(batch) == free:
+                if batch and len(batch) == limit:
                     continue  # more may be waiting
                 self.wake.wait(self._sleep_seconds())
             except Exception as exc:  # a database error (or a bug) in one pass never ends the loop
