@@ -261,12 +261,8 @@ class Worker:
             return self.concurrency + self.prefetch - len(self._outstanding)
 
     def _claim_limit(self, free: int) -> int:
-        """How many runs to claim with ``free`` room: at most half of ``concurrency + prefetch``
-        (never fewer than ``concurrency``), so that with prefetch two batches are in hand and the
-        next claim runs while the last batch is written back on the write-back's connection. A
-        claim of the whole window is executed and then written back in one piece, and the claim
-        connection waits for it: claim and write-back never overlapped (bench_worker: 7.4k -> 10k
-        runs/s, one process, prefetch 496)."""
+        """At most half of ``concurrency + prefetch`` (at least ``concurrency``): two batches in hand, one
+        written back while the next is claimed (a whole window was written back while the claim waited)."""
         return min(free, max(self.concurrency, (self.concurrency + self.prefetch) // 2))
 
     def _wait_idle(self, timeout: float | None = None) -> bool:
@@ -292,9 +288,8 @@ class Worker:
 
         Pipelined like ``serve``: outcomes are written back on their own thread
         while this one claims the next batch as soon as half of
-        ``concurrency + prefetch`` is free or a slot is idle. A claim takes at most
-        half of that window (``_claim_limit``), so one batch is written back while the
-        next is claimed and the handlers never wait for a claim.
+        ``concurrency + prefetch`` is free or a slot is idle; a claim takes at most half of
+        that (``_claim_limit``): one batch is written back while the next is claimed.
         """
         before = self.counts()
         with self.pool.connection() as conn:
