@@ -216,8 +216,7 @@ class Completer:
         now = self.clock.now()
         rows = [(c.run.id, c.run.scheduled_for, str(o.status), now, o.metrics, o.error_message) for c, o in done]
         try:
-            # pipelined: BEGIN goes with the UPDATE, the counters with the COMMIT (2 round trips, not 4)
-            with reading(self.pool) as conn, conn.pipeline(), conn.transaction():
+            with reading(self.pool) as conn, conn.transaction():
                 ours = runs_repo.finish_runs(conn, self.worker_id, rows)
                 counters.add(conn, self._counts(done, ours, now))
         except psycopg.DataError:  # never writable: give up, do not retry forever
