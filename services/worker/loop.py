@@ -260,6 +260,11 @@ class Worker:
         with self._lock:
             return self.concurrency + self.prefetch - len(self._outstanding)
 
+    def _claim_limit(self, free: int) -> int:
+        """At most half of ``concurrency + prefetch`` (at least ``concurrency``): two batches in hand, one
+        written back while the next is claimed (a whole window was written back while the claim waited)."""
+        return min(free, max(self.concurrency, (self.concurrency + self.prefetch) // 2))
+
     def _wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every claimed run is executed and written back."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -283,8 +288,8 @@ class Worker:
 
         Pipelined like ``serve``: outcomes are written back on their own thread
         while this one claims the next batch as soon as half of
-        ``concurrency + prefetch`` is free or a slot is idle, so the handlers never wait for a
-        claim and the claim never waits for a write-back.
+        ``concurrency + prefetch`` is free or a slot is idle; a claim takes at most half of
+        that (``_claim_limit``): one batch is written back while the next is claimed.
         """
         before = self.counts()
         with self.pool.connection() as conn:
@@ -301,7 +306,7 @@ class Worker:
                     self.wake.wait(0.05)  # set when outcomes are written back (_forget)
                     continue
                 holding = bool(self.in_hand())  # before the claim reads: see below
-                batch = self.claim(free)
+                batch = self.claim(self._claim_limit(free))
                 if batch:
                     self._dispatch(batch)
                 elif self.in_hand():  # a run in hand may hold back the next run of its job (overlap forbid)
@@ -369,10 +374,11 @@ class Worker:
                     poll = self.settings.worker_poll_seconds
                     self.wake.wait(poll if free <= 0 else wait_seconds(self.clock.now(), self._next_due, poll))
                     continue
-                batch = self.claim(free)
+                limit = self._claim_limit(free)
+                batch = self.claim(limit)
                 self._dispatch(batch)
                 backoff = 0.5
-                if batch and len(batch) == free:
+                if batch and len(batch) == limit:
                     continue  # more may be waiting
                 self.wake.wait(self._sleep_seconds())
             except Exception as exc:  # a database error (or a bug) in one pass never ends the loop

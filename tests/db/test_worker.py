@@ -379,6 +379,30 @@ def test_one_completer_writes_at_once_or_in_batches_and_reports_every_write(dsn,
     assert rows[late.run.id]["status"] == "failed" and "lease expired" in rows[late.run.id]["error_message"]
 
 
+def test_a_batch_the_database_refuses_as_data_is_given_up_and_the_next_flush_writes(dsn, conn, t0):
+    """The batched write-back is pipelined: a batch refused as data (a NUL in its metrics) is given
+    up (lost: the lease expires and the rescuer fails it), nothing of it written, and the same pool
+    writes the next batch."""
+    job = make_job(conn)
+    for _ in range(3):
+        make_run(conn, job, now=t0)
+    seen = []
+    with make_pool(dsn, max_size=1) as pool:
+        with pool.connection() as c:
+            a, b, c2 = claim_runs(c, "w1", t0, 10, lease_seconds=30)
+        batched = Completer(pool, "w1", FixedClock(t0 + S), batch=True,
+                            on_written=lambda c, o, d: seen.append((c.run.id, d.written)))  # fmt: skip
+        batched.submit(a, RunOutcome(RunStatus.COMPLETED, {"bad": "nul\u0000byte"}))
+        batched.submit(b, RunOutcome(RunStatus.COMPLETED, {}))
+        assert batched.flush() == 2 and batched.pending() == 0
+        assert seen == [(a.run.id, False), (b.run.id, False)]
+        batched.submit(c2, RunOutcome(RunStatus.COMPLETED, {"n": 3}))
+        assert batched.flush() == 1 and seen[-1] == (c2.run.id, True)
+    rows = {r["id"]: r for r in runs_of(conn, job.id)}
+    assert rows[a.run.id]["status"] == rows[b.run.id]["status"] == "processing"
+    assert rows[c2.run.id]["status"] == "completed" and rows[c2.run.id]["metrics"]["n"] == 3
+
+
 def test_wait_seconds_is_the_poll_interval_or_until_the_next_run_after_if_sooner(t0):
     assert wait_seconds(t0, None, 30) == 30
     assert wait_seconds(t0, t0 + 1.5 * S, 30) == 1.5
