@@ -197,22 +197,9 @@ SELECT min(run_after) AS oldest FROM job_runs WHERE status = 'pending' AND run_a
 SELECT min(run_after) AS run_after FROM job_runs WHERE status = 'pending' AND run_after > %(now)s
 
 -- name: finish_runs
--- %(outcomes)s: a JSON array of [id, scheduled_for, status, finished_at, metrics, error_message].
--- The run's slot (its partition key) prunes each lookup to its month at run time,
--- within one generic plan: by id alone, a lookup probed every month's primary key
--- (141 -> 112 us per run with 7 months of history, bench at load ~4). The worker's
--- single-row statements stay by id (docs/partitioning.md: a slot there costs a plan per call).
-UPDATE job_runs r
-SET status = u.status, finished_at = u.finished_at, updated_at = u.finished_at,
-    metrics = r.metrics || u.metrics, error_message = u.error_message, lease_expires_at = NULL
-FROM (
-    SELECT (e->>0)::bigint AS id, (e->>1)::timestamptz AS scheduled_for, e->>2 AS status,
-        (e->>3)::timestamptz AS finished_at, (e->4)::jsonb AS metrics, e->>5 AS error_message
-    FROM json_array_elements(%(outcomes)s::json) AS e
-) AS u
-WHERE r.id = u.id AND r.scheduled_for = u.scheduled_for AND r.status = 'processing'
-  AND r.worker_id = %(worker_id)s
-RETURNING r.id
+-- %(outcomes)s: a JSON array of [id, scheduled_for, status, finished_at, metrics, error_message];
+-- each lookup pruned to its run's month inside one plan (migration 0032, ck_finish_runs).
+SELECT id FROM ck_finish_runs(%(worker_id)s, %(outcomes)s::json)
 
 -- name: prune_by_age
 -- Finished runs older than the cutoff, oldest first; their answers and scores
