@@ -15,7 +15,7 @@
 -- prepared statement did not help there: each function sets its own plan_cache_mode.
 --
 -- cronkeeper/repo/sql/job_runs.sql calls them (claim_runs, renew_leases,
--- progress_checkpoint, finish_runs). To change one of these statements, write a migration that
+-- progress_checkpoint, finish_runs, is_cancel_requested, update_metrics, finish_run). To change one of these statements, write a migration that
 -- replaces its function (CREATE OR REPLACE, same signature) and say so there:
 -- the statement's text lives here now, not in the named-query file.
 -- tests/db/test_plans.py reads the plans the functions use (auto_explain).
@@ -211,5 +211,43 @@ BEGIN
     WHERE r.id = u.id AND r.scheduled_for = u.scheduled_for AND r.status = 'processing'
       AND r.worker_id = p_worker_id
     RETURNING r.id;
+END
+$$;
+
+-- A run's own statements while it executes and when it ends alone (were job_runs.sql's
+-- is_cancel_requested, update_metrics and finish_run). By id: one plan for every value.
+CREATE FUNCTION ck_is_cancel_requested(p_id bigint, p_worker_id text)
+RETURNS TABLE (stop boolean)
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+    RETURN QUERY
+    SELECT r.cancel_requested OR r.status <> 'processing' OR r.worker_id IS DISTINCT FROM p_worker_id
+    FROM job_runs r WHERE r.id = p_id;
+END
+$$;
+
+CREATE FUNCTION ck_update_metrics(p_id bigint, p_worker_id text, p_metrics jsonb, p_now timestamptz)
+RETURNS TABLE (id bigint)
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+    RETURN QUERY
+    UPDATE job_runs r SET metrics = r.metrics || p_metrics, updated_at = p_now
+    WHERE r.id = p_id AND r.status = 'processing' AND r.worker_id = p_worker_id
+    RETURNING r.id;
+END
+$$;
+
+CREATE FUNCTION ck_finish_run(p_id bigint, p_worker_id text, p_status text, p_now timestamptz, p_metrics jsonb,
+                              p_error_message text, p_failure_code text)
+RETURNS SETOF job_runs
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+    RETURN QUERY
+    UPDATE job_runs r
+    SET status = p_status, finished_at = p_now, updated_at = p_now,
+        metrics = r.metrics || p_metrics, error_message = p_error_message,
+        failure_code = p_failure_code, lease_expires_at = NULL
+    WHERE r.id = p_id AND r.status = 'processing' AND r.worker_id = p_worker_id
+    RETURNING r.*;
 END
 $$;

@@ -67,9 +67,9 @@ def test_hot_paths_never_scan_a_partition_and_probe_each_at_most_once(conn, year
              "metrics": "{}", "error_message": None, "failure_code": None, "lease_until": t}  # fmt: skip
     q = load("job_runs")
     for name in ("finish_run", "get_run", "progress_checkpoint", "is_cancel_requested", "claim_run"):
-        # progress_checkpoint runs in a function (migration 0032): the plan it runs
-        plan = function_plans(conn, q[name], {**by_id, "metrics": "{}"}) if name == "progress_checkpoint" else (
-            _plan(conn, q[name], by_id))
+        # the worker's statements run in functions (migration 0032): the plan each runs
+        in_function = name in ("progress_checkpoint", "finish_run", "is_cancel_requested")
+        plan = function_plans(conn, q[name], {**by_id, "metrics": "{}"}) if in_function else _plan(conn, q[name], by_id)
         assert "Seq Scan" not in plan, (name, plan)
         # one index probe per partition at most: its primary key, or a partial index of a few rows
         # (finish_run: job_runs_lease_idx, which holds only processing runs)

@@ -518,15 +518,17 @@ def test_the_workers_hot_statements_run_in_functions_planned_once_per_connection
     with 18). In a PL/pgSQL function with its own plan_cache_mode (migration 0032) the server connection keeps one
     generic plan: the named queries only call them, and the claim's JIT is off in its function."""
     q = load("job_runs")
-    for name, function in (("claim_runs", "ck_claim_runs"), ("renew_leases", "ck_renew_leases"),
-                           ("progress_checkpoint", "ck_progress_checkpoint"), ("finish_runs", "ck_finish_runs")):  # fmt: skip
+    functions = (("claim_runs", "ck_claim_runs"), ("renew_leases", "ck_renew_leases"),
+                 ("progress_checkpoint", "ck_progress_checkpoint"), ("finish_runs", "ck_finish_runs"),
+                 ("is_cancel_requested", "ck_is_cancel_requested"), ("update_metrics", "ck_update_metrics"),
+                 ("finish_run", "ck_finish_run"))  # fmt: skip
+    for name, function in functions:
         text = b" ".join(line for line in q[name].splitlines() if not line.startswith(b"--"))
         assert text.startswith(b"SELECT ") and b"FROM " + function.encode() + b"(" in text, (name, text)
         assert b"job_runs" not in text, name
     rows = conn.execute("SELECT proname, proconfig FROM pg_proc WHERE proname = ANY(%s)",
-                        (["ck_claim_runs", "ck_renew_leases", "ck_progress_checkpoint", "ck_finish_runs"],)).fetchall()
+                        ([f for _, f in functions],)).fetchall()  # fmt: skip
     config = {r["proname"]: r["proconfig"] for r in rows}
     # each keeps its plan whatever the session's plan_cache_mode (the worker's pool forces custom plans)
     generic = "plan_cache_mode=force_generic_plan"
-    assert config == {"ck_claim_runs": ["jit=off", generic], "ck_renew_leases": [generic],
-                      "ck_progress_checkpoint": [generic], "ck_finish_runs": [generic]}  # fmt: skip
+    assert config == {f: ["jit=off", generic] if f == "ck_claim_runs" else [generic] for _, f in functions}

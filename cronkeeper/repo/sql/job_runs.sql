@@ -82,14 +82,12 @@ SELECT * FROM ck_claim_runs(%(now)s, %(limit)s, %(worker_id)s, %(lease_until)s)
 SELECT id, cancel_requested FROM ck_renew_leases(%(ids)s::bigint[], %(worker_id)s, %(now)s, %(lease_until)s)
 
 -- name: is_cancel_requested
-SELECT cancel_requested OR status <> 'processing' OR worker_id IS DISTINCT FROM %(worker_id)s
-    AS stop
-FROM job_runs WHERE id = %(id)s
+-- Migration 0032 (ck_is_cancel_requested): true when cancelled or no longer this worker's.
+SELECT stop FROM ck_is_cancel_requested(%(id)s, %(worker_id)s)
 
 -- name: update_metrics
-UPDATE job_runs SET metrics = metrics || %(metrics)s, updated_at = %(now)s
-WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
-RETURNING id
+-- Migration 0032 (ck_update_metrics): no row back when the run is no longer this attempt's.
+SELECT id FROM ck_update_metrics(%(id)s, %(worker_id)s, %(metrics)s, %(now)s)
 
 -- name: progress_checkpoint
 -- Progress and checkpoint in one round trip: no row back when the run is no longer
@@ -97,12 +95,9 @@ RETURNING id
 SELECT stop FROM ck_progress_checkpoint(%(id)s, %(worker_id)s, %(metrics)s, %(now)s)
 
 -- name: finish_run
-UPDATE job_runs
-SET status = %(status)s, finished_at = %(now)s, updated_at = %(now)s,
-    metrics = metrics || %(metrics)s, error_message = %(error_message)s,
-    failure_code = %(failure_code)s, lease_expires_at = NULL
-WHERE id = %(id)s AND status = 'processing' AND worker_id = %(worker_id)s
-RETURNING *
+-- One outcome (migration 0032, ck_finish_run): the run's row, none when it is no longer this worker's.
+SELECT * FROM ck_finish_run(%(id)s, %(worker_id)s, %(status)s, %(now)s, %(metrics)s, %(error_message)s,
+                            %(failure_code)s)
 
 -- name: release_run
 -- Back to 'pending' for another attempt, which starts clean: what this attempt
