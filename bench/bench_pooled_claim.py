@@ -11,7 +11,10 @@ on a database with ``--months`` months of history partitions:
 - **statement, pooled**: the function's own statement sent as text (what the
   worker sent before 0032), through PgBouncer;
 - **function, direct**: connected straight to PostgreSQL with psycopg's
-  prepared statements (the worker's default).
+  prepared statements and the worker pool's session (``plan_cache_mode =
+  force_custom_plan``), what the worker runs now without a pooler;
+- **statement, direct**: the statement prepared on that session, what the worker
+  ran before 0032 without a pooler (planned at every call all the same).
 
 Claims of ``--limit`` runs (a worker refilling a few free slots), each rolled
 back so every call sees the same queue; ms per call, median of the last
@@ -84,6 +87,9 @@ def timed(dsn: str, kwargs: dict, what: str, sql: str, params: dict, calls: int)
     """ms per call, median of the last ``calls`` of 2 x ``calls`` on one connection, each call rolled back."""
     times = []
     with psycopg.connect(dsn, **kwargs) as conn:
+        if "prepare_threshold" not in kwargs:  # direct: the worker pool's session (cronkeeper.db._configure)
+            conn.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', false)")
+            conn.commit()
         for _ in range(2 * calls):
             t = time.perf_counter()
             with conn.pipeline():
@@ -118,6 +124,7 @@ def main() -> None:
             "function, pooled": (pooled_dsn, {"prepare_threshold": None}, "function"),
             "statement, pooled": (pooled_dsn, {"prepare_threshold": None}, "statement"),
             "function, direct": (dsn, {}, "function"),
+            "statement, direct": (dsn, {}, "statement"),
         }
         got: dict[tuple[str, str], list[float]] = {}
         for round_ in range(args.repeat):
