@@ -160,9 +160,10 @@ def renew_leases(
     return {r["id"]: r["cancel_requested"] for r in conn.execute(Q["renew_leases"], params)}
 
 
-def should_stop(conn: psycopg.Connection, run_id: int, worker_id: str) -> bool:
-    """True when the run was cancelled or is no longer this worker's."""
-    row = conn.execute(Q["is_cancel_requested"], {"id": run_id, "worker_id": worker_id}).fetchone()
+def should_stop(conn: psycopg.Connection, run_id: int, slot: dt.datetime, worker_id: str) -> bool:
+    """True when the run (``slot``: its scheduled_for, which finds its month) was cancelled or is no longer this
+    worker's."""
+    row = conn.execute(Q["is_cancel_requested"], {"id": run_id, "slot": slot, "worker_id": worker_id}).fetchone()
     return row is None or row["stop"]
 
 
@@ -171,18 +172,18 @@ def merge_metrics(conn: psycopg.Connection, run_id: int, metrics: Any) -> None:
 
 
 def update_metrics(
-    conn: psycopg.Connection, run_id: int, worker_id: str, metrics: dict[str, Any], now: dt.datetime
+    conn: psycopg.Connection, run_id: int, slot: dt.datetime, worker_id: str, metrics: dict[str, Any], now: dt.datetime
 ) -> bool:
-    params = {"id": run_id, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
+    params = {"id": run_id, "slot": slot, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
     return conn.execute(Q["update_metrics"], params).fetchone() is not None
 
 
 def progress_checkpoint(
-    conn: psycopg.Connection, run_id: int, worker_id: str, metrics: dict[str, Any], now: dt.datetime
+    conn: psycopg.Connection, run_id: int, slot: dt.datetime, worker_id: str, metrics: dict[str, Any], now: dt.datetime
 ) -> bool:
     """Merge ``metrics`` into the run's while it is still ``worker_id``'s; True when the run should
-    stop (cancelled, or no longer this worker's: then nothing was written). One statement."""
-    params = {"id": run_id, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
+    stop (cancelled, or no longer this worker's: then nothing was written). One statement, one month."""
+    params = {"id": run_id, "slot": slot, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
     row = conn.execute(Q["progress_checkpoint"], params).fetchone()
     return row is None or row["stop"]
 
@@ -190,6 +191,7 @@ def progress_checkpoint(
 def finish_run(
     conn: psycopg.Connection,
     run_id: int,
+    slot: dt.datetime,
     worker_id: str,
     status: str,
     now: dt.datetime,
@@ -199,7 +201,7 @@ def finish_run(
 ) -> JobRun | None:
     """Record the outcome (``failure_code``: a failure no retry can fix); None if the run is no longer this worker's."""
     params = {
-        "id": run_id, "worker_id": worker_id, "status": status, "now": now,
+        "id": run_id, "slot": slot, "worker_id": worker_id, "status": status, "now": now,
         "metrics": Jsonb(metrics), "error_message": error_message, "failure_code": failure_code,
     }  # fmt: skip
     row = conn.execute(Q["finish_run"], params).fetchone()

@@ -126,8 +126,8 @@ def complete(
     job_type = str(claimed.run.job_type)
     with conn.transaction():
         run = runs_repo.finish_run(
-            conn, claimed.run.id, worker_id, str(outcome.status), now, outcome.metrics, outcome.error_message,
-            outcome.failure_code,
+            conn, claimed.run.id, claimed.run.scheduled_for, worker_id, str(outcome.status), now, outcome.metrics,
+            outcome.error_message, outcome.failure_code,
         )
         if run is None:
             counts.add(counters.RUNS_LOST, job_type=job_type)

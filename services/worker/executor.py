@@ -152,7 +152,7 @@ class Context:
         if force or now - self._last_check >= 0.5:
             self._last_check = now
             with self.pool.connection() as conn:
-                if runs_repo.should_stop(conn, self.run.id, self.worker_id):
+                if runs_repo.should_stop(conn, self.run.id, self.run.scheduled_for, self.worker_id):
                     self.cancel_seen.set()
                     raise RunCancelled("cancelled by request")
 
@@ -165,7 +165,9 @@ class Context:
             raise ValueError(error)
         self._metrics.update(metrics)
         with self.pool.connection() as conn:
-            runs_repo.update_metrics(conn, self.run.id, self.worker_id, metrics, self.clock.now())
+            runs_repo.update_metrics(
+                conn, self.run.id, self.run.scheduled_for, self.worker_id, metrics, self.clock.now()
+            )
         if log.isEnabledFor(logging.INFO):
             log.info("run_progress", extra={**self.ids(), "metrics": metrics})
 
@@ -180,7 +182,9 @@ class Context:
             raise ValueError(error)
         self._metrics.update(metrics)
         with self.pool.connection() as conn:
-            stop = runs_repo.progress_checkpoint(conn, self.run.id, self.worker_id, metrics, self.clock.now())
+            stop = runs_repo.progress_checkpoint(
+                conn, self.run.id, self.run.scheduled_for, self.worker_id, metrics, self.clock.now()
+            )
         self._last_check = time.monotonic()
         if stop:
             self.cancel_seen.set()

@@ -178,14 +178,17 @@ $$;
 
 -- A run's progress and its checkpoint in one round trip (was job_runs.sql's
 -- progress_checkpoint): no row back when the run is no longer this attempt's.
--- By id: one plan for every value.
-CREATE FUNCTION ck_progress_checkpoint(p_id bigint, p_worker_id text, p_metrics jsonb, p_now timestamptz)
+-- By id and slot: the generic plan is pruned to the run's month when it starts, one
+-- probe of one primary key (by id alone, one per month: planned per call, pruning by
+-- the slot did not pay, docs/partitioning.md; with the plan kept, it does).
+CREATE FUNCTION ck_progress_checkpoint(p_id bigint, p_slot timestamptz, p_worker_id text, p_metrics jsonb,
+                                       p_now timestamptz)
 RETURNS TABLE (stop boolean)
 LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     RETURN QUERY
     UPDATE job_runs SET metrics = metrics || p_metrics, updated_at = p_now
-    WHERE id = p_id AND status = 'processing' AND worker_id = p_worker_id
+    WHERE id = p_id AND scheduled_for = p_slot AND status = 'processing' AND worker_id = p_worker_id
     RETURNING cancel_requested;
 END
 $$;
@@ -215,30 +218,31 @@ END
 $$;
 
 -- A run's own statements while it executes and when it ends alone (were job_runs.sql's
--- is_cancel_requested, update_metrics and finish_run). By id: one plan for every value.
-CREATE FUNCTION ck_is_cancel_requested(p_id bigint, p_worker_id text)
+-- is_cancel_requested, update_metrics and finish_run). By id and slot, as the checkpoint.
+CREATE FUNCTION ck_is_cancel_requested(p_id bigint, p_slot timestamptz, p_worker_id text)
 RETURNS TABLE (stop boolean)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     RETURN QUERY
     SELECT r.cancel_requested OR r.status <> 'processing' OR r.worker_id IS DISTINCT FROM p_worker_id
-    FROM job_runs r WHERE r.id = p_id;
+    FROM job_runs r WHERE r.id = p_id AND r.scheduled_for = p_slot;
 END
 $$;
 
-CREATE FUNCTION ck_update_metrics(p_id bigint, p_worker_id text, p_metrics jsonb, p_now timestamptz)
+CREATE FUNCTION ck_update_metrics(p_id bigint, p_slot timestamptz, p_worker_id text, p_metrics jsonb,
+                                  p_now timestamptz)
 RETURNS TABLE (id bigint)
 LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     RETURN QUERY
     UPDATE job_runs r SET metrics = r.metrics || p_metrics, updated_at = p_now
-    WHERE r.id = p_id AND r.status = 'processing' AND r.worker_id = p_worker_id
+    WHERE r.id = p_id AND r.scheduled_for = p_slot AND r.status = 'processing' AND r.worker_id = p_worker_id
     RETURNING r.id;
 END
 $$;
 
-CREATE FUNCTION ck_finish_run(p_id bigint, p_worker_id text, p_status text, p_now timestamptz, p_metrics jsonb,
-                              p_error_message text, p_failure_code text)
+CREATE FUNCTION ck_finish_run(p_id bigint, p_slot timestamptz, p_worker_id text, p_status text, p_now timestamptz,
+                              p_metrics jsonb, p_error_message text, p_failure_code text)
 RETURNS SETOF job_runs
 LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
@@ -247,7 +251,7 @@ BEGIN
     SET status = p_status, finished_at = p_now, updated_at = p_now,
         metrics = r.metrics || p_metrics, error_message = p_error_message,
         failure_code = p_failure_code, lease_expires_at = NULL
-    WHERE r.id = p_id AND r.status = 'processing' AND r.worker_id = p_worker_id
+    WHERE r.id = p_id AND r.scheduled_for = p_slot AND r.status = 'processing' AND r.worker_id = p_worker_id
     RETURNING r.*;
 END
 $$;

@@ -83,20 +83,20 @@ SELECT id, cancel_requested FROM ck_renew_leases(%(ids)s::bigint[], %(worker_id)
 
 -- name: is_cancel_requested
 -- Migration 0032 (ck_is_cancel_requested): true when cancelled or no longer this worker's.
-SELECT stop FROM ck_is_cancel_requested(%(id)s, %(worker_id)s)
+SELECT stop FROM ck_is_cancel_requested(%(id)s, %(slot)s, %(worker_id)s)
 
 -- name: update_metrics
 -- Migration 0032 (ck_update_metrics): no row back when the run is no longer this attempt's.
-SELECT id FROM ck_update_metrics(%(id)s, %(worker_id)s, %(metrics)s, %(now)s)
+SELECT id FROM ck_update_metrics(%(id)s, %(slot)s, %(worker_id)s, %(metrics)s, %(now)s)
 
 -- name: progress_checkpoint
 -- Progress and checkpoint in one round trip: no row back when the run is no longer
 -- this attempt's (migration 0032, ck_progress_checkpoint).
-SELECT stop FROM ck_progress_checkpoint(%(id)s, %(worker_id)s, %(metrics)s, %(now)s)
+SELECT stop FROM ck_progress_checkpoint(%(id)s, %(slot)s, %(worker_id)s, %(metrics)s, %(now)s)
 
 -- name: finish_run
 -- One outcome (migration 0032, ck_finish_run): the run's row, none when it is no longer this worker's.
-SELECT * FROM ck_finish_run(%(id)s, %(worker_id)s, %(status)s, %(now)s, %(metrics)s, %(error_message)s,
+SELECT * FROM ck_finish_run(%(id)s, %(slot)s, %(worker_id)s, %(status)s, %(now)s, %(metrics)s, %(error_message)s,
                             %(failure_code)s)
 
 -- name: release_run
