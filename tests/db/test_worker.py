@@ -380,9 +380,8 @@ def test_one_completer_writes_at_once_or_in_batches_and_reports_every_write(dsn,
 
 
 def test_a_batch_the_database_refuses_as_data_is_given_up_and_the_next_flush_writes(dsn, conn, t0):
-    """The batched write-back is pipelined: a batch refused as data (a NUL in its metrics) is given
-    up (lost: the lease expires and the rescuer fails it), nothing of it written, and the same pool
-    writes the next batch."""
+    """A batch of the write-back refused as data (a NUL in its metrics) is given up (lost: the lease
+    expires and the rescuer fails it), nothing of it written, and the same pool writes the next batch."""
     job = make_job(conn)
     for _ in range(3):
         make_run(conn, job, now=t0)
