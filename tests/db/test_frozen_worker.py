@@ -35,7 +35,7 @@ def test_a_worker_frozen_in_its_finishing_transaction_has_its_run_rescued(dsn, c
     job = make_job(conn, max_retries=0)
     run = make_run(conn, job)
     # the batched write-back's statement: forwarded, then nothing more either way
-    proxy = FreezeProxy(*FreezeProxy.upstream_of(dsn), freeze_on=b"json_array_elements")
+    proxy = FreezeProxy(*FreezeProxy.upstream_of(dsn), freeze_on=b"ck_finish_runs")
     frozen = Worker(proxy.dsn(dsn), settings(), registry=registry, worker_id="frozen")
     rescuer = None
     stops: list[tuple[threading.Event, threading.Thread]] = []
