@@ -174,8 +174,9 @@ def merge_metrics(conn: psycopg.Connection, run_id: int, metrics: Any) -> None:
 def update_metrics(
     conn: psycopg.Connection, run_id: int, slot: dt.datetime, worker_id: str, metrics: dict[str, Any], now: dt.datetime
 ) -> bool:
+    """Merge ``metrics`` into the run's while it is still ``worker_id``'s; False when it is not (nothing written)."""
     params = {"id": run_id, "slot": slot, "worker_id": worker_id, "metrics": Jsonb(metrics), "now": now}
-    return conn.execute(Q["update_metrics"], params).fetchone() is not None
+    return conn.execute(Q["progress_checkpoint"], params).fetchone() is not None  # its stop flag unread
 
 
 def progress_checkpoint(

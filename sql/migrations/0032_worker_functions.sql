@@ -15,9 +15,10 @@
 -- prepared statement did not help there: each function sets its own plan_cache_mode.
 --
 -- cronkeeper/repo/sql/job_runs.sql calls them (claim_runs, renew_leases,
--- progress_checkpoint, finish_runs, is_cancel_requested, update_metrics, finish_run). To change one of these statements, write a migration that
--- replaces its function (CREATE OR REPLACE, same signature) and say so there:
--- the statement's text lives here now, not in the named-query file.
+-- progress_checkpoint, which update_metrics calls too, finish_runs,
+-- is_cancel_requested, finish_run). To change one of these statements, write a
+-- migration that replaces its function (CREATE OR REPLACE, same signature) and say
+-- so there: the statement's text lives here now, not in the named-query file.
 -- tests/db/test_plans.py reads the plans the functions use (auto_explain).
 
 -- The fair claim (was job_runs.sql's claim_runs, unchanged but for its parameters).
@@ -177,7 +178,8 @@ END
 $$;
 
 -- A run's progress and its checkpoint in one round trip (was job_runs.sql's
--- progress_checkpoint): no row back when the run is no longer this attempt's.
+-- progress_checkpoint and update_metrics): no row back when the run is no longer
+-- this attempt's.
 -- By id and slot: the generic plan is pruned to the run's month when it starts, one
 -- probe of one primary key (by id alone, one per month: planned per call, pruning by
 -- the slot did not pay, docs/partitioning.md; with the plan kept, it does).
@@ -218,7 +220,7 @@ END
 $$;
 
 -- A run's own statements while it executes and when it ends alone (were job_runs.sql's
--- is_cancel_requested, update_metrics and finish_run). By id and slot, as the checkpoint.
+-- is_cancel_requested and finish_run). By id and slot, as the checkpoint.
 CREATE FUNCTION ck_is_cancel_requested(p_id bigint, p_slot timestamptz, p_worker_id text)
 RETURNS TABLE (stop boolean)
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
@@ -226,18 +228,6 @@ BEGIN
     RETURN QUERY
     SELECT r.cancel_requested OR r.status <> 'processing' OR r.worker_id IS DISTINCT FROM p_worker_id
     FROM job_runs r WHERE r.id = p_id AND r.scheduled_for = p_slot;
-END
-$$;
-
-CREATE FUNCTION ck_update_metrics(p_id bigint, p_slot timestamptz, p_worker_id text, p_metrics jsonb,
-                                  p_now timestamptz)
-RETURNS TABLE (id bigint)
-LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
-BEGIN
-    RETURN QUERY
-    UPDATE job_runs r SET metrics = r.metrics || p_metrics, updated_at = p_now
-    WHERE r.id = p_id AND r.scheduled_for = p_slot AND r.status = 'processing' AND r.worker_id = p_worker_id
-    RETURNING r.id;
 END
 $$;
 

@@ -67,10 +67,10 @@ def test_hot_paths_never_scan_a_partition_and_probe_each_at_most_once(conn, year
              "status": "completed", "now": t, "metrics": "{}", "error_message": None, "failure_code": None,
              "lease_until": t}  # fmt: skip
     q = load("job_runs")
-    for name in ("finish_run", "get_run", "progress_checkpoint", "is_cancel_requested", "update_metrics", "claim_run"):
+    for name in ("finish_run", "get_run", "progress_checkpoint", "is_cancel_requested", "claim_run"):
         # the worker's own statements run in functions (migration 0032) on one generic plan, given the run's
         # slot: pruned to its month when the plan starts, one probe (the plan each ran, read by auto_explain)
-        in_function = name in ("progress_checkpoint", "finish_run", "is_cancel_requested", "update_metrics")
+        in_function = name in ("progress_checkpoint", "finish_run", "is_cancel_requested")
         plan = function_plans(conn, q[name], by_id) if in_function else _plan(conn, q[name], by_id)
         assert "Seq Scan" not in plan, (name, plan)
         # one index probe per partition at most: its primary key, or a partial index of a few rows

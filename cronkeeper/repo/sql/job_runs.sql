@@ -85,10 +85,6 @@ SELECT id, cancel_requested FROM ck_renew_leases(%(ids)s::bigint[], %(worker_id)
 -- Migration 0032 (ck_is_cancel_requested): true when cancelled or no longer this worker's.
 SELECT stop FROM ck_is_cancel_requested(%(id)s, %(slot)s, %(worker_id)s)
 
--- name: update_metrics
--- Migration 0032 (ck_update_metrics): no row back when the run is no longer this attempt's.
-SELECT id FROM ck_update_metrics(%(id)s, %(slot)s, %(worker_id)s, %(metrics)s, %(now)s)
-
 -- name: progress_checkpoint
 -- Progress and checkpoint in one round trip: no row back when the run is no longer
 -- this attempt's (migration 0032, ck_progress_checkpoint).
