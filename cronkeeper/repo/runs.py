@@ -103,8 +103,9 @@ def claim_runs(
     """
     lease_until = now + dt.timedelta(seconds=lease_seconds)
     params = {"worker_id": worker_id, "now": now, "limit": limit, "lease_until": lease_until}
-    # one statement (ck_claim_runs, migration 0032: JIT off, planned once per server connection)
-    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+    # one statement (ck_claim_runs, migration 0032: JIT off, planned once per server connection),
+    # sent with its BEGIN in one round trip
+    with conn.pipeline(), conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(Q["claim_runs"], params).fetchall()
     processing, job_types, triggers = RunStatus.PROCESSING, JOB_TYPES, TRIGGERS
     claimed = []
